@@ -1,0 +1,113 @@
+"""The engine: the one place every method asks the model.
+
+A method describes what it wants as (explained row, coalition) pairs; the engine has the masker
+build the model rows for them with Numba kernels, streams them through the model in chunks of at
+most ``max_rows`` rows, and has the masker reduce the outputs to one value per pair. Results do not
+depend on the chunk size. :func:`map_row_blocks` runs a method's per-row work over blocks of
+explained rows, in parallel through joblib, with results in row order whatever ``n_jobs``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+from joblib import Parallel, delayed
+
+__all__ = ["coalition_values", "map_row_blocks", "progress_enabled"]
+
+_AUTO_PROGRESS_ROWS = 2_000_000
+
+
+def progress_enabled(progress, total_rows):
+    """Whether to show a progress bar: ``progress`` if given, else for long jobs in a terminal or notebook."""
+    if progress is not None:
+        return bool(progress)
+    if total_rows < _AUTO_PROGRESS_ROWS:
+        return False
+    if "ipykernel" in sys.modules:
+        return True
+    return bool(getattr(sys.stderr, "isatty", lambda: False)())
+
+
+def _progress_bar(enabled, total, unit):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit=unit, unit_scale=True, desc="tabxai", leave=False)
+
+
+def coalition_values(model, masker, rows, column_masks, pair_row, pair_mask, *, progress=None):
+    """Values of (explained row, coalition) pairs.
+
+    Parameters
+    ----------
+    model : Model
+        Bound to the schema of ``rows``.
+    masker : masker bound to the same schema
+    rows : ndarray (n_rows, n_columns)
+        Codes of the explained rows.
+    column_masks : bool ndarray (n_masks, n_columns)
+        Which columns are taken from the explained row, per coalition.
+    pair_row, pair_mask : int64 ndarrays (n_pairs,)
+        For each pair, the index of its explained row and of its column mask.
+
+    Returns
+    -------
+    ndarray (n_pairs, n_outputs)
+    """
+    rows = np.ascontiguousarray(rows, dtype=np.float64)
+    column_masks = np.ascontiguousarray(column_masks, dtype=np.bool_)
+    pair_row = np.ascontiguousarray(pair_row, dtype=np.int64)
+    pair_mask = np.ascontiguousarray(pair_mask, dtype=np.int64)
+    n_pairs = pair_row.shape[0]
+    total = n_pairs * masker.rows_per_pair
+    chunk = min(model.max_rows, total)
+    buffer = np.empty((max(chunk, 1), rows.shape[1]), dtype=np.float64)
+    totals = None
+    bar = _progress_bar(progress_enabled(progress, total), total, "rows")
+    try:
+        for start in range(0, total, chunk):
+            stop = min(start + chunk, total)
+            masked = buffer[: stop - start]
+            masker.fill(rows, column_masks, pair_row, pair_mask, start, stop, masked)
+            outputs = model(masked)
+            if totals is None:
+                totals = np.zeros((n_pairs, outputs.shape[1]), dtype=np.float64)
+            masker.reduce(np.ascontiguousarray(outputs), start, totals)
+            if bar is not None:
+                bar.update(stop - start)
+    finally:
+        if bar is not None:
+            bar.close()
+    if totals is None:
+        totals = np.zeros((0, model.n_outputs or 1), dtype=np.float64)
+    return totals
+
+
+def map_row_blocks(function, n_rows, n_jobs, *, progress=False):
+    """Run ``function(row_indices)`` over blocks of explained rows; results in row order.
+
+    With ``n_jobs == 1`` a single block holds every row, so the model sees the largest batches.
+    Otherwise rows are split into contiguous blocks run by joblib (the backend set with
+    ``joblib.parallel_config``, e.g. loky or dask). ``function`` must not depend on how rows are
+    split: per-row randomness is keyed by the row index.
+    """
+    if n_rows == 0:
+        return []
+    if n_jobs == 1 or n_rows == 1:
+        return [function(np.arange(n_rows))]
+    n_blocks = min(n_rows, n_jobs)
+    blocks = np.array_split(np.arange(n_rows), n_blocks)
+    parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+    results = parallel(delayed(function)(block) for block in blocks)
+    bar = _progress_bar(progress, n_rows, "rows")
+    out = []
+    for block, result in zip(blocks, results):
+        out.append(result)
+        if bar is not None:
+            bar.update(len(block))
+    if bar is not None:
+        bar.close()
+    return out

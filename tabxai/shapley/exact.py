@@ -1,0 +1,89 @@
+"""Exact interventional Shapley values by enumerating every coalition of the players."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._engine import coalition_values
+from .._kernels.shapley import all_coalitions, exact_shapley_from_values
+from .._validation import check_int
+from ._base import MaskingExplainer
+
+__all__ = ["ExactShapley"]
+
+_HARD_MAX_PLAYERS = 24
+
+
+class ExactShapley(MaskingExplainer):
+    """Exact Shapley values of a model's output, with features taken out by a background sample.
+
+    The value of a coalition ``S`` of players is the (weighted) mean of the model over the
+    background rows, with the players in ``S`` set to the explained row's values
+    (interventional Shapley values). All ``2**n_players`` coalitions are evaluated, so the cost is
+    ``2**n_players * n_background`` model rows per explained row; the values are exact, with no
+    sampling error. For more players use :class:`tabxai.KernelSHAP`.
+
+    Parameters
+    ----------
+    model : estimator, Pipeline or callable
+        A fitted scikit-learn estimator or pipeline (classifiers explain ``predict_proba``), or a
+        callable from rows to predictions.
+    background : DataFrame, ndarray or IndependentMasker
+        Reference rows in the model's own input format (a raw DataFrame for a pipeline).
+    feature_groups : dict or list, default=None
+        Players made of several columns, e.g. ``{"address": ["city", "zip"]}``; other columns
+        are players of their own.
+    output : class label or int, default=None
+        Explain one output (e.g. the probability of class ``"bad"``); default all outputs.
+    background_weights : array-like, default=None
+        Weights of the background rows.
+    max_players : int, default=16
+        Refuse to enumerate more players than this (at most 24).
+    max_rows : int, default=None
+        Most rows per model call (default 100,000); bounds memory, never changes results.
+    n_jobs : int, default=None
+        Explained rows run in this many parallel jobs (joblib); results do not depend on it.
+    progress : bool, default=None
+        Show a progress bar; default only for long jobs in a terminal or notebook.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> X = np.random.default_rng(0).normal(size=(50, 3))
+    >>> model = LinearRegression().fit(X, X @ [1.0, 2.0, 0.0])
+    >>> expl = ExactShapley(model, X).explain(X[:2])
+    >>> np.allclose(expl.values, (X[:2] - X.mean(axis=0)) * model.coef_)
+    True
+    """
+
+    def __init__(self, model, background, *, feature_groups=None, output=None, background_weights=None,
+                 max_players=16, max_rows=None, n_jobs=None, progress=None):
+        self.max_players = check_int(max_players, "max_players", min_value=1, max_value=_HARD_MAX_PLAYERS)
+        super().__init__(model, background, feature_groups=feature_groups, output=output,
+                         background_weights=background_weights, max_rows=max_rows, n_jobs=n_jobs,
+                         progress=progress)
+        n_players = self._players.n_players
+        if n_players > self.max_players:
+            raise ValueError(
+                f"ExactShapley enumerates 2**n_players coalitions; {n_players} players would need "
+                f"{2 ** n_players:,} coalitions x {self._masker.n_background} background rows per explained row, "
+                f"more than max_players={self.max_players} allows. Use tabxai.KernelSHAP (sampled, with standard "
+                "errors), group related columns with feature_groups, or raise max_players"
+            )
+
+    def _parameters(self):
+        return {**super()._parameters(), "max_players": self.max_players}
+
+    def _explain_rows(self, model, masker, codes, seed, progress, row_indices):
+        n_players = self._players.n_players
+        coalitions = all_coalitions(n_players)
+        n_coalitions = coalitions.shape[0]
+        n_rows = len(row_indices)
+        pair_row = np.repeat(np.arange(n_rows, dtype=np.int64), n_coalitions)
+        pair_mask = np.tile(np.arange(n_coalitions, dtype=np.int64), n_rows)
+        values = coalition_values(model, masker, codes[row_indices], self._players.column_mask(coalitions),
+                                  pair_row, pair_mask, progress=progress)
+        values = values.reshape(n_rows, n_coalitions, -1)
+        phi = np.stack([exact_shapley_from_values(values[i], n_players) for i in range(n_rows)])
+        return phi, None, n_rows * n_coalitions * masker.rows_per_pair
