@@ -1,0 +1,84 @@
+"""Shared measuring tools: a row-counting model wrapper, the model floor, interleaved timing."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+
+class CountingModel:
+    """Wrap a predict function and count the rows passed to it."""
+
+    def __init__(self, function):
+        self.function = function
+        self.rows = 0
+        self.calls = 0
+
+    def __call__(self, data):
+        self.rows += len(data)
+        self.calls += 1
+        return self.function(data)
+
+
+def model_floor(function, data, n_rows, *, batch=100_000, repeats=3):
+    """Seconds ``function`` needs for ``n_rows`` rows in batches of ``batch`` (median of repeats).
+
+    ``data`` is a representative input (DataFrame or array); it is tiled to the batch size.
+    """
+    if n_rows == 0:
+        return 0.0
+    size = min(batch, n_rows)
+    take = np.resize(np.arange(len(data)), size)
+    block = data.iloc[take] if hasattr(data, "iloc") else data[take]
+    function(block[:10] if not hasattr(block, "iloc") else block.iloc[:10])  # warm up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function(block)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times)) * n_rows / size
+
+
+def timed(function, repeats=3):
+    """Median wall time of ``function()`` over ``repeats`` runs, and its last result."""
+    times = []
+    result = None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times)), result
+
+
+def interleaved(functions, repeats=3):
+    """Time several jobs interleaved (a, b, a, b, ...) so machine noise hits all alike.
+
+    Returns a dict name -> median seconds, and name -> last result.
+    """
+    times = {name: [] for name in functions}
+    results = {}
+    for _ in range(repeats):
+        for name, function in functions.items():
+            start = time.perf_counter()
+            results[name] = function()
+            times[name].append(time.perf_counter() - start)
+    return {name: float(np.median(t)) for name, t in times.items()}, results
+
+
+def markdown_table(header, rows):
+    """A Markdown table from a header list and rows of cells."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
+    return "\n".join(lines)
+
+
+def _cell(value):
+    if isinstance(value, float):
+        if value == 0 or 0.001 <= abs(value) < 10_000:
+            return f"{value:.3g}" if abs(value) < 100 else f"{value:.0f}"
+        return f"{value:.2e}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
