@@ -1,0 +1,1 @@
+"""Bundled raw data files for :mod:`tabxai.datasets` (see README.md)."""
