@@ -111,3 +111,79 @@ def map_row_blocks(function, n_rows, n_jobs, *, progress=False):
     if bar is not None:
         bar.close()
     return out
+
+
+# --- rows built by a method's own kernel -----------------------------------------------------------
+
+def stream_rows(model, n_rows, n_columns, fill, consume, *, progress=None):
+    """Ask the model about ``n_rows`` rows that a method builds, in chunks of at most ``model.max_rows``.
+
+    For methods whose rows are not (explained row, coalition) pairs over a background (permutation
+    importance, accumulated local effects). Chunking never changes the rows nor the results.
+
+    Parameters
+    ----------
+    model : Model
+        Bound to the schema of the rows.
+    n_rows, n_columns : int
+        Size of the flat row space.
+    fill : callable
+        ``fill(start, stop, out)`` writes rows ``start`` to ``stop`` into ``out`` (a Numba kernel call).
+    consume : callable
+        ``consume(outputs, start)`` receives the C-contiguous model outputs ``(stop - start, n_outputs)``.
+    progress : bool, default=None
+        Show a progress bar; default only for long jobs in a terminal or notebook.
+    """
+    if n_rows == 0:
+        return
+    chunk = min(model.max_rows, n_rows)
+    buffer = np.empty((chunk, n_columns), dtype=np.float64)
+    bar = _progress_bar(progress_enabled(progress, n_rows), n_rows, "rows")
+    try:
+        for start in range(0, n_rows, chunk):
+            stop = min(start + chunk, n_rows)
+            rows = buffer[: stop - start]
+            fill(start, stop, rows)
+            consume(np.ascontiguousarray(model(rows)), start)
+            if bar is not None:
+                bar.update(stop - start)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def coalition_outputs(model, masker, rows, column_masks, pair_row, pair_mask, *, progress=None):
+    """Unreduced model outputs of (explained row, coalition) pairs: one value per background row.
+
+    Same arguments and rows as :func:`coalition_values`, which is the masker's reduction of this
+    over the background rows (e.g. individual conditional expectation curves, whose mean is the
+    partial dependence).
+
+    Returns
+    -------
+    ndarray (n_pairs, masker.rows_per_pair, n_outputs)
+    """
+    rows = np.ascontiguousarray(rows, dtype=np.float64)
+    column_masks = np.ascontiguousarray(column_masks, dtype=np.bool_)
+    pair_row = np.ascontiguousarray(pair_row, dtype=np.int64)
+    pair_mask = np.ascontiguousarray(pair_mask, dtype=np.int64)
+    n_pairs = pair_row.shape[0]
+    per_pair = masker.rows_per_pair
+    n_total = n_pairs * per_pair
+    result = []
+
+    def fill(start, stop, out):
+        masker.fill(rows, column_masks, pair_row, pair_mask, start, stop, out)
+
+    def consume(outputs, start):
+        if not result:
+            result.append(np.empty((n_total, outputs.shape[1]), dtype=np.float64))
+        result[0][start:start + outputs.shape[0]] = outputs
+
+    stream_rows(model, n_total, rows.shape[1], fill, consume, progress=progress)
+    if not result:
+        return np.zeros((n_pairs, per_pair, model.n_outputs or 1), dtype=np.float64)
+    return result[0].reshape(n_pairs, per_pair, result[0].shape[1])
+
+
+__all__ += ["coalition_outputs", "stream_rows"]
