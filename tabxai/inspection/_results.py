@@ -1,0 +1,270 @@
+"""Result objects of the global inspection methods: values, names and provenance; plots on demand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .._validation import check_real
+
+__all__ = ["AccumulatedLocalEffects", "PartialDependence", "PermutationImportance"]
+
+
+class PartialDependence:
+    """Partial dependence and ICE curves of one feature or one pair of features.
+
+    Shapes (``k`` model outputs, ``n`` rows of ``X``, one grid axis per feature), those of
+    scikit-learn's ``partial_dependence``; they depend only on the number of outputs, never on
+    the kind of model:
+
+    ==================  =====================================================================
+    ``grid_values``     tuple with one 1-D array per feature (category labels for categories)
+    ``average``         ``(k, len(grid_values[0])[, len(grid_values[1])])``, or None
+    ``individual``      ``(k, n, len(grid_values[0])[, len(grid_values[1])])``, or None
+    ==================  =====================================================================
+
+    Attributes
+    ----------
+    features : tuple
+        The feature names (one, or two for a pair).
+    grid_values : tuple of ndarray
+    average, individual : ndarray or None
+        The partial dependence and the ICE curves, as ``kind`` asked.
+    output_names : tuple
+        Names of the model outputs (class labels for a classifier's probabilities).
+    categorical : tuple of bool
+        Whether each feature was treated as categorical.
+    kind : {"average", "individual", "both"}
+    centered : bool
+        Whether curves were shifted to start at 0.
+    params : dict
+        ``method``, its parameters, ``model_rows`` and ``versions``.
+    """
+
+    def __init__(self, features, grid_values, average, individual, output_names, categorical, kind, centered,
+                 params):
+        self.features = tuple(features)
+        self.grid_values = tuple(grid_values)
+        self.average = average
+        self.individual = individual
+        self.output_names = tuple(output_names)
+        self.categorical = tuple(categorical)
+        self.kind = kind
+        self.centered = centered
+        self.params = dict(params)
+
+    def output_index(self, output=None):
+        """Position of ``output`` (name or position); None: the only one, or a binary classifier's positive class."""
+        return _output_index(self.output_names, output, self.params.get("response"))
+
+    def to_frame(self, output=None):
+        """The average as a long DataFrame: one column per feature and ``average`` (one output)."""
+        if self.average is None:
+            raise ValueError("this result has no average (kind='individual'); compute it with kind='both'")
+        k = self.output_index(output)
+        grids = np.meshgrid(*self.grid_values, indexing="ij")
+        frame = {name: grid.ravel() for name, grid in zip(self.features, grids)}
+        frame["average"] = self.average[k].ravel()
+        return pd.DataFrame(frame)
+
+    def plot(self, ax=None, *, output=None, max_ice_lines=100, random_state=None):
+        """Plot the partial dependence with ICE curves, a heat map for a pair, bars for categories.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Where to draw (default: the current axes).
+        output : class label or int, default=None
+            Which output to draw; needed when the model has more than two outputs.
+        max_ice_lines : int, default=100
+            At most this many ICE curves, a random subsample of the rows.
+        random_state : None, int or Generator, default=None
+            Seed of the subsample of ICE curves.
+
+        Returns
+        -------
+        matplotlib Axes
+        """
+        from ..plots.inspection import plot_partial_dependence
+
+        return plot_partial_dependence(self, ax=ax, output=output, max_ice_lines=max_ice_lines,
+                                       random_state=random_state)
+
+    def __repr__(self):
+        grid = " x ".join(str(len(g)) for g in self.grid_values)
+        return (f"<tabxai.PartialDependence of {' and '.join(map(repr, self.features))}: {self.kind}, "
+                f"grid {grid}, outputs {list(self.output_names)}>")
+
+
+class AccumulatedLocalEffects:
+    """Accumulated local effects of one numeric feature (Apley and Zhu 2020).
+
+    Attributes
+    ----------
+    feature : column name
+    grid_values : ndarray of shape (n_edges,)
+        Bin edges: quantiles of the feature that are values of the data.
+    values : ndarray of shape (n_outputs, n_edges)
+        The ALE at each edge, centred so that its weighted mean over the rows is 0.
+    bin_counts : ndarray of shape (n_edges - 1,)
+        Rows (sum of weights with ``sample_weight``) in each bin ``(edge[k], edge[k + 1]]``.
+    output_names : tuple
+    params : dict
+    """
+
+    def __init__(self, feature, grid_values, values, bin_counts, output_names, params):
+        self.feature = feature
+        self.grid_values = grid_values
+        self.values = values
+        self.bin_counts = bin_counts
+        self.output_names = tuple(output_names)
+        self.params = dict(params)
+
+    def output_index(self, output=None):
+        """Position of ``output``; None: the only output, or a binary classifier's positive class."""
+        return _output_index(self.output_names, output, self.params.get("response"))
+
+    def plot(self, ax=None, *, output=None):
+        """Plot the ALE curve over the feature, with the bin edges as a rug.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+        output : class label or int, default=None
+            Which output to draw; needed when the model has more than two outputs.
+
+        Returns
+        -------
+        matplotlib Axes
+        """
+        from ..plots.inspection import plot_accumulated_local_effects
+
+        return plot_accumulated_local_effects(self, ax=ax, output=output)
+
+    def __repr__(self):
+        return (f"<tabxai.AccumulatedLocalEffects of {self.feature!r}: {len(self.grid_values) - 1} bins, "
+                f"outputs {list(self.output_names)}>")
+
+
+class PermutationImportance:
+    """Permutation importance of features or feature groups: the drop in score when they are shuffled.
+
+    Attributes
+    ----------
+    importances : ndarray of shape (n_features, n_repeats)
+        ``baseline score - score with the feature permuted``, per repeat.
+    importances_mean, importances_std : ndarray of shape (n_features,)
+        Mean and standard deviation (``ddof=0``, as scikit-learn) over the repeats.
+    stderr : ndarray of shape (n_features,)
+        Standard error of the mean, ``std(ddof=1) / sqrt(n_repeats)`` (NaN for one repeat).
+    baseline_scores : ndarray of shape (n_repeats,)
+        Score on the unpermuted rows of each repeat (all equal without ``max_samples``).
+    feature_names : tuple
+        Columns, or feature groups.
+    scoring : str
+    params : dict
+    """
+
+    def __init__(self, importances, baseline_scores, feature_names, scoring, params):
+        self.importances = importances
+        self.baseline_scores = baseline_scores
+        self.feature_names = tuple(feature_names)
+        self.scoring = scoring
+        self.params = dict(params)
+
+    @property
+    def importances_mean(self):
+        return self.importances.mean(axis=1)
+
+    @property
+    def importances_std(self):
+        return self.importances.std(axis=1)
+
+    @property
+    def baseline_score(self):
+        """Mean baseline score over the repeats."""
+        return float(self.baseline_scores.mean())
+
+    @property
+    def stderr(self):
+        n_repeats = self.importances.shape[1]
+        if n_repeats < 2:
+            return np.full(self.importances.shape[0], np.nan)
+        return self.importances.std(axis=1, ddof=1) / np.sqrt(n_repeats)
+
+    def confidence_interval(self, level=0.95):
+        """Student-t interval of the mean importance over the repeats, shape (n_features, 2).
+
+        Parameters
+        ----------
+        level : float, default=0.95
+            Coverage, in (0, 1).
+        """
+        level = check_real(level, "level", min_value=0.0, max_value=1.0, min_inclusive=False)
+        if level >= 1.0:
+            raise ValueError(f"`level` must be a number in (0, 1); got {level}")
+        from scipy.stats import t
+
+        n_repeats = self.importances.shape[1]
+        half = t.ppf(0.5 + level / 2, df=max(n_repeats - 1, 1)) * self.stderr
+        mean = self.importances_mean
+        return np.column_stack([mean - half, mean + half])
+
+    def to_frame(self, level=0.95):
+        """Mean, std, standard error and confidence interval per feature, most important first."""
+        interval = self.confidence_interval(level)
+        frame = pd.DataFrame({"mean": self.importances_mean, "std": self.importances_std, "stderr": self.stderr,
+                              "ci_low": interval[:, 0], "ci_high": interval[:, 1]},
+                             index=pd.Index(list(self.feature_names), name="feature", dtype=object))
+        return frame.sort_values("mean", ascending=False, kind="stable")
+
+    def plot(self, ax=None, *, max_features=20):
+        """Box plot of the importances over the repeats, most important feature on top.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+        max_features : int, default=20
+            Show at most this many features (the most important).
+
+        Returns
+        -------
+        matplotlib Axes
+        """
+        from ..plots.inspection import plot_permutation_importance
+
+        return plot_permutation_importance(self, ax=ax, max_features=max_features)
+
+    def __repr__(self):
+        lines = [f"<tabxai.PermutationImportance: {len(self.feature_names)} features, scoring {self.scoring!r}, "
+                 f"{self.importances.shape[1]} repeats, baseline score {self.baseline_score:.4g}>"]
+        order = np.argsort(-self.importances_mean, kind="stable")[:10]
+        stderr = self.stderr
+        for j in order:
+            lines.append(f"    {str(self.feature_names[j]):<24} {self.importances_mean[j]:+.4g} ± {stderr[j]:.2g}")
+        return "\n".join(lines)
+
+
+def _output_index(names, output, response):
+    if output is None:
+        if len(names) == 1:
+            return 0
+        if len(names) == 2 and response == "predict_proba":
+            return 1
+        raise ValueError(f"the model has {len(names)} outputs {list(names)}; choose one with `output`")
+    matches = [k for k, name in enumerate(names) if name == output and type(name) is type(output)]
+    if not matches:
+        matches = [k for k, name in enumerate(names) if _equal(name, output)]
+    if matches:
+        return matches[0]
+    if isinstance(output, (int, np.integer)) and not isinstance(output, (bool, np.bool_)) and \
+            -len(names) <= output < len(names):
+        return int(output) % len(names)
+    raise ValueError(f"unknown output {output!r}; the outputs are {list(names)}")
+
+
+def _equal(a, b):
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
