@@ -1,0 +1,162 @@
+"""Scoring model outputs that were computed in stacked model calls, with any scikit-learn scorer.
+
+A scikit-learn scorer is called as ``scorer(estimator, X, y)`` and asks the estimator for the
+response it needs (``predict``, ``predict_proba`` or ``decision_function``). Permutation importance
+asks the model about all its rows in large chunks first; :class:`ResponseReplay` then stands in for
+the estimator and hands the scorer the responses of one block of rows, carried by a
+:class:`ScoredRows` placeholder in the place of ``X``. A response that was not computed in advance
+is computed on demand through the same Model adapter.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, is_classifier
+from sklearn.utils.metaestimators import available_if
+
+from ..model import Model
+
+__all__ = ["ResponseReplay", "ScoredRows", "response_models", "resolve_scorer"]
+
+METHODS = ("predict", "predict_proba", "decision_function")
+
+
+class _LabelIndex:
+    """A classifier's ``predict`` as positions of the labels in ``classes_`` (numbers the adapter can check)."""
+
+    def __init__(self, predict, classes):
+        self.predict = predict
+        self.index = pd.Index(classes)
+
+    def __call__(self, data):
+        positions = self.index.get_indexer(np.asarray(self.predict(data)).ravel())
+        if (positions < 0).any():
+            raise ValueError(f"predict returned labels that are not in classes_ {list(self.index)}")
+        return positions.astype(np.float64)
+
+
+def response_models(model, adapter, schema):
+    """The Model of each response the user's model offers, bound to ``schema``.
+
+    A fitted estimator or pipeline offers each of ``predict``, ``predict_proba`` and
+    ``decision_function`` it has; a bound method only itself; a bare callable is ``predict``.
+    """
+    owner = adapter.owner
+    if owner is not None and model is owner:
+        names = [name for name in METHODS if _has_method(owner, name)]
+    elif adapter.method in METHODS:
+        names = [adapter.method]
+    else:
+        names = ["predict"]
+    classes = getattr(owner, "classes_", None) if owner is not None and is_classifier(owner) else None
+    models = {}
+    for name in names:
+        if owner is None:
+            function = adapter.predict_function
+        elif name == "predict" and classes is not None:
+            function = _LabelIndex(getattr(owner, "predict"), classes)
+        else:
+            function = getattr(owner, name)
+        models[name] = Model(function, owner=owner, method=name if owner is not None else "callable",
+                             max_rows=adapter.max_rows).bind(schema)
+    return models, classes
+
+
+def _has_method(obj, name):
+    try:
+        return callable(getattr(obj, name))
+    except AttributeError:
+        return False
+
+
+class ScoredRows:
+    """What a scorer receives as ``X``: a block of rows, represented by the model's responses on them.
+
+    A callable scorer must only pass it on to the estimator's methods (``len`` and ``shape`` work).
+    """
+
+    def __init__(self, n_rows, n_columns, responses, build):
+        self.shape = (n_rows, n_columns)
+        self.responses = responses
+        self.build = build
+
+    def __len__(self):
+        return self.shape[0]
+
+
+def _offers(name):
+    """Whether a ResponseReplay offers the response ``name`` (the model has that method)."""
+    return lambda replay: name in replay.models
+
+
+class ResponseReplay(BaseEstimator):
+    """Stands in for the user's estimator in a scorer call; records which responses were asked for."""
+
+    def __init__(self, owner=None, models=None, classes=None):
+        self.owner = owner
+        self.models = models
+        self.classes = classes
+        self.used = set()
+
+    def __sklearn_tags__(self):
+        if self.owner is not None and hasattr(self.owner, "__sklearn_tags__"):
+            try:
+                return self.owner.__sklearn_tags__()
+            except (AttributeError, TypeError):
+                pass
+        return super().__sklearn_tags__()
+
+    @property
+    def classes_(self):
+        if self.classes is None:
+            raise AttributeError("the model has no classes_")
+        return self.classes
+
+    @available_if(_offers("predict"))
+    def predict(self, X):
+        return self.response("predict", X)
+
+    @available_if(_offers("predict_proba"))
+    def predict_proba(self, X):
+        return self.response("predict_proba", X)
+
+    @available_if(_offers("decision_function"))
+    def decision_function(self, X):
+        return self.response("decision_function", X)
+
+    def convert(self, name, outputs):
+        """The response as the estimator's own method returns it, from the adapter's ``(n, k)`` outputs."""
+        if name == "predict" and self.classes is not None:
+            return np.asarray(self.classes)[outputs[:, 0].astype(np.intp)]
+        if name != "predict_proba" and outputs.shape[1] == 1:
+            return outputs[:, 0]
+        return outputs
+
+    def response(self, name, rows):
+        """The response ``name`` on ``rows`` (a ScoredRows), computed now if it was not in advance."""
+        if not isinstance(rows, ScoredRows):
+            raise TypeError("a scorer in permutation_importance must pass X on to the estimator unchanged")
+        self.used.add(name)
+        if name not in rows.responses:
+            rows.responses[name] = self.convert(name, self.models[name](rows.build()))
+        return rows.responses[name]
+
+
+def resolve_scorer(scoring, classifier):
+    """``(scorer, name)`` for None (accuracy for classifiers, R2 otherwise), a scorer name or a callable."""
+    from sklearn.metrics import get_scorer
+
+    if scoring is None:
+        scoring = "accuracy" if classifier else "r2"
+    if isinstance(scoring, str):
+        try:
+            return get_scorer(scoring), scoring
+        except ValueError as exc:
+            raise ValueError(f"`scoring` {scoring!r} is not a scikit-learn scorer name: {exc}") from None
+    if callable(scoring):
+        return scoring, getattr(scoring, "__name__", type(scoring).__name__)
+    raise TypeError(
+        "`scoring` must be None, a scikit-learn scorer name such as 'roc_auc', or a callable "
+        f"scorer(estimator, X, y); got {type(scoring).__name__}. For several metrics call permutation_importance "
+        "once per metric")

@@ -1,0 +1,294 @@
+"""Permutation importance of features and feature groups, on any model, with any scorer.
+
+The importance of a feature (or a group of columns, permuted together) is the drop in score when
+its values are shuffled among the rows (Breiman 2001; Fisher et al. 2019). Each (feature, repeat)
+pair is a task: its rows are the data with the feature's columns permuted. A Numba kernel builds the
+rows of consecutive tasks and the engine streams them through the model adapter in calls of up to
+``max_rows`` rows, so the model sees large batches instead of one call per (feature, repeat); the
+scorer then gets each task's responses. Every task draws its permutation from its own seed, keyed by
+its repeat and the feature's first column, so results do not depend on ``n_jobs``, ``max_rows`` or on
+how columns are grouped.
+"""
+
+from __future__ import annotations
+
+import numbers
+from functools import partial
+
+import numpy as np
+
+from .._engine import map_row_blocks, stream_rows
+from .._kernels.inspection import fill_permuted_rows
+from .._provenance import package_versions
+from .._validation import check_bool, check_int, check_n_jobs, check_real, resolve_seed, row_generator
+from ..data import Players
+from ..model import as_model
+from ._features import encode_data, sample_weights
+from ._results import PermutationImportance
+from ._scoring import ResponseReplay, ScoredRows, resolve_scorer, response_models
+
+__all__ = ["permutation_importance"]
+
+
+def permutation_importance(model, X, y, *, scoring=None, n_repeats=5, random_state=None, feature_groups=None,
+                           sample_weight=None, max_samples=1.0, max_rows=None, n_jobs=None, progress=None):
+    """Permutation importance: how much the score drops when a feature's values are shuffled.
+
+    Parameters
+    ----------
+    model : estimator, Pipeline or callable
+        A fitted scikit-learn estimator or pipeline (the scorer may use its ``predict``,
+        ``predict_proba`` or ``decision_function``), a bound method such as ``clf.predict_proba``
+        (the only response it offers), or any callable from rows to predictions (its ``predict``).
+    X : DataFrame or ndarray of shape (n_rows, n_columns)
+        Data in the model's own input format (a raw DataFrame for a pipeline).
+    y : array-like of shape (n_rows,) or (n_rows, n_targets)
+        Targets of the rows.
+    scoring : str, callable or None, default=None
+        A scikit-learn scorer name (``"roc_auc"``, ``"neg_mean_squared_error"``, ...) or a callable
+        ``scorer(estimator, X, y)`` such as ``sklearn.metrics.make_scorer(...)``; higher is better.
+        A callable gets the rows as a placeholder that it must pass on to the estimator's methods
+        unchanged. None: accuracy for classifiers, R2 otherwise (scikit-learn's ``score``).
+    n_repeats : int, default=5
+        Permutations per feature.
+    random_state : None, int or Generator, default=None
+        Seed of the permutations and subsamples; results are identical for the same seed whatever
+        ``n_jobs`` and ``max_rows``.
+    feature_groups : dict or list, default=None
+        Columns permuted together, e.g. ``{"address": ["city", "zip"]}``; other columns are
+        features of their own. A group of one column gives that column's importance exactly.
+    sample_weight : array-like of shape (n_rows,), default=None
+        Passed to the scorer.
+    max_samples : int or float, default=1.0
+        Rows used per repeat: a count, or a share of the rows in (0, 1]. Each repeat draws its own
+        subsample and scores the baseline on it too (scikit-learn scores its baseline on all rows).
+    max_rows : int, default=None
+        Most rows per model call (default 100,000); never changes results.
+    n_jobs : int, default=None
+        (feature, repeat) tasks run in this many parallel jobs (joblib); results do not depend on it.
+    progress : bool, default=None
+        Show a progress bar; default only for long jobs in a terminal or notebook.
+
+    Returns
+    -------
+    PermutationImportance
+        ``importances`` of shape ``(n_features, n_repeats)``, their mean, standard deviation,
+        standard error and confidence interval.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> X = np.random.default_rng(0).normal(size=(2000, 2))
+    >>> model = LinearRegression().fit(X, X @ [2.0, 0.0])
+    >>> imp = permutation_importance(model, X, X @ [2.0, 0.0], scoring="neg_mean_squared_error",
+    ...                              n_repeats=10, random_state=0)
+    >>> np.round(imp.importances_mean, 1)  # 2 * coef**2 * var(x)
+    array([8., 0.])
+    """
+    n_repeats = check_int(n_repeats, "n_repeats", min_value=1)
+    n_jobs = check_n_jobs(n_jobs)
+    check_bool(progress, "progress", allow_none=True)
+    seed = resolve_seed(random_state)
+    adapter = as_model(model, max_rows=max_rows)
+    schema, codes, _ = encode_data(adapter, X)
+    n_rows, n_columns = codes.shape
+    targets = _targets(y, n_rows)
+    weights = sample_weights(sample_weight, n_rows)
+    n_samples = _n_samples(max_samples, n_rows)
+    players = Players(schema.names, feature_groups)
+    models, classes = response_models(model, adapter, schema)
+    replay = ResponseReplay(adapter.owner, models, classes)
+    scorer, scoring_name = resolve_scorer(scoring, classes is not None)
+
+    subsampled = n_samples < n_rows
+    if subsampled:
+        sample_rows = np.stack([row_generator(seed, r * (n_columns + 1)).choice(n_rows, n_samples, replace=False)
+                                for r in range(n_repeats)]).astype(np.int64)
+    else:
+        sample_rows = np.arange(n_rows, dtype=np.int64)[None, :]
+    group_masks = np.zeros((players.n_players + 1, n_columns), dtype=np.bool_)
+    for g, columns in enumerate(players.columns):
+        group_masks[g, list(columns)] = True
+    plan = _Plan(codes, sample_rows, group_masks, targets, weights, scorer, replay)
+
+    n_samples_drawn = sample_rows.shape[0]
+    baseline_tasks = [(s, players.n_players, -1) for s in range(n_samples_drawn)]
+    permuted_tasks = [(r if subsampled else 0, g, r * (n_columns + 1) + 1 + min(columns))
+                      for g, columns in enumerate(players.columns) for r in range(n_repeats)]
+    probe = plan.score_alone(baseline_tasks[0], scoring_name, model)
+    plan.methods = sorted(replay.used)
+    tasks = np.array(baseline_tasks[1:] + permuted_tasks, dtype=np.int64).reshape(-1, 3)
+    work = partial(plan.score_tasks, tasks, seed, progress if n_jobs == 1 else False)
+    scores = np.concatenate([np.asarray(b, dtype=np.float64) for b in map_row_blocks(work, len(tasks), n_jobs)]) \
+        if len(tasks) else np.zeros(0)
+
+    baseline = np.concatenate([[probe], scores[:n_samples_drawn - 1]])
+    baseline = baseline if subsampled else np.full(n_repeats, probe)
+    permuted = scores[n_samples_drawn - 1:].reshape(players.n_players, n_repeats)
+    importances = baseline[None, :] - permuted
+    params = {
+        "method": "permutation_importance",
+        "parameters": {"scoring": scoring_name, "n_repeats": n_repeats, "feature_groups": feature_groups,
+                       "sample_weight": weights is not None, "max_samples": max_samples, "n_samples": n_samples,
+                       "max_rows": adapter.max_rows, "n_jobs": n_jobs},
+        "random_state": seed,
+        "responses": plan.methods,
+        "model_rows": int((len(tasks) + 1) * n_samples * max(len(plan.methods), 1)),
+        "versions": package_versions(),
+    }
+    return PermutationImportance(importances, baseline, players.names, scoring_name, params)
+
+
+class _Plan:
+    """The rows and scoring of permutation tasks ``(sample, group, seed key)``."""
+
+    def __init__(self, codes, sample_rows, group_masks, targets, weights, scorer, replay):
+        self.codes = codes
+        self.sample_rows = sample_rows
+        self.group_masks = group_masks
+        self.targets = targets
+        self.weights = weights
+        self.scorer = scorer
+        self.replay = replay
+        self.methods = []
+
+    @property
+    def n_samples(self):
+        return self.sample_rows.shape[1]
+
+    def _permutation(self, seed, key):
+        if key < 0:  # baseline: nothing is permuted
+            return np.arange(self.n_samples, dtype=np.int64)
+        return row_generator(seed, key).permutation(self.n_samples).astype(np.int64)
+
+    def _fill(self, tasks, permutations, first, start, stop, out):
+        fill_permuted_rows(self.codes, self.sample_rows, permutations, first, tasks[:, 0].copy(),
+                           tasks[:, 1].copy(), self.group_masks, start, stop, out)
+
+    def _score(self, sample, responses, build):
+        rows = ScoredRows(self.n_samples, self.codes.shape[1], responses, build)
+        if self.sample_rows.shape[0] == 1:
+            y, weights = self.targets, self.weights
+        else:
+            take = self.sample_rows[sample]
+            y = self.targets[take]
+            weights = None if self.weights is None else self.weights[take]
+        score = self.scorer(self.replay, rows, y) if weights is None else \
+            self.scorer(self.replay, rows, y, sample_weight=weights)
+        if not isinstance(score, numbers.Real):
+            raise TypeError(f"the scorer must return one number; got {type(score).__name__}")
+        return float(score)
+
+    def score_alone(self, task, scoring_name, model):
+        """Score one task, asking for responses on demand (records which responses the scorer uses)."""
+        tasks = np.array([task], dtype=np.int64)
+        permutation = self._permutation(0, task[2])[None, :]
+
+        def build():
+            out = np.empty((self.n_samples, self.codes.shape[1]))
+            self._fill(tasks, permutation, 0, 0, self.n_samples, out)
+            return out
+
+        try:
+            return self._score(task[0], {}, build)
+        except AttributeError as exc:
+            offered = " and ".join(sorted(self.replay.models))
+            needed = getattr(self.scorer, "_response_method", None)
+            if needed is not None:
+                needed = " or ".join([needed] if isinstance(needed, str) else list(needed))
+                reason = f"needs the model's {needed}"
+            else:
+                reason = f"asked the model for a response it does not offer ({exc})"
+            raise ValueError(
+                f"scoring {scoring_name!r} {reason}, but {type(model).__name__} offers only {offered}. Use a "
+                "classifier with predict_proba (or decision_function) for probability-based scorers, or choose "
+                "another scoring") from None
+
+    def score_tasks(self, tasks, seed, progress, indices):
+        """Scores of ``tasks[indices]``: their rows for all responses in stacked model calls."""
+        tasks = tasks[indices]
+        m = self.n_samples
+        n_tasks = len(tasks)
+        if n_tasks == 0:
+            return []
+        methods = self.methods
+        if not methods:  # the scorer asked for nothing: it gets its responses on demand
+            return [self._score(t[0], {}, self._builder(tasks[u:u + 1], seed)) for u, t in enumerate(tasks)]
+        cache = {}
+
+        def permutations(first, last):
+            for u in [u for u in cache if u < first]:
+                del cache[u]
+            for u in range(first, last + 1):
+                if u not in cache:
+                    cache[u] = self._permutation(seed, tasks[u, 2])
+            return np.stack([cache[u] for u in range(first, last + 1)])
+
+        def fill(start, stop, out):
+            first, last = start // m, (stop - 1) // m
+            self._fill(tasks[first:last + 1], permutations(first, last), 0, start - first * m, stop - first * m, out)
+
+        scores = []
+        pending = {}
+        models = [self.replay.models[name] for name in methods]
+        stacked = _Stacked(models)
+
+        def consume(outputs, start):
+            stop = start + outputs.shape[0]
+            for u in range(start // m, (stop - 1) // m + 1):
+                buffer = pending.setdefault(u, np.empty((m, outputs.shape[1])))
+                lo, hi = max(start, u * m), min(stop, (u + 1) * m)
+                buffer[lo - u * m:hi - u * m] = outputs[lo - start:hi - start]
+                if hi == (u + 1) * m:
+                    del pending[u]
+                    responses = {name: self.replay.convert(name, part)
+                                 for name, part in zip(methods, stacked.split(buffer))}
+                    scores.append(self._score(tasks[u, 0], responses, self._builder(tasks[u:u + 1], seed)))
+
+        stream_rows(stacked, n_tasks * m, self.codes.shape[1], fill, consume, progress=progress)
+        return scores
+
+    def _builder(self, task, seed):
+        def build():
+            out = np.empty((self.n_samples, self.codes.shape[1]))
+            self._fill(task, self._permutation(seed, task[0, 2])[None, :], 0, 0, self.n_samples, out)
+            return out
+
+        return build
+
+
+class _Stacked:
+    """Several response Models called on the same rows, outputs side by side."""
+
+    def __init__(self, models):
+        self.models = models
+        self.max_rows = min(m.max_rows for m in models)
+        self.widths = None
+
+    def __call__(self, rows):
+        outputs = [m(rows) for m in self.models]
+        self.widths = [o.shape[1] for o in outputs]
+        return outputs[0] if len(outputs) == 1 else np.hstack(outputs)
+
+    def split(self, outputs):
+        edges = np.cumsum([0] + self.widths)
+        return [outputs[:, a:b] for a, b in zip(edges[:-1], edges[1:])]
+
+
+def _targets(y, n_rows):
+    if y is None:
+        raise ValueError("permutation_importance needs the targets `y` of the rows of X")
+    targets = y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)
+    if targets.ndim == 0 or targets.ndim > 2:
+        raise ValueError(f"`y` must be 1-D (or 2-D for several targets); got shape {targets.shape}")
+    if targets.shape[0] != n_rows:
+        raise ValueError(f"`y` has {targets.shape[0]} rows; X has {n_rows}. Give one target per row of X")
+    return targets
+
+
+def _n_samples(max_samples, n_rows):
+    if isinstance(max_samples, numbers.Integral) and not isinstance(max_samples, (bool, np.bool_)):
+        return check_int(max_samples, "max_samples", min_value=1, max_value=n_rows)
+    share = check_real(max_samples, "max_samples", min_value=0.0, max_value=1.0, min_inclusive=False)
+    return max(1, int(share * n_rows))
