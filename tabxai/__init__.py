@@ -9,18 +9,26 @@ __version__ = "0.1.0.dev0"
 from . import datasets
 from .data import TabularSchema
 from .explanation import Explanation
+from .inspection import (AccumulatedLocalEffects, PartialDependence, PermutationImportance, accumulated_local_effects,
+                         partial_dependence, permutation_importance)
 from .maskers import IndependentMasker
 from .model import Model, ModelError, as_model
 from .shapley import ExactShapley
 
 __all__ = [
+    "AccumulatedLocalEffects",
     "ExactShapley",
     "Explanation",
     "IndependentMasker",
     "Model",
     "ModelError",
+    "PartialDependence",
+    "PermutationImportance",
     "TabularSchema",
     "__version__",
+    "accumulated_local_effects",
     "as_model",
     "datasets",
+    "partial_dependence",
+    "permutation_importance",
 ]
