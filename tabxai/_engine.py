@@ -14,7 +14,7 @@ import sys
 import numpy as np
 from joblib import Parallel, delayed
 
-__all__ = ["coalition_values", "map_row_blocks", "progress_enabled"]
+__all__ = ["coalition_outputs", "coalition_values", "map_row_blocks", "progress_enabled", "stream_rows"]
 
 _AUTO_PROGRESS_ROWS = 2_000_000
 
@@ -62,28 +62,20 @@ def coalition_values(model, masker, rows, column_masks, pair_row, pair_mask, *, 
     pair_row = np.ascontiguousarray(pair_row, dtype=np.int64)
     pair_mask = np.ascontiguousarray(pair_mask, dtype=np.int64)
     n_pairs = pair_row.shape[0]
-    total = n_pairs * masker.rows_per_pair
-    chunk = min(model.max_rows, total)
-    buffer = np.empty((max(chunk, 1), rows.shape[1]), dtype=np.float64)
-    totals = None
-    bar = _progress_bar(progress_enabled(progress, total), total, "rows")
-    try:
-        for start in range(0, total, chunk):
-            stop = min(start + chunk, total)
-            masked = buffer[: stop - start]
-            masker.fill(rows, column_masks, pair_row, pair_mask, start, stop, masked)
-            outputs = model(masked)
-            if totals is None:
-                totals = np.zeros((n_pairs, outputs.shape[1]), dtype=np.float64)
-            masker.reduce(np.ascontiguousarray(outputs), start, totals)
-            if bar is not None:
-                bar.update(stop - start)
-    finally:
-        if bar is not None:
-            bar.close()
-    if totals is None:
-        totals = np.zeros((0, model.n_outputs or 1), dtype=np.float64)
-    return totals
+    totals = []
+
+    def fill(start, stop, out):
+        masker.fill(rows, column_masks, pair_row, pair_mask, start, stop, out)
+
+    def consume(outputs, start):
+        if not totals:
+            totals.append(np.zeros((n_pairs, outputs.shape[1]), dtype=np.float64))
+        masker.reduce(outputs, start, totals[0])
+
+    stream_rows(model, n_pairs * masker.rows_per_pair, rows.shape[1], fill, consume, progress=progress)
+    if not totals:
+        return np.zeros((0, model.n_outputs or 1), dtype=np.float64)
+    return totals[0]
 
 
 def map_row_blocks(function, n_rows, n_jobs, *, progress=False):

@@ -287,7 +287,7 @@ class TabularSchema:
         lookup[-1] = column.na_value
         objects = lookup[int_codes]
         if dtype == object:
-            return objects
+            return pd.Series(objects, dtype=object, copy=False)  # a bare array would be inferred as str
         return pd.array(objects, dtype=dtype)
 
 

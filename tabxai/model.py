@@ -91,6 +91,7 @@ class Model:
         self._all_output_names = _known_output_names(owner, method) if owner is not None else None
         self._n_raw_outputs = None if self._all_output_names is None else len(self._all_output_names)
         self._output_index = None
+        self._calls = 0
         self._decode_columns = None
         self._decode_as_array = None
         if self._all_output_names is not None:
@@ -205,7 +206,8 @@ class Model:
         return np.concatenate(parts, axis=0)
 
     def _checked_call(self, data, n_rows, first_row):
-        where = f"on {n_rows} rows (rows {first_row} to {first_row + n_rows - 1} of this request)"
+        self._calls += 1
+        where = f"in call {self._calls}, on {n_rows} rows (rows {first_row} to {first_row + n_rows - 1} of this request)"
         try:
             raw = self.predict_function(data)
         except Exception as exc:

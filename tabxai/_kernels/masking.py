@@ -18,17 +18,26 @@ def fill_masked_rows(rows, background, column_masks, pair_row, pair_mask, start,
     ``q = r // n_background`` and ``b = r % n_background``.
     """
     n_background, n_columns = background.shape
-    for r in range(start, stop):
+    on = np.empty(n_columns, dtype=np.int64)
+    r = start
+    while r < stop:
         q = r // n_background
         b = r - q * n_background
+        block_stop = min(stop, (q + 1) * n_background)
         mask = column_masks[pair_mask[q]]
         row = rows[pair_row[q]]
-        o = r - start
+        n_on = 0
         for j in range(n_columns):
             if mask[j]:
-                out[o, j] = row[j]
-            else:
+                on[n_on] = j
+                n_on += 1
+        for o in range(r - start, block_stop - start):
+            for j in range(n_columns):
                 out[o, j] = background[b, j]
+            for t in range(n_on):
+                out[o, on[t]] = row[on[t]]
+            b += 1
+        r = block_stop
 
 
 @numba.njit(cache=True, nogil=True)
@@ -40,9 +49,17 @@ def accumulate_weighted(outputs, weights, start, totals):
     """
     n_background = weights.shape[0]
     n_outputs = outputs.shape[1]
-    for o in range(outputs.shape[0]):
-        r = start + o
+    stop = start + outputs.shape[0]
+    r = start
+    while r < stop:
         q = r // n_background
-        w = weights[r - q * n_background]
+        b = r - q * n_background
+        block_stop = min(stop, (q + 1) * n_background)
         for k in range(n_outputs):
-            totals[q, k] += w * outputs[o, k]
+            total = totals[q, k]
+            bb = b
+            for o in range(r - start, block_stop - start):
+                total += weights[bb] * outputs[o, k]
+                bb += 1
+            totals[q, k] = total
+        r = block_stop

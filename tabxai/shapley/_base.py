@@ -49,7 +49,9 @@ class MaskingExplainer:
             names_in = getattr(self._model.owner, "feature_names_in_", None)
         self._schema = TabularSchema.from_data(background, feature_names=names_in, what="background")
         self._players = Players(self._schema.names, feature_groups)
-        self._model.bind(self._schema)  # fails now if the model's columns do not match the data
+        # ask the model about the background now: a model that does not fit the data fails here
+        model = self._model.bind(self._schema)
+        self._base_values = self._masker.bind(self._schema).expected_value(model)
 
     @property
     def feature_names(self):
@@ -81,7 +83,7 @@ class MaskingExplainer:
         codes = schema.encode(X, what="X")
         model = self._model.bind(schema)
         masker = self._masker.bind(schema)
-        base = masker.expected_value(model)
+        base = self._base_values
         seed = self._seed()
         n_rows = codes.shape[0]
         sequential = self._n_jobs == 1 or n_rows == 1
@@ -101,7 +103,7 @@ class MaskingExplainer:
             "method": type(self).__name__,
             "parameters": self._parameters(),
             "random_state": seed,
-            "model_rows": model_rows + masker.n_background,
+            "model_rows": model_rows,
             "versions": package_versions(),
         }
         data = X[list(schema.names)] if isinstance(X, pd.DataFrame) else np.array(X, copy=True)

@@ -1,0 +1,181 @@
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.svm import SVC
+
+from tabxai.data import TabularSchema
+from tabxai.model import Model, ModelError, as_model
+
+
+@pytest.fixture()
+def classifier_data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = np.where(X[:, 0] + X[:, 1] > 0, "yes", "no")
+    return X, y
+
+
+def test_classifier_gives_all_probabilities(classifier_data):
+    X, y = classifier_data
+    clf = LogisticRegression().fit(X, y)
+    model = as_model(clf).bind(TabularSchema.from_data(X))
+    assert model.method == "predict_proba" and model.output_names == ("no", "yes")
+    np.testing.assert_array_equal(model(X), clf.predict_proba(X))
+
+
+def test_output_selects_a_class(classifier_data):
+    X, y = classifier_data
+    clf = LogisticRegression().fit(X, y)
+    model = as_model(clf, output="yes").bind(TabularSchema.from_data(X))
+    np.testing.assert_array_equal(model(X), clf.predict_proba(X)[:, 1:])
+    assert model.output_names == ("yes",)
+    with pytest.raises(ValueError, match=r"one of the classes \['no', 'yes'\]; got 'maybe'"):
+        as_model(clf, output="maybe")
+
+
+def test_classifier_without_probabilities_uses_decision_function(classifier_data):
+    X, y = classifier_data
+    svc = SVC().fit(X, y)
+    model = as_model(svc)
+    assert model.method == "decision_function"
+    np.testing.assert_allclose(model.bind(TabularSchema.from_data(X))(X)[:, 0], svc.decision_function(X))
+
+
+def test_regressor_and_bound_method(regression_data):
+    X, y = regression_data
+    reg = LinearRegression().fit(X, y)
+    schema = TabularSchema.from_data(X)
+    model = as_model(reg).bind(schema)
+    assert model.method == "predict" and model(X).shape == (len(X), 1)
+    bound = as_model(reg.predict).bind(schema)
+    assert bound.owner is reg
+    np.testing.assert_array_equal(bound(X), model(X))
+
+
+def test_plain_callable_multi_output_and_output_index(regression_data):
+    X, _ = regression_data
+    schema = TabularSchema.from_data(X)
+    model = as_model(lambda d: np.column_stack([d[:, 0], 2 * d[:, 1]])).bind(schema)
+    np.testing.assert_array_equal(model(X), np.column_stack([X[:, 0], 2 * X[:, 1]]))
+    assert model.output_names == ("output_0", "output_1")
+    second = as_model(lambda d: np.column_stack([d[:, 0], 2 * d[:, 1]]), output=1).bind(schema)
+    np.testing.assert_array_equal(second(X)[:, 0], 2 * X[:, 1])
+
+
+@pytest.mark.parametrize("max_rows", [1, 7, 60, 1000])
+def test_chunking_never_changes_outputs(regression_data, max_rows):
+    X, y = regression_data
+    calls = []
+
+    def predict(d):  # row-wise arithmetic: the outputs of a row cannot depend on the batch
+        calls.append(len(d))
+        return d[:, 0] + 2 * d[:, 1] * d[:, 4]
+
+    model = as_model(predict, max_rows=max_rows).bind(TabularSchema.from_data(X))
+    np.testing.assert_array_equal(model(X)[:, 0], X[:, 0] + 2 * X[:, 1] * X[:, 4])
+    assert max(calls) <= max_rows and sum(calls) == len(X)
+
+
+def test_pipeline_gets_the_raw_frame_back(german_small, german_pipeline):
+    X, _ = german_small
+    seen = []
+    original = german_pipeline.predict_proba
+
+    def spy(frame):
+        seen.append(frame)
+        return original(frame)
+
+    schema = TabularSchema.from_data(X)
+    model = as_model(spy).bind(schema)
+    np.testing.assert_allclose(model(schema.encode(X)), german_pipeline.predict_proba(X), rtol=0, atol=1e-15)
+    pd.testing.assert_frame_equal(seen[0], X.reset_index(drop=True))
+
+
+def test_estimator_columns_follow_feature_names_in(german_small, german_pipeline):
+    X, _ = german_small
+    shuffled = X[X.columns[::-1]]
+    model = as_model(german_pipeline).bind(TabularSchema.from_data(shuffled))
+    np.testing.assert_allclose(model(TabularSchema.from_data(shuffled).encode(shuffled)),
+                               german_pipeline.predict_proba(X), atol=1e-15)
+
+
+def test_model_and_data_columns_must_match(german_small, german_pipeline):
+    X, _ = german_small
+    with pytest.raises(ValueError, match=r"columns the data lacks: \['housing'\]"):
+        as_model(german_pipeline).bind(TabularSchema.from_data(X.drop(columns="housing")))
+    with pytest.raises(ValueError, match=r"columns the model was not fitted on: \['extra'\]"):
+        as_model(german_pipeline).bind(TabularSchema.from_data(X.assign(extra=1.0)))
+
+
+def test_array_fitted_model_gets_an_array_from_a_frame(regression_data, frame_data):
+    X, y = regression_data
+    frame, _ = frame_data
+    reg = LinearRegression().fit(X, y)  # fitted without names
+    schema = TabularSchema.from_data(frame)
+    with np.testing.suppress_warnings() as sup:
+        sup.filter(UserWarning)
+        np.testing.assert_allclose(as_model(reg).bind(schema)(schema.encode(frame))[:, 0], reg.predict(X))
+
+
+def _schema():
+    return TabularSchema.from_data(np.zeros((4, 2)))
+
+
+def test_model_that_raises_says_which_rows():
+    calls = []
+
+    def broken(d):
+        calls.append(len(d))
+        if len(calls) == 2:
+            raise RuntimeError("boom")
+        return d[:, 0]
+
+    with pytest.raises(ModelError, match=r"raised RuntimeError in call 2, on 2 rows \(rows 2 to 3 of this request\): boom"):
+        as_model(broken, max_rows=2).bind(_schema())(np.zeros((4, 2)))
+
+
+@pytest.mark.parametrize("bad, message", [
+    (np.nan, r"NaN or inf for 1 of 4 rows"),
+    (np.inf, r"NaN or inf for 1 of 4 rows"),
+])
+def test_model_returning_nan_or_inf(bad, message):
+    def predict(d):
+        out = np.zeros(len(d))
+        out[1] = bad
+        return out
+
+    with pytest.raises(ModelError, match=message):
+        as_model(predict).bind(_schema())(np.zeros((4, 2)))
+
+
+def test_model_returning_wrong_number_of_rows_or_outputs():
+    with pytest.raises(ModelError, match=r"returned shape \(3,\) .* expected 4 rows"):
+        as_model(lambda d: np.zeros(3)).bind(_schema())(np.zeros((4, 2)))
+    outputs = iter([np.zeros((2, 2)), np.zeros((2, 3))])
+    model = as_model(lambda d: next(outputs), max_rows=2).bind(_schema())
+    with pytest.raises(ModelError, match="returned 3 outputs .* earlier calls returned 2"):
+        model(np.zeros((4, 2)))
+    with pytest.raises(ModelError, match="not numbers"):
+        as_model(lambda d: np.array(["a"] * len(d))).bind(_schema())(np.zeros((4, 2)))
+
+
+def test_bad_models_and_parameters(classifier_data):
+    with pytest.raises(TypeError, match="must be a fitted estimator .* got int"):
+        as_model(3)
+    with pytest.raises(ValueError, match="not fitted"):
+        as_model(LogisticRegression())
+    with pytest.raises(ValueError, match=r"`max_rows` must be an int >= 1; got 0"):
+        as_model(lambda d: d, max_rows=0)
+    X, y = classifier_data
+    reg = LinearRegression().fit(X, y == "yes")
+    with pytest.raises(ValueError, match=r"`output` must be an int >= 0 and <= 0; got 3"):
+        as_model(reg, output=3).bind(TabularSchema.from_data(X))(X)  # outputs known at the first call
+    with pytest.raises(RuntimeError, match="not bound"):
+        as_model(reg)(X)
+
+
+def test_as_model_returns_models_unchanged():
+    model = as_model(lambda d: d[:, 0])
+    assert as_model(model) is model
+    assert isinstance(as_model(model, max_rows=5), Model) and as_model(model, max_rows=5).max_rows == 5
