@@ -55,8 +55,9 @@ def permutation_importance(model, X, y, *, scoring=None, n_repeats=5, random_sta
         Seed of the permutations and subsamples; results are identical for the same seed whatever
         ``n_jobs`` and ``max_rows``.
     feature_groups : dict or list, default=None
-        Columns permuted together, e.g. ``{"address": ["city", "zip"]}``; other columns are
-        features of their own. A group of one column gives that column's importance exactly.
+        Columns permuted together, e.g. ``{"address": ["city", "zip"]}`` (names, or positions for
+        an array); other columns are features of their own. A group of one column gives that
+        column's importance exactly.
     sample_weight : array-like of shape (n_rows,), default=None
         Passed to the scorer.
     max_samples : int or float, default=1.0
@@ -96,7 +97,7 @@ def permutation_importance(model, X, y, *, scoring=None, n_repeats=5, random_sta
     targets = _targets(y, n_rows)
     weights = sample_weights(sample_weight, n_rows)
     n_samples = _n_samples(max_samples, n_rows)
-    players = Players(schema.names, feature_groups)
+    players = Players(schema.names, _named_groups(schema, feature_groups))
     models, classes = response_models(model, adapter, schema)
     replay = ResponseReplay(adapter.owner, models, classes)
     scorer, scoring_name = resolve_scorer(scoring, classes is not None)
@@ -201,7 +202,7 @@ class _Plan:
             else:
                 reason = f"asked the model for a response it does not offer ({exc})"
             raise ValueError(
-                f"scoring {scoring_name!r} {reason}, but {type(model).__name__} offers only {offered}. Use a "
+                f"scoring {scoring_name!r} {reason}, but {_describe(model)} offers only {offered}. Use a "
                 "classifier with predict_proba (or decision_function) for probability-based scorers, or choose "
                 "another scoring") from None
 
@@ -274,6 +275,33 @@ class _Stacked:
     def split(self, outputs):
         edges = np.cumsum([0] + self.widths)
         return [outputs[:, a:b] for a, b in zip(edges[:-1], edges[1:])]
+
+
+def _describe(model):
+    owner = getattr(model, "__self__", None)
+    if owner is not None:
+        return f"{type(owner).__name__}.{getattr(model, '__name__', 'method')}"
+    return getattr(model, "__name__", None) if not hasattr(model, "fit") else type(model).__name__
+
+
+def _named_groups(schema, feature_groups):
+    """``feature_groups`` with column positions (ints that are not column names) replaced by names."""
+    def name(member):
+        if member not in schema.names and isinstance(member, numbers.Integral) and \
+                not isinstance(member, (bool, np.bool_)) and 0 <= member < schema.n_columns:
+            return schema.names[member]
+        return member
+
+    def named(members):
+        if isinstance(members, (list, tuple, np.ndarray)):
+            return [name(member) for member in members]
+        return members
+
+    if isinstance(feature_groups, dict):
+        return {key: named(members) for key, members in feature_groups.items()}
+    if isinstance(feature_groups, (list, tuple)):
+        return [named(members) for members in feature_groups]
+    return feature_groups
 
 
 def _targets(y, n_rows):

@@ -6,7 +6,7 @@ import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 import tabxai as tx
-from tests.naive import naive_ale
+from naive import naive_ale
 
 
 @pytest.fixture(scope="module")

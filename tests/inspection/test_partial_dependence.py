@@ -15,7 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import tabxai as tx
-from tests.naive import naive_partial_dependence
+from naive import naive_partial_dependence
 
 
 @pytest.fixture(scope="module")
