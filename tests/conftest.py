@@ -1,6 +1,7 @@
 """Shared fixtures: small real models and data, made once per session."""
 
 import os
+import sys
 
 import matplotlib
 import numpy as np
@@ -9,6 +10,9 @@ import pytest
 from hypothesis import settings
 
 matplotlib.use("Agg")
+
+# `from naive import ...` finds tests/naive.py while tabxai itself comes from the installed package
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 settings.register_profile("ci", deadline=None, max_examples=25, derandomize=True)
 settings.register_profile("dev", deadline=None, max_examples=25)

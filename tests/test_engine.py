@@ -1,0 +1,84 @@
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tabxai._engine import coalition_values, map_row_blocks
+from tabxai._kernels.masking import accumulate_weighted, fill_masked_rows
+from tabxai.data import TabularSchema
+from tabxai.maskers import IndependentMasker
+from tabxai.model import as_model
+
+
+@st.composite
+def requests(draw):
+    n_background = draw(st.integers(1, 5))
+    n_columns = draw(st.integers(1, 4))
+    n_rows = draw(st.integers(1, 3))
+    n_masks = draw(st.integers(1, 4))
+    n_pairs = draw(st.integers(1, 6))
+    rng = np.random.default_rng(draw(st.integers(0, 10_000)))
+    background = rng.normal(size=(n_background, n_columns))
+    background[rng.random(background.shape) < 0.1] = np.nan
+    return (rng.normal(size=(n_rows, n_columns)), background, rng.random((n_masks, n_columns)) < 0.5,
+            rng.integers(0, n_rows, n_pairs), rng.integers(0, n_masks, n_pairs))
+
+
+def _naive_rows(rows, background, masks, pair_row, pair_mask):
+    out = []
+    for q in range(len(pair_row)):
+        for b in range(len(background)):
+            out.append([rows[pair_row[q], j] if masks[pair_mask[q], j] else background[b, j]
+                        for j in range(background.shape[1])])
+    return np.array(out, dtype=float).reshape(-1, background.shape[1])
+
+
+@given(requests(), st.integers(1, 7))
+def test_fill_equals_naive_for_any_slice(request, chunk):
+    rows, background, masks, pair_row, pair_mask = request
+    expected = _naive_rows(rows, background, masks, pair_row, pair_mask)
+    got = np.full_like(expected, -99.0)
+    for start in range(0, len(expected), chunk):
+        stop = min(start + chunk, len(expected))
+        fill_masked_rows(rows, background, masks, pair_row, pair_mask, start, stop, got[start:stop])
+    np.testing.assert_array_equal(got, expected)
+
+
+@given(requests(), st.integers(1, 7))
+def test_accumulate_equals_naive_weighted_mean(request, chunk):
+    rows, background, masks, pair_row, pair_mask = request
+    n_background = len(background)
+    outputs = np.random.default_rng(0).normal(size=(len(pair_row) * n_background, 2))
+    weights = np.random.default_rng(1).random(n_background)
+    weights /= weights.sum()
+    totals = np.zeros((len(pair_row), 2))
+    for start in range(0, len(outputs), chunk):
+        accumulate_weighted(np.ascontiguousarray(outputs[start:start + chunk]), weights, start, totals)
+    expected = [sum(weights[b] * outputs[q * n_background + b] for b in range(n_background))
+                for q in range(len(pair_row))]
+    np.testing.assert_allclose(totals, expected, rtol=0, atol=1e-14)
+
+
+@given(requests(), st.integers(1, 9))
+def test_coalition_values_do_not_depend_on_chunks(request, max_rows):
+    rows, background, masks, pair_row, pair_mask = request
+    background = np.nan_to_num(background)
+    schema = TabularSchema.from_data(background)
+    masker = IndependentMasker(background).bind(schema)
+
+    def predict(d):
+        return np.column_stack([d.sum(axis=1), np.cos(d[:, 0])])
+
+    reference = coalition_values(as_model(predict).bind(schema), masker, rows, masks, pair_row, pair_mask)
+    chunked = coalition_values(as_model(predict, max_rows=max_rows).bind(schema), masker, rows, masks, pair_row,
+                               pair_mask)
+    np.testing.assert_array_equal(chunked, reference)
+    naive = predict(_naive_rows(rows, background, masks, pair_row, pair_mask)).reshape(len(pair_row), -1, 2).mean(1)
+    np.testing.assert_allclose(reference, naive, atol=1e-12)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2, 3])
+def test_map_row_blocks_keeps_row_order(n_jobs):
+    blocks = map_row_blocks(lambda idx: idx * 10, 7, n_jobs)
+    np.testing.assert_array_equal(np.concatenate(blocks), np.arange(7) * 10)
+    assert map_row_blocks(lambda idx: idx, 0, n_jobs) == []
