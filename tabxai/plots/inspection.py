@@ -58,12 +58,13 @@ def plot_partial_dependence(result, ax=None, *, output=None, max_ice_lines=100, 
     --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
     >>> import numpy as np
     >>> from sklearn.linear_model import LinearRegression
     >>> import tabxai as tx
     >>> X = np.random.default_rng(0).normal(size=(100, 2))
     >>> pd_ = tx.partial_dependence(LinearRegression().fit(X, X[:, 0]), X, 0, kind="both")
-    >>> ax = plot_partial_dependence(pd_, max_ice_lines=10, random_state=0)
+    >>> ax = plot_partial_dependence(pd_, plt.figure().gca(), max_ice_lines=10, random_state=0)
     >>> len(ax.lines)  # 10 ICE curves and the average
     11
     """
@@ -146,12 +147,13 @@ def plot_accumulated_local_effects(result, ax=None, *, output=None):
     --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
     >>> import numpy as np
     >>> from sklearn.linear_model import LinearRegression
     >>> import tabxai as tx
     >>> X = np.random.default_rng(0).normal(size=(100, 2))
     >>> ale = tx.accumulated_local_effects(LinearRegression().fit(X, X[:, 0]), X, 0, grid_resolution=5)
-    >>> plot_accumulated_local_effects(ale).lines[0].get_xdata().shape
+    >>> plot_accumulated_local_effects(ale, plt.figure().gca()).lines[0].get_xdata().shape
     (5,)
     """
     k = result.output_index(output)
@@ -185,12 +187,13 @@ def plot_permutation_importance(result, ax=None, *, max_features=20):
     --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
     >>> import numpy as np
     >>> from sklearn.linear_model import LinearRegression
     >>> import tabxai as tx
     >>> X = np.random.default_rng(0).normal(size=(100, 2)); y = X[:, 0]
     >>> imp = tx.permutation_importance(LinearRegression().fit(X, y), X, y, random_state=0)
-    >>> [t.get_text() for t in plot_permutation_importance(imp).get_yticklabels()]
+    >>> [t.get_text() for t in plot_permutation_importance(imp, plt.figure().gca()).get_yticklabels()]
     ['x1', 'x0']
     """
     max_features = check_int(max_features, "max_features", min_value=1)
@@ -198,10 +201,11 @@ def plot_permutation_importance(result, ax=None, *, max_features=20):
     order = np.argsort(result.importances_mean, kind="stable")[-max_features:]
     data = [result.importances[j] for j in order]
     positions = np.arange(1, len(order) + 1)
+    style = {"positions": positions, "widths": 0.6, "medianprops": {"gid": "median"}}
     if "orientation" in inspect.signature(ax.boxplot).parameters:
-        ax.boxplot(data, positions=positions, orientation="horizontal", widths=0.6)
+        ax.boxplot(data, orientation="horizontal", **style)
     else:
-        ax.boxplot(data, positions=positions, vert=False, widths=0.6)
+        ax.boxplot(data, vert=False, **style)
     ax.set_yticks(positions)
     ax.set_yticklabels([str(result.feature_names[j]) for j in order])
     ax.axvline(0.0, color="grey", linestyle="--", linewidth=0.8)

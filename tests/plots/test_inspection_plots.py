@@ -1,0 +1,164 @@
+"""Plots of inspection results: drawn without a display, and drawing the result's numbers."""
+
+import subprocess
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.collections import QuadMesh  # noqa: E402
+from matplotlib.contour import ContourSet  # noqa: E402
+
+import tabxai as tx  # noqa: E402
+
+
+def _predict(rows):
+    rows = np.asarray(rows, dtype=float)
+    return rows[:, 0] ** 2 + rows[:, 1] - 0.5 * rows[:, 0] * rows[:, 2]
+
+
+@pytest.fixture(scope="module")
+def data():
+    return np.random.default_rng(0).normal(size=(60, 3))
+
+
+@pytest.fixture
+def ax():
+    figure, axes = plt.subplots()
+    yield axes
+    plt.close(figure)
+
+
+def test_partial_dependence_draws_the_average_over_subsampled_ice_curves(data, ax):
+    result = tx.partial_dependence(_predict, data, 0, kind="both", grid_resolution=8)
+    returned = result.plot(ax=ax, max_ice_lines=15, random_state=0)
+    assert returned is ax
+    assert len(ax.lines) == 16
+    average = ax.lines[-1]
+    np.testing.assert_array_equal(average.get_xdata(), result.grid_values[0])
+    np.testing.assert_array_equal(average.get_ydata(), result.average[0])
+    curves = np.array([line.get_ydata() for line in ax.lines[:-1]])
+    matches = [np.flatnonzero((result.individual[0] == curve).all(axis=1)) for curve in curves]
+    assert all(len(m) >= 1 for m in matches) and len({int(m[0]) for m in matches}) == 15
+    assert ax.get_xlabel() == "x0" and ax.get_ylabel() == "partial dependence"
+    _, other = plt.subplots()
+    result.plot(ax=other, max_ice_lines=15, random_state=0)
+    np.testing.assert_array_equal([line.get_ydata() for line in other.lines], [line.get_ydata() for line in ax.lines])
+    plt.close(other.figure)
+
+
+def test_centred_individual_only_draws_curves_from_zero(data, ax):
+    result = tx.partial_dependence(_predict, data, 1, kind="individual", grid_resolution=5, centered=True)
+    result.plot(ax=ax, max_ice_lines=100)
+    assert len(ax.lines) == 60
+    assert all(line.get_ydata()[0] == 0.0 for line in ax.lines)
+    assert ax.get_ylabel() == "centred partial dependence"
+
+
+def test_categorical_feature_is_drawn_as_bars(ax):
+    frame = pd.DataFrame({"job": ["clerk", "pilot", "cook", "clerk"] * 10, "x": np.arange(40.0)})
+
+    def predict(rows):
+        return rows["job"].map({"clerk": 1.0, "pilot": 3.0, "cook": 2.0}).to_numpy() + 0.01 * rows["x"].to_numpy()
+
+    result = tx.partial_dependence(predict, frame, "job", kind="both")
+    result.plot(ax=ax, max_ice_lines=5, random_state=1)
+    heights = [patch.get_height() for patch in ax.patches]
+    np.testing.assert_allclose(heights, result.average[0])
+    assert [label.get_text() for label in ax.get_xticklabels()] == ["clerk", "cook", "pilot"]
+    points = ax.collections[0].get_offsets()
+    assert len(points) == 5 * 3
+    assert np.isin(np.round(np.asarray(points)[:, 1], 12), np.round(result.individual[0], 12)).all()
+
+
+def test_pair_is_a_heat_map_with_contours(data, ax):
+    result = tx.partial_dependence(_predict, data, (0, 2), grid_resolution=6)
+    result.plot(ax=ax)
+    meshes = [c for c in ax.collections if isinstance(c, QuadMesh)]
+    assert len(meshes) == 1
+    np.testing.assert_allclose(np.asarray(meshes[0].get_array()).reshape(6, 6), result.average[0].T)
+    contours = [c for c in ax.collections if isinstance(c, ContourSet)]
+    assert len(contours) == 1 and len(ax.texts) > 0  # labelled contour lines
+    labelled = [float(text.get_text().replace("\u2212", "-")) for text in ax.texts]
+    assert all(result.average.min() <= level <= result.average.max() for level in labelled)
+    assert ax.get_xlabel() == "x0" and ax.get_ylabel() == "x2"
+    assert len(ax.figure.axes) == 2  # the heat map and its colour bar
+
+
+def test_pair_with_a_category_uses_category_ticks(ax):
+    frame = pd.DataFrame({"job": ["a", "b", "c"] * 10, "x": np.linspace(0, 1, 30)})
+    result = tx.partial_dependence(lambda rows: rows["x"].to_numpy() * (rows["job"] == "b"), frame, ("x", "job"),
+                                   grid_resolution=4)
+    result.plot(ax=ax)
+    assert [label.get_text() for label in ax.get_yticklabels()] == ["a", "b", "c"]
+    mesh = next(c for c in ax.collections if isinstance(c, QuadMesh))
+    np.testing.assert_allclose(np.asarray(mesh.get_array()).reshape(3, 4), result.average[0].T)
+
+
+def test_pair_without_an_average_and_ambiguous_outputs_raise(data, ax):
+    individual = tx.partial_dependence(_predict, data, (0, 1), kind="individual", grid_resolution=3)
+    with pytest.raises(ValueError, match="kind='average' or 'both'"):
+        individual.plot(ax=ax)
+
+    def three(rows):
+        return np.column_stack([rows[:, 0], rows[:, 1], rows[:, 2]])
+
+    result = tx.partial_dependence(three, data, 0, grid_resolution=4)
+    with pytest.raises(ValueError, match="choose one with `output`"):
+        result.plot(ax=ax)
+    result.plot(ax=ax, output=1)
+    np.testing.assert_array_equal(ax.lines[-1].get_ydata(), result.average[1])
+    assert ax.get_ylabel() == "partial dependence (output_1)"
+
+
+def test_binary_classifier_draws_the_positive_class_by_default(ax):
+    from sklearn.linear_model import LogisticRegression
+
+    X = np.random.default_rng(1).normal(size=(80, 2))
+    model = LogisticRegression().fit(X, X[:, 0] > 0)
+    result = tx.partial_dependence(model, X, 0, grid_resolution=5)
+    result.plot(ax=ax)
+    np.testing.assert_array_equal(ax.lines[-1].get_ydata(), result.average[1])
+    assert ax.get_ylabel() == "partial dependence (True)"
+
+
+def test_ale_draws_its_values_at_the_edges(data, ax):
+    result = tx.accumulated_local_effects(_predict, data, 0, grid_resolution=7)
+    assert result.plot(ax=ax) is ax
+    np.testing.assert_array_equal(ax.lines[0].get_xdata(), result.grid_values)
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), result.values[0])
+    rug = ax.collections[0].get_segments()
+    np.testing.assert_allclose([segment[0, 0] for segment in rug], result.grid_values)
+    assert ax.get_ylabel() == "accumulated local effect"
+
+
+def test_permutation_importance_box_plot_is_ordered_by_mean(data, ax):
+    y = _predict(data)
+    result = tx.permutation_importance(_predict, data, y, n_repeats=6, random_state=0)
+    assert result.plot(ax=ax) is ax
+    order = np.argsort(result.importances_mean)
+    assert [t.get_text() for t in ax.get_yticklabels()] == [result.feature_names[j] for j in order]
+    medians = [line for line in ax.lines if line.get_gid() == "median"]
+    drawn = [line.get_xdata()[0] for line in sorted(medians, key=lambda line: line.get_ydata()[0])]
+    np.testing.assert_allclose(drawn, np.median(result.importances[order], axis=1), atol=1e-12)
+    assert ax.get_xlabel() == "decrease in r2"
+    _, small = plt.subplots()
+    result.plot(ax=small, max_features=2)
+    assert [t.get_text() for t in small.get_yticklabels()] == [result.feature_names[j] for j in order[-2:]]
+    plt.close(small.figure)
+
+
+def test_plot_uses_current_axes_and_importing_tabxai_does_not_import_matplotlib(data):
+    plt.close("all")
+    result = tx.accumulated_local_effects(_predict, data, 1, grid_resolution=4)
+    ax = result.plot()
+    assert ax is plt.gca()
+    plt.close("all")
+    code = "import sys, tabxai; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
