@@ -177,5 +177,3 @@ def coalition_outputs(model, masker, rows, column_masks, pair_row, pair_mask, *,
         return np.zeros((n_pairs, per_pair, model.n_outputs or 1), dtype=np.float64)
     return result[0].reshape(n_pairs, per_pair, result[0].shape[1])
 
-
-__all__ += ["coalition_outputs", "stream_rows"]
