@@ -176,4 +176,3 @@ def coalition_outputs(model, masker, rows, column_masks, pair_row, pair_mask, *,
     if not result:
         return np.zeros((n_pairs, per_pair, model.n_outputs or 1), dtype=np.float64)
     return result[0].reshape(n_pairs, per_pair, result[0].shape[1])
-
