@@ -166,3 +166,112 @@ def naive_permutation_scores(score, X, y, columns, permutations):
 
 
 # --- inspection: end ---
+
+# --- rules: begin ---
+
+
+def _is_missing(value):
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _naive_majority(counts, classes):
+    """The most frequent class of a {class: count} dict; the first of ``classes`` among ties."""
+    best = None
+    for label in classes:
+        if best is None or counts.get(label, 0) > counts.get(best, 0):
+            best = label
+    return best
+
+
+def _naive_add(counts, other):
+    total = dict(counts)
+    for label, count in other.items():
+        total[label] = total.get(label, 0) + count
+    return total
+
+
+def naive_oner_column(values, labels, classes, categorical, min_bucket_size=6):
+    """Holte's 1R on one column, by plain loops.
+
+    Returns ``(errors, n_rules, predict)`` where ``predict(value)`` is the class the column's rules
+    give a training value, or None when every value is missing.
+    """
+    missing_counts = {}
+    present = []
+    for value, label in zip(values, labels):
+        if _is_missing(value):
+            missing_counts[label] = missing_counts.get(label, 0) + 1
+        else:
+            present.append((value, label))
+    if not present:
+        return None
+    buckets = []  # (lowest value, highest value, class counts) for numeric, (value, counts) for categorical
+    if categorical:
+        by_value = {}
+        for value, label in present:
+            by_value.setdefault(value, {})
+            by_value[value][label] = by_value[value].get(label, 0) + 1
+        buckets = [(value, value, counts) for value, counts in by_value.items()]
+    else:
+        present.sort(key=lambda pair: pair[0])
+        groups = []
+        for value, label in present:
+            if groups and groups[-1][0] == value:
+                groups[-1][1][label] = groups[-1][1].get(label, 0) + 1
+            else:
+                groups.append((value, {label: 1}))
+        grown = []
+        for value, counts in groups:
+            if grown:
+                low, high, bucket = grown[-1]
+                majority = _naive_majority(bucket, classes)
+                if bucket.get(majority, 0) < min_bucket_size or _naive_majority(counts, classes) == majority:
+                    grown[-1] = (low, value, _naive_add(bucket, counts))
+                    continue
+            grown.append((value, value, counts))
+        for low, high, counts in grown:
+            if buckets and _naive_majority(buckets[-1][2], classes) == _naive_majority(counts, classes):
+                buckets[-1] = (buckets[-1][0], high, _naive_add(buckets[-1][2], counts))
+            else:
+                buckets.append((low, high, counts))
+    errors = 0
+    for _, _, counts in buckets:
+        errors += sum(counts.values()) - counts[_naive_majority(counts, classes)]
+    if missing_counts:
+        errors += sum(missing_counts.values()) - missing_counts[_naive_majority(missing_counts, classes)]
+    n_rules = len(buckets) + (1 if missing_counts else 0)
+
+    def predict(value):
+        if _is_missing(value):
+            return _naive_majority(missing_counts, classes)
+        for low, high, counts in buckets:
+            if low <= value <= high:
+                return _naive_majority(counts, classes)
+        raise ValueError(f"{value!r} is not a training value")
+
+    return errors, n_rules, predict
+
+
+def naive_oner(columns, labels, categorical, min_bucket_size=6):
+    """Holte's 1R by plain loops over a dict ``{name: list of values}`` (missing: None or NaN).
+
+    ``categorical`` is the set of names whose values are categories. The column with the fewest
+    errors wins, then the one with the fewest rules, then the first. Returns ``(name, errors,
+    errors per column, training predictions)``.
+    """
+    classes = sorted(set(labels))
+    best = None
+    per_column = {}
+    for position, (name, values) in enumerate(columns.items()):
+        result = naive_oner_column(values, labels, classes, name in categorical, min_bucket_size)
+        if result is None:
+            continue
+        errors, n_rules, predict = result
+        per_column[name] = errors
+        if best is None or (errors, n_rules, position) < best[0]:
+            best = ((errors, n_rules, position), name, predict)
+    (errors, _, _), name, predict = best
+    return name, errors, per_column, [predict(value) for value in columns[name]]
+
+
+# --- rules: end ---
