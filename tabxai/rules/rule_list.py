@@ -109,18 +109,14 @@ class RuleListClassifier(RuleListBase):
         check_int(self.beam_width, "beam_width", min_value=1)
         check_real(self.prior_weight, "prior_weight", min_value=0)
         check_real(self.complexity_penalty, "complexity_penalty", min_value=0)
-        if isinstance(self.min_support, numbers.Integral) and not isinstance(self.min_support, (bool, np.bool_)):
-            check_int(self.min_support, "min_support", min_value=1)
-        elif isinstance(self.min_support, numbers.Real) and not isinstance(self.min_support, (bool, np.bool_)):
-            if not 0 < self.min_support < 1:
-                raise ValueError(
-                    f"`min_support` must be an int >= 1 or a float in (0, 1); got {self.min_support}"
-                )
-        else:
-            raise TypeError(
-                f"`min_support` must be an int >= 1 or a float in (0, 1); got {self.min_support!r} "
-                f"({type(self.min_support).__name__})"
-            )
+        support = self.min_support
+        expected = "`min_support` must be an int >= 1 or a float in (0, 1)"
+        if isinstance(support, (bool, np.bool_)) or not isinstance(support, numbers.Real):
+            raise TypeError(f"{expected}; got {support!r} ({type(support).__name__})")
+        if isinstance(support, numbers.Integral) and support < 1:
+            raise ValueError(f"{expected}; got {support}")
+        if not isinstance(support, numbers.Integral) and not 0 < support < 1:
+            raise ValueError(f"{expected}; got {support}")
 
     def _learn(self, schema, codes, y_codes, n_classes):
         n_rows = codes.shape[0]
