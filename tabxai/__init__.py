@@ -13,6 +13,7 @@ from .inspection import (AccumulatedLocalEffects, PartialDependence, Permutation
                          partial_dependence, permutation_importance)
 from .maskers import IndependentMasker
 from .model import Model, ModelError, as_model
+from .rules import OneR, RuleListClassifier, fit_surrogate
 from .shapley import ExactShapley
 
 __all__ = [
@@ -22,13 +23,16 @@ __all__ = [
     "IndependentMasker",
     "Model",
     "ModelError",
+    "OneR",
     "PartialDependence",
     "PermutationImportance",
+    "RuleListClassifier",
     "TabularSchema",
     "__version__",
     "accumulated_local_effects",
     "as_model",
     "datasets",
+    "fit_surrogate",
     "partial_dependence",
     "permutation_importance",
 ]

@@ -3,5 +3,6 @@
 from ._base import Condition, Rule
 from .oner import OneR
 from .rule_list import RuleListClassifier
+from .surrogate import Surrogate, fit_surrogate
 
-__all__ = ["Condition", "OneR", "Rule", "RuleListClassifier"]
+__all__ = ["Condition", "OneR", "Rule", "RuleListClassifier", "Surrogate", "fit_surrogate"]
