@@ -16,6 +16,7 @@ import numbers
 from functools import partial
 
 import numpy as np
+from sklearn import config_context
 
 from .._engine import map_row_blocks, stream_rows
 from .._kernels.inspection import fill_permuted_rows
@@ -25,7 +26,7 @@ from ..data import Players
 from ..model import as_model
 from ._features import encode_data, sample_weights
 from ._results import PermutationImportance
-from ._scoring import ResponseReplay, ScoredRows, resolve_scorer, response_models
+from ._scoring import ResponseReplay, ScoredRows, direct_metric, resolve_scorer, response_models
 
 __all__ = ["permutation_importance"]
 
@@ -117,7 +118,8 @@ def permutation_importance(model, X, y, *, scoring=None, n_repeats=5, random_sta
     baseline_tasks = [(s, players.n_players, -1) for s in range(n_samples_drawn)]
     permuted_tasks = [(r if subsampled else 0, g, r * (n_columns + 1) + 1 + min(columns))
                       for g, columns in enumerate(players.columns) for r in range(n_repeats)]
-    probe = plan.score_alone(baseline_tasks[0], scoring_name, model)
+    probe = plan.score_alone(baseline_tasks[0], scoring_name if isinstance(scoring, (str, type(None))) else None,
+                             scoring_name, model)
     plan.methods = sorted(replay.used)
     tasks = np.array(baseline_tasks[1:] + permuted_tasks, dtype=np.int64).reshape(-1, 3)
     work = partial(plan.score_tasks, tasks, seed, progress if n_jobs == 1 else False)
@@ -135,6 +137,7 @@ def permutation_importance(model, X, y, *, scoring=None, n_repeats=5, random_sta
                        "max_rows": adapter.max_rows, "n_jobs": n_jobs},
         "random_state": seed,
         "responses": plan.methods,
+        "direct_metric": plan.direct is not None,
         "model_rows": int((len(tasks) + 1) * n_samples * max(len(plan.methods), 1)),
         "versions": package_versions(),
     }
@@ -153,6 +156,7 @@ class _Plan:
         self.scorer = scorer
         self.replay = replay
         self.methods = []
+        self.direct = None
 
     @property
     def n_samples(self):
@@ -161,28 +165,34 @@ class _Plan:
     def _permutation(self, seed, key):
         if key < 0:  # baseline: nothing is permuted
             return np.arange(self.n_samples, dtype=np.int64)
-        return row_generator(seed, key).permutation(self.n_samples).astype(np.int64)
+        return row_generator(seed, key).permutation(self.n_samples).astype(np.int64, copy=False)
 
     def _fill(self, tasks, permutations, first, start, stop, out):
         fill_permuted_rows(self.codes, self.sample_rows, permutations, first, tasks[:, 0].copy(),
                            tasks[:, 1].copy(), self.group_masks, start, stop, out)
 
-    def _score(self, sample, responses, build):
-        rows = ScoredRows(self.n_samples, self.codes.shape[1], responses, build)
+    def _score(self, sample, responses, build, validate=False):
         if self.sample_rows.shape[0] == 1:
             y, weights = self.targets, self.weights
         else:
             take = self.sample_rows[sample]
             y = self.targets[take]
             weights = None if self.weights is None else self.weights[take]
-        score = self.scorer(self.replay, rows, y) if weights is None else \
-            self.scorer(self.replay, rows, y, sample_weight=weights)
+        if self.direct is not None and "predict" in responses:
+            return self.direct(y, responses["predict"], weights)
+        rows = ScoredRows(self.n_samples, self.codes.shape[1], responses, build)
+        with config_context(skip_parameter_validation=not validate):  # as sklearn's permutation_importance
+            score = self.scorer(self.replay, rows, y) if weights is None else \
+                self.scorer(self.replay, rows, y, sample_weight=weights)
         if not isinstance(score, numbers.Real):
             raise TypeError(f"the scorer must return one number; got {type(score).__name__}")
         return float(score)
 
-    def score_alone(self, task, scoring_name, model):
-        """Score one task, asking for responses on demand (records which responses the scorer uses)."""
+    def score_alone(self, task, direct_name, scoring_name, model):
+        """Score one task with the scorer, asking for responses on demand (records which it uses).
+
+        Then adopt the direct metric of ``direct_name`` if it gives the same score on this task.
+        """
         tasks = np.array([task], dtype=np.int64)
         permutation = self._permutation(0, task[2])[None, :]
 
@@ -191,8 +201,9 @@ class _Plan:
             self._fill(tasks, permutation, 0, 0, self.n_samples, out)
             return out
 
+        responses = {}
         try:
-            return self._score(task[0], {}, build)
+            score = self._score(task[0], responses, build, validate=True)
         except AttributeError as exc:
             offered = " and ".join(sorted(self.replay.models))
             needed = getattr(self.scorer, "_response_method", None)
@@ -205,6 +216,12 @@ class _Plan:
                 f"scoring {scoring_name!r} {reason}, but {_describe(model)} offers only {offered}. Use a "
                 "classifier with predict_proba (or decision_function) for probability-based scorers, or choose "
                 "another scoring") from None
+        direct = direct_metric(direct_name, self.targets)
+        if direct is not None and set(responses) == {"predict"}:
+            self.direct = direct
+            if abs(self._score(task[0], responses, build) - score) > 1e-12 * max(1.0, abs(score)):
+                self.direct = None
+        return score
 
     def score_tasks(self, tasks, seed, progress, indices):
         """Scores of ``tasks[indices]``: their rows for all responses in stacked model calls."""

@@ -58,6 +58,29 @@ def test_equals_a_naive_loop_with_the_same_permutations(classification, max_rows
     np.testing.assert_array_equal(result.baseline_scores, baseline)
 
 
+@pytest.mark.parametrize("scoring", [None, "accuracy", "r2", "neg_mean_squared_error", "neg_mean_absolute_error"])
+def test_directly_computed_scores_equal_sklearn_scorers(classification, scoring):
+    X, y, model = classification
+    rng = np.random.default_rng(8)
+    weights = rng.uniform(0.1, 2.0, len(X))
+    if scoring in ("r2", "neg_mean_squared_error", "neg_mean_absolute_error"):
+        y = np.column_stack([X @ [1.0, -1.0, 0.5, 0.0, 2.0], X[:, 0] ** 2]) + rng.normal(size=(len(X), 2))
+        model = LinearRegression().fit(X, y)
+    result = tx.permutation_importance(model, X, y, scoring=scoring, n_repeats=2, random_state=9,
+                                       sample_weight=weights)
+    assert result.params["direct_metric"]
+    scorer = get_scorer(scoring or "accuracy")
+
+    def score(data, target):
+        return scorer(model, data, target, sample_weight=weights)
+
+    baseline = score(X, y)
+    for j in range(X.shape[1]):
+        permutations = [row_generator(9, r * (X.shape[1] + 1) + 1 + j).permutation(len(X)) for r in range(2)]
+        expected = baseline - naive_permutation_scores(score, X, y, [j], permutations)
+        np.testing.assert_allclose(result.importances[j], expected, rtol=0, atol=1e-12)
+
+
 def test_agrees_with_sklearn_within_standard_errors(classification):
     X, y, model = classification
     ours = tx.permutation_importance(model, X, y, scoring="neg_log_loss", n_repeats=20, random_state=1)
@@ -101,7 +124,7 @@ def test_model_calls_are_stacked_and_bounded_by_max_rows():
     result = tx.permutation_importance(predict, X, y, n_repeats=5, random_state=0, max_rows=700)
     assert calls[0] == 100  # the baseline, which also finds the responses the scorer needs
     assert sum(calls[1:]) == 4 * 5 * 100 and max(calls) == 700 and len(calls) == 1 + 3
-    assert result.scoring == "r2" and result.params["responses"] == ["predict"]
+    assert result.scoring == "r2" and result.params["responses"] == ["predict"] and result.params["direct_metric"]
 
 
 def test_max_samples_scores_each_repeat_on_its_own_subsample(linear):
@@ -127,7 +150,7 @@ def test_pipeline_with_a_raw_frame_string_labels_and_scorers(german_small, germa
     custom = make_scorer(mean_absolute_error, greater_is_better=False, response_method="predict_proba")
     positive = (y == german_pipeline.classes_[1]).astype(float).to_numpy()
     by_scorer = tx.permutation_importance(german_pipeline, X, positive, scoring=custom, n_repeats=2, random_state=0)
-    assert by_scorer.params["responses"] == ["predict_proba"]
+    assert by_scorer.params["responses"] == ["predict_proba"] and not by_scorer.params["direct_metric"]
     assert by_scorer.baseline_score == pytest.approx(custom(german_pipeline, X, positive), abs=1e-12)
 
     def scorer(estimator, rows, truth):
