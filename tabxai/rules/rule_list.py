@@ -9,7 +9,7 @@ import numpy as np
 from .._kernels.rules import EQUAL, GREATER, LESS_EQUAL
 from .._validation import check_int, check_real
 from ._base import Condition, Rule, RuleListBase, category_labels
-from ._search import Candidates, ListEvaluator, grow, prune
+from ._search import Candidates, ListEvaluator, grow, objective, prune
 
 __all__ = ["RuleListClassifier"]
 
@@ -25,14 +25,18 @@ class RuleListClassifier(RuleListBase):
     conjunction of at most ``max_conditions`` conditions, covering at least ``min_support`` of the
     rows no earlier rule covers, whose majority class has the highest m-estimate
     ``(n_class + m * prior_class) / (n + m)``, with the class frequencies of those rows as prior and
-    ``m = prior_weight * (number of those rows)``. Its rows are removed and the search repeats, up to ``max_rules`` rules, while
-    the rule's class is more frequent among its rows than among the remaining ones. Candidate counts
-    for every threshold and category are computed in Numba from per-column class histograms.
+    ``m = prior_weight * (number of those rows)``. Its rows are removed and the search repeats, up to
+    ``max_rules`` rules, while the rule's class is more frequent among its rows than among the
+    remaining ones. Candidate counts for every threshold and category are computed in Numba from
+    per-column class histograms.
 
-    The list is then pruned against ``training error rate + complexity_penalty * n_conditions``: it
-    is cut to its best prefix, then conditions and rules are deleted one at a time while that
-    improves. Each rule finally predicts the majority class of the training rows it classifies, and
-    the default rule the majority of the rows no rule covers. The search is deterministic.
+    The list is then pruned against the objective ``training error rate + complexity_penalty *
+    n_conditions``: the condition or rule whose deletion lowers it most is deleted, until no
+    deletion does. When ``prior_weight`` holds several values, a list is learned and pruned for
+    each and the one with the lowest objective is kept (the first of ties). Each rule finally
+    predicts the majority class of the training rows it classifies, and the default rule the
+    majority of the rows no rule covers (of all rows when every row is covered). The search is
+    deterministic: it does not depend on the order of the rows.
 
     Parameters
     ----------
@@ -45,9 +49,10 @@ class RuleListClassifier(RuleListBase):
         fraction of the training rows (float in (0, 1)).
     beam_width : int, default=5
         Conjunctions kept at each step of the beam search.
-    prior_weight : float, default=0.3
+    prior_weight : float or tuple of float, default=(0.1, 0.25, 0.5, 1.0)
         The ``m`` of the m-estimate as a multiple of the rows the rule is searched on: 0 ranks rules
-        by precision alone, larger values favour rules that cover more rows.
+        by precision alone, larger values favour rules that cover more rows. Several values: one
+        search each, the best list by the pruning objective is kept.
     complexity_penalty : float, default=0.01
         Training error rate a condition must remove to be kept by pruning (0 keeps every rule the
         search found).
@@ -94,8 +99,8 @@ class RuleListClassifier(RuleListBase):
     ['no', 'no', 'no']
     """
 
-    def __init__(self, max_rules=10, max_conditions=3, min_support=0.01, beam_width=5, prior_weight=0.3,
-                 complexity_penalty=0.01):
+    def __init__(self, max_rules=10, max_conditions=3, min_support=0.01, beam_width=5,
+                 prior_weight=(0.1, 0.25, 0.5, 1.0), complexity_penalty=0.01):
         self.max_rules = max_rules
         self.max_conditions = max_conditions
         self.min_support = min_support
@@ -107,7 +112,7 @@ class RuleListClassifier(RuleListBase):
         check_int(self.max_rules, "max_rules", min_value=0)
         check_int(self.max_conditions, "max_conditions", min_value=1)
         check_int(self.beam_width, "beam_width", min_value=1)
-        check_real(self.prior_weight, "prior_weight", min_value=0)
+        _prior_weights(self.prior_weight)
         check_real(self.complexity_penalty, "complexity_penalty", min_value=0)
         support = self.min_support
         expected = "`min_support` must be an int >= 1 or a float in (0, 1)"
@@ -125,9 +130,16 @@ class RuleListClassifier(RuleListBase):
         else:
             min_support = max(1, int(np.ceil(self.min_support * n_rows)))
         candidates = Candidates(schema, codes)
-        found = grow(candidates, y_codes, n_classes, max_rules=self.max_rules, max_conditions=self.max_conditions,
-                     beam_width=self.beam_width, min_support=min_support, prior_weight=float(self.prior_weight))
-        found = prune(candidates, y_codes, found, n_classes, float(self.complexity_penalty))
+        penalty = float(self.complexity_penalty)
+        best_value, found = None, []
+        for prior_weight in _prior_weights(self.prior_weight):
+            rules = grow(candidates, y_codes, n_classes, max_rules=self.max_rules, max_conditions=self.max_conditions,
+                         beam_width=self.beam_width, min_support=min_support, prior_weight=prior_weight)
+            rules = prune(candidates, y_codes, rules, n_classes, penalty)
+            counts = ListEvaluator(candidates, y_codes, rules, n_classes).counts(rules)
+            value = objective(counts, sum(len(r) for r in rules), penalty)
+            if best_value is None or value < best_value - 1e-12:
+                best_value, found = value, rules
         counts = ListEvaluator(candidates, y_codes, found, n_classes).counts(found)
         if counts[-1].sum() == 0:  # every row is covered: the default falls back on all rows
             counts[-1] = np.bincount(y_codes, minlength=n_classes)
@@ -148,3 +160,15 @@ class RuleListClassifier(RuleListBase):
         probabilities = (counts + 1.0) / (counts.sum() + len(counts))
         return Rule(tuple(readable), self.classes_[int(np.argmax(counts))], tuple(int(c) for c in counts),
                     tuple(float(p) for p in probabilities))
+
+
+def _prior_weights(value):
+    """``prior_weight`` as a tuple of floats >= 0 (one number, or a non-empty sequence of them)."""
+    values = tuple(value) if isinstance(value, (list, tuple, np.ndarray)) else (value,)
+    expected = "`prior_weight` must be a finite number >= 0 or a non-empty sequence of them"
+    if not values:
+        raise ValueError(f"{expected}; got an empty sequence")
+    try:
+        return tuple(check_real(v, "prior_weight", min_value=0) for v in values)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{expected}; got {value!r}") from None

@@ -186,7 +186,9 @@ def test_bad_targets():
     ({"min_support": 0}, ValueError, r"`min_support` must be an int >= 1 or a float in \(0, 1\); got 0"),
     ({"min_support": 1.5}, ValueError, r"`min_support` must be an int >= 1 or a float in \(0, 1\); got 1.5"),
     ({"min_support": "5"}, TypeError, r"`min_support` must be an int >= 1 or a float in \(0, 1\); got '5'"),
-    ({"prior_weight": -1.0}, ValueError, r"`prior_weight` must be a finite number >= 0; got -1.0"),
+    ({"prior_weight": -1.0}, ValueError, r"`prior_weight` must be a finite number >= 0 or a non-empty sequence"),
+    ({"prior_weight": ()}, ValueError, r"`prior_weight` must be .* got an empty sequence"),
+    ({"prior_weight": (0.5, "a")}, TypeError, r"`prior_weight` must be .*; got \(0.5, 'a'\)"),
     ({"complexity_penalty": float("nan")}, ValueError, r"`complexity_penalty` must be a finite number >= 0"),
 ])
 def test_parameters_are_validated_in_fit(parameters, error, message):
