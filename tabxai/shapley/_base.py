@@ -8,6 +8,7 @@ the data, the base value, running row blocks in parallel, building the Explanati
 from __future__ import annotations
 
 from functools import partial
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,30 @@ from ..explanation import Explanation
 from ..maskers import IndependentMasker
 from ..model import as_model
 
-__all__ = ["MaskingExplainer"]
+__all__ = ["MaskingExplainer", "RowResults", "largest_relative_stderr"]
+
+
+class RowResults(NamedTuple):
+    """What a method computes for a block of explained rows."""
+
+    values: np.ndarray  # (m, n_players, n_outputs)
+    stderr: np.ndarray | None  # like values, or None for exact methods
+    model_rows: int  # rows the model was asked about
+    info: dict  # per-row diagnostics: name -> array of length m (e.g. coalitions used, converged)
+
+
+def largest_relative_stderr(values, stderr):
+    """Per row: the largest standard error over the spread of the values (max - min over players).
+
+    ``values`` and ``stderr`` have shape (m, n_players, n_outputs). This is what ``tol`` is compared
+    with: sampling stops once it is at most ``tol``. A row whose values are all equal (spread 0)
+    counts as converged when its standard errors are 0 too.
+    """
+    spread = values.max(axis=1) - values.min(axis=1)  # (m, n_outputs)
+    largest = stderr.max(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(spread > 0, largest / np.where(spread > 0, spread, 1.0), np.where(largest > 0, np.inf, 0.0))
+    return ratio.max(axis=1)
 
 
 class MaskingExplainer:
@@ -90,20 +114,20 @@ class MaskingExplainer:
         work = partial(self._explain_rows, model, masker, codes, seed,
                        self.progress if sequential else False)
         blocks = map_row_blocks(work, n_rows, self._n_jobs, progress=bool(self.progress) and not sequential)
-        n_outputs = model.n_outputs
         if n_rows == 0:
-            values = np.zeros((0, self._players.n_players, n_outputs or base.shape[0]))
-            stderr = None
-            model_rows = 0
+            values = np.zeros((0, self._players.n_players, base.shape[0]))
+            stderr, model_rows, info = None, 0, {}
         else:
-            values = np.concatenate([b[0] for b in blocks], axis=0)
-            stderr = None if blocks[0][1] is None else np.concatenate([b[1] for b in blocks], axis=0)
-            model_rows = int(sum(b[2] for b in blocks))
+            values = np.concatenate([b.values for b in blocks], axis=0)
+            stderr = None if blocks[0].stderr is None else np.concatenate([b.stderr for b in blocks], axis=0)
+            model_rows = int(sum(b.model_rows for b in blocks))
+            info = {name: np.concatenate([b.info[name] for b in blocks]) for name in blocks[0].info}
         params = {
             "method": type(self).__name__,
             "parameters": self._parameters(),
             "random_state": seed,
             "model_rows": model_rows,
+            **info,
             "versions": package_versions(),
         }
         data = X[list(schema.names)] if isinstance(X, pd.DataFrame) else np.array(X, copy=True)
@@ -112,5 +136,5 @@ class MaskingExplainer:
                            stderr=stderr, params=params)
 
     def _explain_rows(self, model, masker, codes, seed, progress, row_indices):
-        """Return ``(values (m, p, k), stderr or None, model rows used)`` for ``codes[row_indices]``."""
+        """Return the :class:`RowResults` of ``codes[row_indices]`` (absolute row indices, for seeding)."""
         raise NotImplementedError

@@ -7,7 +7,7 @@ import numpy as np
 from .._engine import coalition_values
 from .._kernels.shapley import all_coalitions, exact_shapley_from_values
 from .._validation import check_int
-from ._base import MaskingExplainer
+from ._base import MaskingExplainer, RowResults
 
 __all__ = ["ExactShapley"]
 
@@ -86,4 +86,4 @@ class ExactShapley(MaskingExplainer):
                                   pair_row, pair_mask, progress=progress)
         values = values.reshape(n_rows, n_coalitions, -1)
         phi = np.stack([exact_shapley_from_values(values[i], n_players) for i in range(n_rows)])
-        return phi, None, n_rows * n_coalitions * masker.rows_per_pair
+        return RowResults(phi, None, n_rows * n_coalitions * masker.rows_per_pair, {})
