@@ -21,8 +21,6 @@ from ..data import BOOLEAN, CATEGORICAL, NUMERIC, TabularSchema
 
 __all__ = ["Condition", "Rule"]
 
-OPERATORS = ("=", "<=", ">", "is missing")
-
 
 @dataclass(frozen=True)
 class Condition:
@@ -55,7 +53,8 @@ class Rule:
     prediction : label
         The class the rule predicts.
     class_counts : tuple of int
-        Training rows per class (in ``classes_`` order) that reach this rule and satisfy it.
+        Training rows per class (in ``classes_`` order) that reach this rule and satisfy it. A
+        default rule that no training row reaches holds the counts of all training rows.
     probabilities : tuple of float
         What ``predict_proba`` returns for the rows this rule classifies.
     """
@@ -85,6 +84,11 @@ def format_value(value):
     if isinstance(value, np.generic):
         value = value.item()
     return str(value)
+
+
+def as_python(value):
+    """A NumPy scalar as the matching Python object (labels in rules read as plain data)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def format_rules(rules, target_name):

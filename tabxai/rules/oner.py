@@ -6,7 +6,7 @@ import numpy as np
 
 from .._kernels.rules import oner_numeric_buckets
 from .._validation import check_int
-from ._base import Condition, Rule, RuleListBase, category_labels, is_categorical, nice_threshold
+from ._base import Condition, Rule, RuleListBase, as_python, category_labels, is_categorical, nice_threshold
 
 __all__ = ["OneR"]
 
@@ -125,7 +125,7 @@ class OneR(RuleListBase):
         if description is None:
             conditions = ()
         elif description[0] == "=":
-            conditions = (Condition(column.name, "=", category_labels(column)[description[1]]),)
+            conditions = (Condition(column.name, "=", as_python(category_labels(column)[description[1]])),)
         elif description[0] == "is missing":
             conditions = (Condition(column.name, "is missing"),)
         else:
@@ -136,7 +136,7 @@ class OneR(RuleListBase):
             )
         counts = np.asarray(counts, dtype=np.int64)
         probabilities = counts / counts.sum()
-        return Rule(conditions, self.classes_[int(np.argmax(counts))], tuple(int(c) for c in counts),
+        return Rule(conditions, as_python(self.classes_[int(np.argmax(counts))]), tuple(int(c) for c in counts),
                     tuple(float(p) for p in probabilities))
 
 

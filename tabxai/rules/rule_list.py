@@ -8,7 +8,7 @@ import numpy as np
 
 from .._kernels.rules import EQUAL, GREATER, LESS_EQUAL
 from .._validation import check_int, check_real
-from ._base import Condition, Rule, RuleListBase, category_labels
+from ._base import Condition, Rule, RuleListBase, as_python, category_labels
 from ._search import Candidates, ListEvaluator, grow, objective, prune
 
 __all__ = ["RuleListClassifier"]
@@ -146,20 +146,21 @@ class RuleListClassifier(RuleListBase):
         return [self._rule(schema, candidates, conditions, row) for conditions, row in zip(found + [()], counts)]
 
     def _rule(self, schema, candidates, conditions, counts):
-        readable = []
-        for candidate in conditions:
-            j, kind = candidates.column[candidate], candidates.kind[candidate]
-            name = schema.names[j]
-            if kind == EQUAL:
-                readable.append(Condition(name, "=", category_labels(schema.columns[j])[candidates.index[candidate]]))
-            elif kind in (LESS_EQUAL, GREATER):
-                operator = "<=" if kind == LESS_EQUAL else ">"
-                readable.append(Condition(name, operator, candidates.threshold(candidate)))
-            else:
-                readable.append(Condition(name, "is missing"))
+        readable = tuple(_condition(schema, candidates, candidate) for candidate in conditions)
         probabilities = (counts + 1.0) / (counts.sum() + len(counts))
-        return Rule(tuple(readable), self.classes_[int(np.argmax(counts))], tuple(int(c) for c in counts),
+        return Rule(readable, as_python(self.classes_[int(np.argmax(counts))]), tuple(int(c) for c in counts),
                     tuple(float(p) for p in probabilities))
+
+
+def _condition(schema, candidates, candidate):
+    """The readable :class:`Condition` of a candidate, with the column's name and category label."""
+    j, kind = candidates.column[candidate], candidates.kind[candidate]
+    name = schema.names[j]
+    if kind == EQUAL:
+        return Condition(name, "=", as_python(category_labels(schema.columns[j])[candidates.index[candidate]]))
+    if kind in (LESS_EQUAL, GREATER):
+        return Condition(name, "<=" if kind == LESS_EQUAL else ">", candidates.threshold(candidate))
+    return Condition(name, "is missing")
 
 
 def _prior_weights(value):

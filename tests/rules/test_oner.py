@@ -32,7 +32,8 @@ def test_holte_example_chooses_size_with_three_errors(prices):
     assert model.feature_errors_ == {"Location": 4, "Size": 3, "Pets": 4}
     mapping = {rule.conditions[0].value: rule.prediction for rule in model.rules_[:-1]}
     assert mapping == {"small": "low", "medium": "medium", "big": "high"}
-    assert all(rule.conditions[0].feature == "Size" and rule.conditions[0].operator == "=" for rule in model.rules_[:-1])
+    assert all(rule.conditions[0].feature == "Size" for rule in model.rules_[:-1])
+    assert all(rule.conditions[0].operator == "=" for rule in model.rules_[:-1])
     assert str(model) == (
         "IF Size = big THEN Price = high\n"
         "ELSE IF Size = medium THEN Price = medium\n"
