@@ -126,13 +126,14 @@ def _as_frame(estimator, X, names):
             raise ValueError(f"X must have at least 1 row and 1 column; got a DataFrame of shape {X.shape}")
         return X, X
     array = check_array(X, dtype=None, ensure_all_finite=False, estimator=estimator, input_name="X")
-    columns = list(names) if names is not None else [f"x{j}" for j in range(array.shape[1])]
+    if names is None or len(names) != array.shape[1]:  # a wrong width is reported by validate_data
+        names = [f"x{j}" for j in range(array.shape[1])]
     if array.dtype.kind == "O":
         try:
-            return pd.DataFrame(array.astype(np.float64), columns=columns), array
+            return pd.DataFrame(array.astype(np.float64), columns=list(names)), array
         except ValueError:  # strings: numeric columns stay numeric, the others become categorical
-            return pd.DataFrame(array, columns=columns[: array.shape[1]]).infer_objects(), array
-    return pd.DataFrame(array, columns=columns[: array.shape[1]], copy=False), array
+            return pd.DataFrame(array, columns=list(names)).infer_objects(), array
+    return pd.DataFrame(array, columns=list(names), copy=False), array
 
 
 def check_fit_input(estimator, X, y):
