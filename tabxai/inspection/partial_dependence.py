@@ -45,7 +45,7 @@ def partial_dependence(model, X, features, *, kind="average", sample_weight=None
         A feature (1-D), a tuple ``(a, b)`` for the joint partial dependence of two features
         (2-D), or a list of such items, computed in the same model calls. A name is looked up
         among the columns first; an int that is not a column name is a position.
-    kind : {"average", "individual", "both"}, default="average"
+    kind : {'average', 'individual', 'both'}, default='average'
         Partial dependence (the average), ICE curves (one per row of ``X``), or both.
     sample_weight : array-like of shape (n_rows,), default=None
         Weights of the rows in the average; ICE curves are not weighted.

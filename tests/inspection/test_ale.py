@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.tree import DecisionTreeClassifier
 
 import tabxai as tx
 from naive import naive_ale
@@ -68,7 +68,7 @@ def test_pipeline_frame_with_missing_values_and_max_rows():
     from sklearn.preprocessing import OrdinalEncoder
 
     model = make_pipeline(make_column_transformer((OrdinalEncoder(), ["c"]), remainder="passthrough"),
-                          HistGradientBoostingClassifier(max_iter=10)).fit(X, y)
+                          DecisionTreeClassifier(max_depth=4, random_state=0)).fit(X, y)
     full = tx.accumulated_local_effects(model, X, "b", output=1)
     small = tx.accumulated_local_effects(model, X, "b", output=1, max_rows=37)
     np.testing.assert_array_equal(full.values, small.values)

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from joblib import parallel_config
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_classification, make_regression
-from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestClassifier
+from sklearn.ensemble import GradientBoostingRegressor, RandomForestClassifier
 from sklearn.inspection import partial_dependence as sk_partial_dependence
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -21,7 +21,7 @@ from naive import naive_partial_dependence
 @pytest.fixture(scope="module")
 def regression():
     X, y = make_regression(n_samples=120, n_features=4, noise=1.0, random_state=0)
-    return X, y, HistGradientBoostingRegressor(max_iter=15, random_state=0).fit(X, y)
+    return X, y, GradientBoostingRegressor(n_estimators=15, max_depth=3, random_state=0).fit(X, y)
 
 
 @pytest.fixture(scope="module")
@@ -175,7 +175,7 @@ def test_n_jobs_and_frame_input_do_not_change_results(regression):
         np.testing.assert_array_equal(a.average, b.average)
         np.testing.assert_array_equal(a.individual, b.individual)
     frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
-    fitted = HistGradientBoostingRegressor(max_iter=15, random_state=0).fit(frame, model.predict(X))
+    fitted = GradientBoostingRegressor(n_estimators=15, max_depth=3, random_state=0).fit(frame, model.predict(X))
     by_name = tx.partial_dependence(fitted, frame, "b", grid_resolution=5)
     by_position = tx.partial_dependence(fitted, frame.to_numpy(), 1, grid_resolution=5)
     assert by_name.features == ("b",) and by_position.features == ("b",)

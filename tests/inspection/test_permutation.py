@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.datasets import make_classification
-from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.inspection import permutation_importance as sk_permutation_importance
 from sklearn.linear_model import LinearRegression
 from sklearn.metrics import get_scorer, make_scorer, mean_absolute_error
@@ -27,7 +27,7 @@ def linear():
 @pytest.fixture(scope="module")
 def classification():
     X, y = make_classification(n_samples=600, n_features=5, n_informative=3, n_redundant=0, random_state=0)
-    return X, y, HistGradientBoostingClassifier(max_iter=20, random_state=0).fit(X, y)
+    return X, y, GradientBoostingClassifier(n_estimators=20, max_depth=3, random_state=0).fit(X, y)
 
 
 def test_linear_regression_closed_form(linear):
