@@ -14,13 +14,14 @@ from .inspection import (AccumulatedLocalEffects, PartialDependence, Permutation
 from .maskers import IndependentMasker
 from .model import Model, ModelError, as_model
 from .rules import OneR, RuleListClassifier, fit_surrogate
-from .shapley import ExactShapley
+from .shapley import ExactShapley, KernelSHAP
 
 __all__ = [
     "AccumulatedLocalEffects",
     "ExactShapley",
     "Explanation",
     "IndependentMasker",
+    "KernelSHAP",
     "Model",
     "ModelError",
     "OneR",

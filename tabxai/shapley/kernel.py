@@ -1,0 +1,337 @@
+"""KernelSHAP: Shapley values from a stratified sample of coalitions, with standard errors.
+
+The Shapley values are the solution of a weighted least squares problem over all coalitions
+(Charnes et al. 1988; Lundberg & Lee 2017): minimise ``sum_S w(S) (v(S) - v(empty) - z_S . phi)^2``
+under ``sum phi = v(full) - v(empty)``, with the Shapley kernel
+``w(S) = (n - 1) / (C(n, |S|) |S| (n - |S|))``. This module estimates the sums in that problem
+from a sample designed for low variance:
+
+- coalitions come in complementary pairs ``(S, N - S)``; pairing makes the estimate exact for
+  games with interactions of order two at most (Covert & Lee 2021);
+- the pairs are stratified by the size ``min(|S|, n - |S|)``. Strata are enumerated whole, from
+  the smallest size up, while the budget covers them (they carry most of the kernel weight); the
+  rest of the budget is shared among the remaining strata in proportion to their kernel weight and
+  sampled without replacement, each sampled pair weighted by the inverse of its inclusion
+  probability (Horvitz-Thompson), so the normal equations are estimated without bias;
+- no feature selection: every player gets a value;
+- the efficiency constraint is imposed exactly (values sum to ``f(x) - E f(background)``);
+- standard errors come from the linearisation (sandwich) of the constrained solution, with the
+  stratified without-replacement variance of the estimated normal equations; enumerated strata
+  contribute no variance, so the errors vanish when every coalition is evaluated.
+
+With ``tol``, pairs are evaluated in rounds in an order that keeps every prefix stratified like the
+whole sample, and a row stops once its largest standard error is at most ``tol`` times the spread of
+its values.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._engine import coalition_values
+from .._kernels.kernel_shap import random_subsets, weighted_normal_equations
+from .._validation import check_int, check_real, resolve_seed, row_generator
+from ._base import MaskingExplainer, RowResults, largest_relative_stderr
+
+__all__ = ["KernelSHAP"]
+
+_AUTO_EXTRA = 2048
+_MIN_PAIRS_PER_GROUP = 8
+
+
+class _Design:
+    """Strata of complementary pairs and how a budget of coalitions is spread over them."""
+
+    def __init__(self, n_players, n_coalitions):
+        self.n_players = n = n_players
+        sizes = np.arange(1, n // 2 + 1)
+        # units (complementary pairs) per stratum; in the middle stratum S and N - S have the same size
+        self.units = np.array([math.comb(n, k) // (2 if 2 * k == n else 1) for k in sizes], dtype=np.int64)
+        self.sizes = sizes
+        self.kernel = np.array([(n - 1) / (math.comb(n, k) * k * (n - k)) for k in sizes])
+        budget_units = n_coalitions // 2
+        taken = np.zeros(len(sizes), dtype=np.int64)
+        left = budget_units
+        first_sampled = len(sizes)
+        for index, units in enumerate(self.units):
+            if units <= left:
+                taken[index] = units
+                left -= units
+            else:
+                first_sampled = index
+                break
+        if first_sampled < len(sizes) and left > 0:
+            taken[first_sampled:] = _allocate(left, self.units[first_sampled:],
+                                              self.kernel[first_sampled:] * 2 * self.units[first_sampled:])
+        self.taken = taken
+        self.exact = bool(np.all(taken == self.units))
+
+    @property
+    def n_units(self):
+        return int(self.taken.sum())
+
+    def plan(self, rng):
+        """The row's pairs, as coalitions S (the other member is N - S), in evaluation order."""
+        members, strata, times = [], [], []
+        for index, (size, count, units) in enumerate(zip(self.sizes, self.taken, self.units)):
+            if count == 0:
+                continue
+            chosen = _distinct_subsets(self.n_players, int(size), int(count), int(units), rng)
+            members.append(chosen)
+            strata.append(np.full(count, index))
+            times.append((np.arange(count) + 0.5) / count)
+        members = np.concatenate(members)
+        strata = np.concatenate(strata)
+        order = np.lexsort((strata, np.concatenate(times)))  # every prefix stratified like the whole
+        return members[order], strata[order]
+
+
+def _allocate(total, capacity, weight):
+    """Integers summing to ``total`` (at most ``capacity`` each), proportional to ``weight``."""
+    taken = np.zeros(len(capacity), dtype=np.int64)
+    open_ = np.ones(len(capacity), dtype=bool)
+    left = total
+    while left > 0 and open_.any():
+        share = weight * open_ / (weight * open_).sum() * left
+        full = open_ & (taken + share >= capacity)
+        if full.any():
+            left -= int((capacity[full] - taken[full]).sum())
+            taken[full] = capacity[full]
+            open_ &= ~full
+            continue
+        floor = np.floor(share).astype(np.int64)
+        remainder = left - int(floor.sum())
+        order = np.argsort(-(share - floor), kind="stable")[:remainder]
+        floor[order] += 1
+        taken += floor
+        left = 0
+    return taken
+
+
+def _distinct_subsets(n_players, size, count, units, rng):
+    """``count`` distinct pairs of stratum ``size`` drawn without replacement, in random order."""
+    middle = 2 * size == n_players
+    if count == units or (count * 2 > units and units <= 200_000):
+        every = _all_subsets(n_players, size, middle)
+        return every[rng.permutation(units)[:count]]
+    chosen = np.zeros((0, n_players), dtype=bool)
+    while len(chosen) < count:
+        draws = random_subsets(n_players, size, rng.random((2 * (count - len(chosen)) + 8, size)))
+        if middle:  # one representative per pair: the member holding player 0
+            draws[~draws[:, 0]] = ~draws[~draws[:, 0]]
+        chosen = np.concatenate([chosen, draws])
+        keys = np.packbits(chosen, axis=1)
+        _, first = np.unique(keys.view(np.dtype((np.void, keys.shape[1]))).ravel(), return_index=True)
+        chosen = chosen[np.sort(first)]
+    return chosen[:count]
+
+
+def _all_subsets(n_players, size, middle):
+    from itertools import combinations
+
+    players = range(1, n_players) if middle else range(n_players)
+    rows = [((0,) if middle else ()) + c for c in combinations(players, size - 1 if middle else size)]
+    out = np.zeros((len(rows), n_players), dtype=bool)
+    out[np.repeat(np.arange(len(rows)), size), np.concatenate(rows).astype(np.int64)] = True
+    return out
+
+
+def _estimate(members, strata, values, design, delta):
+    """Constrained WLS estimate and its standard errors from the first ``len(members)`` pairs.
+
+    ``values`` (2 * pairs, n_outputs) are ``v(S) - v(empty)`` for ``S = members`` then ``N - members``.
+    """
+    n_pairs = len(members)
+    coalitions = np.concatenate([members, ~members])
+    counts = np.bincount(strata, minlength=len(design.units))
+    kernel = design.kernel[strata]
+    scale = design.units[strata] / counts[strata]  # inverse inclusion probability
+    weights = np.tile(kernel * scale, 2)
+    gram, moment = weighted_normal_equations(coalitions, weights, values)
+    try:
+        inverse = np.linalg.inv(gram)
+    except np.linalg.LinAlgError:
+        inverse = np.linalg.pinv(gram)
+    inverse_ones = inverse.sum(axis=1)
+    total = inverse_ones.sum()
+    unconstrained = inverse @ moment
+    phi = unconstrained - np.outer(inverse_ones, unconstrained.sum(axis=0) - delta) / total
+    projection = inverse - np.outer(inverse_ones, inverse_ones) / total
+    # per-pair scores g = sum over the pair of w z r, with r the residual of each coalition
+    residuals = values - coalitions.astype(np.float64) @ phi
+    weighted = np.tile(kernel, 2)[:, None] * residuals
+    scores = members[:, :, None] * weighted[:n_pairs, None, :] + (~members)[:, :, None] * weighted[n_pairs:, None, :]
+    # stratified without-replacement variance of the estimated totals; sampled strata with few pairs
+    # are collapsed with their neighbours (a conservative estimator with enough degrees of freedom)
+    # leverage of each pair in the fit: residuals of high-leverage pairs understate their spread (HC3)
+    design_rows = coalitions.astype(np.float64)
+    leverage = weights * np.einsum("ci,ij,cj->c", design_rows, projection, design_rows)
+    leverage = np.minimum(leverage[:n_pairs] + leverage[n_pairs:], 0.99)
+    scores /= (1 - leverage)[:, None, None]
+    totals = scores * (design.units[strata] / counts[strata])[:, None, None]
+    centred = np.zeros_like(totals)
+    for group in _variance_groups(counts, design.units):
+        in_group = np.isin(strata, group)
+        size = int(in_group.sum())
+        sampled = counts[group].sum() / design.units[group].sum()
+        if size > 1:
+            factor = size / (size - 1) * (1 - sampled)
+            centred[in_group] = (totals[in_group] - totals[in_group].mean(axis=0)) * np.sqrt(factor)
+        else:  # a single pair: its second moment, a conservative stand-in for the variance
+            centred[in_group] = totals[in_group]
+    spread = np.einsum("ij,pjk->ipk", projection, centred)  # (n_players, pairs, n_outputs)
+    stderr = np.sqrt((spread ** 2).sum(axis=1))
+    return phi, stderr
+
+
+def _variance_groups(counts, units, minimum=_MIN_PAIRS_PER_GROUP):
+    """Sampled strata (0 < count < units), in order, collapsed into groups of at least ``minimum`` pairs."""
+    groups, current, held = [], [], 0
+    for index in np.flatnonzero((counts > 0) & (counts < units)):
+        current.append(index)
+        held += counts[index]
+        if held >= minimum:
+            groups.append(current)
+            current, held = [], 0
+    if current:
+        if groups:
+            groups[-1].extend(current)
+        else:
+            groups.append(current)
+    return groups
+
+
+class KernelSHAP(MaskingExplainer):
+    """Shapley values estimated from a sample of coalitions, with a standard error for each value.
+
+    Coalitions are drawn in complementary pairs, stratified by size, the smallest sizes enumerated
+    whole while the budget allows, the rest sampled without replacement; the values solve the
+    Shapley-kernel weighted least squares problem with the efficiency constraint imposed exactly.
+    No feature selection is made. See the module documentation for the estimator and its errors.
+
+    Parameters
+    ----------
+    model : estimator, Pipeline or callable
+        A fitted scikit-learn estimator or pipeline (classifiers explain ``predict_proba``), or a
+        callable from rows to predictions.
+    background : DataFrame, ndarray or IndependentMasker
+        Reference rows in the model's own input format.
+    n_coalitions : int or "auto", default="auto"
+        Coalitions evaluated per explained row, besides the empty and the full one; each costs
+        ``n_background`` model rows. ``"auto"`` is ``2 * n_players + 2048``, and every coalition
+        (exact values, zero standard errors) when there are fewer than that. At least
+        ``2 * n_players``. Odd budgets are rounded down to whole pairs.
+    tol : float, default=None
+        Stop sampling a row once its largest standard error is at most ``tol`` times the spread
+        (max - min) of its values, or when ``n_coalitions`` are spent. ``params["stopped_by"]``
+        says which, per row.
+    random_state : int, numpy Generator or None, default=None
+        Seed. Each explained row draws from its own generator derived from the seed and its
+        position, so results do not depend on ``n_jobs`` or ``max_rows``.
+    feature_groups, output, background_weights, max_rows, n_jobs, progress
+        As for :class:`tabxai.ExactShapley`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.ensemble import RandomForestRegressor
+    >>> X = np.random.default_rng(0).normal(size=(200, 20))
+    >>> model = RandomForestRegressor(n_estimators=10, random_state=0).fit(X, X[:, 0] * X[:, 1])
+    >>> expl = KernelSHAP(model, X[:20], n_coalitions=512, random_state=0).explain(X[:2])
+    >>> expl.values.shape, expl.stderr.shape
+    ((2, 20), (2, 20))
+    >>> bool(np.allclose(expl.base_values + expl.values.sum(1), model.predict(X[:2])))
+    True
+    """
+
+    def __init__(self, model, background, *, n_coalitions="auto", tol=None, random_state=None,
+                 feature_groups=None, output=None, background_weights=None, max_rows=None, n_jobs=None,
+                 progress=None):
+        super().__init__(model, background, feature_groups=feature_groups, output=output,
+                         background_weights=background_weights, max_rows=max_rows, n_jobs=n_jobs,
+                         progress=progress)
+        n_players = self._players.n_players
+        every = 2 ** n_players - 2 if n_players < 62 else np.inf
+        minimum = min(2 * n_players, every)
+        budget = check_int(n_coalitions, "n_coalitions", min_value=minimum, allowed=("auto",))
+        if budget == "auto":
+            budget = 2 * n_players + _AUTO_EXTRA
+        self.n_coalitions = n_coalitions
+        self.tol = check_real(tol, "tol", min_value=0, min_inclusive=False, allowed=(None,))
+        self.random_state = random_state
+        self._design = _Design(n_players, int(min(budget, every)))
+
+    def _seed(self):
+        return resolve_seed(self.random_state)
+
+    def _parameters(self):
+        return {**super()._parameters(), "n_coalitions": self.n_coalitions, "tol": self.tol,
+                "coalitions_per_row": 2 * self._design.n_units}
+
+    def _explain_rows(self, model, masker, codes, seed, progress, row_indices):
+        design = self._design
+        n_rows, n_players = len(row_indices), self._players.n_players
+        rows = codes[row_indices]
+        base = self._base_values
+        delta = model(rows) - base  # f(x) - E f(background): one model row per explained row
+        plans = [design.plan(row_generator(seed, index)) for index in row_indices]
+        n_units = design.n_units
+        schedule = _schedule(n_units, n_players) if self.tol is not None and not design.exact else [n_units]
+        used = np.zeros(n_rows, dtype=np.int64)
+        done = np.zeros(n_rows, dtype=bool)
+        values = [np.zeros((0, base.shape[0])) for _ in range(n_rows)]
+        phi = np.zeros((n_rows, n_players, base.shape[0]))
+        stderr = np.zeros_like(phi)
+        model_rows = n_rows
+        for target in schedule:
+            active = np.flatnonzero(~done)
+            batches = [plans[i][0][used[i]:target] for i in active]
+            coalitions = np.concatenate([np.concatenate([b, ~b]) for b in batches])
+            pair_row = np.repeat(active, [2 * len(b) for b in batches])
+            new = coalition_values(model, masker, rows, self._players.column_mask(coalitions), pair_row,
+                                   np.arange(len(coalitions)), progress=progress) - base
+            model_rows += len(coalitions) * masker.rows_per_pair
+            start = 0
+            for i, batch in zip(active, batches):
+                half = len(batch)
+                block = new[start:start + 2 * half]
+                start += 2 * half
+                old = values[i]
+                first, second = old[: len(old) // 2], old[len(old) // 2:]
+                values[i] = np.concatenate([first, block[:half], second, block[half:]])
+                used[i] = target
+                members, strata = plans[i][0][:target], plans[i][1][:target]
+                phi[i], stderr[i] = _estimate(members, strata, values[i], design, delta[i])
+            if self.tol is not None:
+                ready = _all_strata_started(plans, used, design)
+                done |= ready & (largest_relative_stderr(phi, stderr) <= self.tol)
+            if done.all():
+                break
+        info = {"n_coalitions": 2 * used}
+        if design.exact:
+            info["stopped_by"] = np.array(["exact"] * n_rows, dtype=object)
+        else:
+            info["stopped_by"] = np.where(done, "tol", "budget").astype(object)
+        if self.tol is not None:
+            info["converged"] = largest_relative_stderr(phi, stderr) <= self.tol
+        return RowResults(phi, stderr, model_rows, info)
+
+
+def _schedule(n_units, n_players):
+    """Pairs evaluated after each round when ``tol`` is set: a first round, then growth by a quarter."""
+    targets = [min(n_units, max(2 * n_players, 128))]
+    while targets[-1] < n_units:
+        targets.append(min(n_units, targets[-1] + max(64, targets[-1] // 4)))
+    return targets
+
+
+def _all_strata_started(plans, used, design):
+    """Rows whose evaluated pairs include at least two pairs (or all) of every planned stratum."""
+    needed = np.minimum(design.taken, 2)
+    ready = np.empty(len(plans), dtype=bool)
+    for i, (_, strata) in enumerate(plans):
+        counts = np.bincount(strata[:used[i]], minlength=len(needed))
+        ready[i] = bool(np.all(counts >= needed))
+    return ready
