@@ -122,6 +122,8 @@ def partial_dependence(model, X, features, *, kind="average", sample_weight=None
     points, masks, pair_mask = _grid_rows(schema.n_columns, specs, grids)
     pair_row = np.arange(points.shape[0], dtype=np.int64)
     sequential = n_jobs == 1
+    if not sequential and model.output_names is None:
+        model(codes[:1])  # a bare callable's outputs get their names here, not in a worker
     work = partial(_pair_values, model, masker, points, masks, pair_row, pair_mask, kind != "average",
                    progress if sequential else False)
     blocks = map_row_blocks(work, points.shape[0], n_jobs)

@@ -104,31 +104,30 @@ def permutation_importance(model, X, y, *, scoring=None, n_repeats=5, random_sta
     scorer, scoring_name = resolve_scorer(scoring, classes is not None)
 
     subsampled = n_samples < n_rows
-    if subsampled:
-        sample_rows = np.stack([row_generator(seed, r * (n_columns + 1)).choice(n_rows, n_samples, replace=False)
-                                for r in range(n_repeats)]).astype(np.int64)
-    else:
-        sample_rows = np.arange(n_rows, dtype=np.int64)[None, :]
-    group_masks = np.zeros((players.n_players + 1, n_columns), dtype=np.bool_)
+    sample_rows = _sample_rows(seed, n_rows, n_samples, n_repeats, n_columns)
+    group_masks = np.zeros((players.n_players + 1, n_columns), dtype=np.bool_)  # the last group: no column
     for g, columns in enumerate(players.columns):
         group_masks[g, list(columns)] = True
     plan = _Plan(codes, sample_rows, group_masks, targets, weights, scorer, replay)
 
-    n_samples_drawn = sample_rows.shape[0]
-    baseline_tasks = [(s, players.n_players, -1) for s in range(n_samples_drawn)]
+    # tasks (sample, group, seed key): the baseline of each sample, then every (feature, repeat)
+    n_baselines = sample_rows.shape[0]
+    baseline_tasks = [(s, players.n_players, -1) for s in range(n_baselines)]
     permuted_tasks = [(r if subsampled else 0, g, r * (n_columns + 1) + 1 + min(columns))
                       for g, columns in enumerate(players.columns) for r in range(n_repeats)]
-    probe = plan.score_alone(baseline_tasks[0], scoring_name if isinstance(scoring, (str, type(None))) else None,
-                             scoring_name, model)
+    direct_name = scoring_name if scoring is None or isinstance(scoring, str) else None
+    probe = plan.score_alone(baseline_tasks[0], direct_name, scoring_name, model)
     plan.methods = sorted(replay.used)
     tasks = np.array(baseline_tasks[1:] + permuted_tasks, dtype=np.int64).reshape(-1, 3)
     work = partial(plan.score_tasks, tasks, seed, progress if n_jobs == 1 else False)
-    scores = np.concatenate([np.asarray(b, dtype=np.float64) for b in map_row_blocks(work, len(tasks), n_jobs)]) \
-        if len(tasks) else np.zeros(0)
+    scores = np.concatenate([np.asarray(block, dtype=np.float64)
+                             for block in map_row_blocks(work, len(tasks), n_jobs)])
 
-    baseline = np.concatenate([[probe], scores[:n_samples_drawn - 1]])
-    baseline = baseline if subsampled else np.full(n_repeats, probe)
-    permuted = scores[n_samples_drawn - 1:].reshape(players.n_players, n_repeats)
+    if subsampled:
+        baseline = np.concatenate([[probe], scores[:n_baselines - 1]])
+    else:
+        baseline = np.full(n_repeats, probe)
+    permuted = scores[n_baselines - 1:].reshape(players.n_players, n_repeats)
     importances = baseline[None, :] - permuted
     params = {
         "method": "permutation_importance",
@@ -292,6 +291,14 @@ class _Stacked:
     def split(self, outputs):
         edges = np.cumsum([0] + self.widths)
         return [outputs[:, a:b] for a, b in zip(edges[:-1], edges[1:])]
+
+
+def _sample_rows(seed, n_rows, n_samples, n_repeats, n_columns):
+    """Rows of each repeat ``(n_repeats, n_samples)``, or all rows ``(1, n_rows)`` shared by every repeat."""
+    if n_samples == n_rows:
+        return np.arange(n_rows, dtype=np.int64)[None, :]
+    return np.stack([row_generator(seed, r * (n_columns + 1)).choice(n_rows, n_samples, replace=False)
+                     for r in range(n_repeats)]).astype(np.int64)
 
 
 def _describe(model):

@@ -174,6 +174,12 @@ def test_n_jobs_and_frame_input_do_not_change_results(regression):
     for a, b in zip(sequential, parallel):
         np.testing.assert_array_equal(a.average, b.average)
         np.testing.assert_array_equal(a.individual, b.individual)
+    def two_outputs(rows):
+        return np.column_stack([rows[:, 0], rows[:, 1] * rows[:, 2]])
+
+    with parallel_config(backend="threading"):
+        named = tx.partial_dependence(two_outputs, X, 1, grid_resolution=3, output=1, n_jobs=2)
+    assert named.output_names == tx.partial_dependence(two_outputs, X, 1, grid_resolution=3, output=1).output_names
     frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
     fitted = GradientBoostingRegressor(n_estimators=15, max_depth=3, random_state=0).fit(frame, model.predict(X))
     by_name = tx.partial_dependence(fitted, frame, "b", grid_resolution=5)
