@@ -11,7 +11,8 @@ import pandas as pd
 from .._validation import check_int
 from ..data import BOOLEAN, CATEGORICAL, Column, TabularSchema
 
-__all__ = ["category_labels", "encode_data", "feature_grid", "resolve_feature", "sample_weights"]
+__all__ = ["category_labels", "check_grid_resolution", "check_percentiles", "encode_data", "feature_grid",
+           "is_categorical", "resolve_feature", "sample_weights"]
 
 
 def encode_data(model, X):
@@ -145,4 +146,5 @@ def check_percentiles(percentiles):
 
 
 def check_grid_resolution(grid_resolution):
+    """``grid_resolution`` as an int >= 2."""
     return check_int(grid_resolution, "grid_resolution", min_value=2)
