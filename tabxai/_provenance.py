@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+from functools import lru_cache
 from importlib import metadata
 
 __all__ = ["package_versions"]
@@ -12,6 +13,11 @@ _PACKAGES = ("numpy", "pandas", "scikit-learn", "numba", "joblib")
 
 def package_versions():
     """Versions of Python, tabxai and its core dependencies, as a dict of strings."""
+    return dict(_versions())
+
+
+@lru_cache(maxsize=1)
+def _versions():
     from . import __version__
 
     versions = {"python": platform.python_version(), "tabxai": __version__}
@@ -20,4 +26,4 @@ def package_versions():
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
-    return versions
+    return tuple(versions.items())

@@ -128,6 +128,7 @@ class TabularSchema:
         self.input_kind = input_kind
         self.names = tuple(c.name for c in self.columns)
         self._position = {name: j for j, name in enumerate(self.names)}
+        self._all_numeric = all(c.kind == NUMERIC for c in self.columns)
         if len(self._position) != len(self.names):
             raise ValueError(f"column names must be unique; got {list(self.names)}")
 
@@ -152,6 +153,9 @@ class TabularSchema:
 
         New categories are appended after the known ones, so existing codes keep their meaning.
         """
+        if self._all_numeric:
+            self._check_width(data, what)
+            return self
         frame = self._aligned(data, what)
         columns = []
         for column in self.columns:
@@ -179,6 +183,16 @@ class TabularSchema:
             raise KeyError(f"unknown column {name!r}; the columns are {list(self.names)}") from None
 
     # encode / decode ----------------------------------------------------------------------
+    def _check_width(self, data, what):
+        """A 2-D view of ``data`` with this schema's number of columns, or a clear error."""
+        if isinstance(data, pd.DataFrame):
+            self._aligned(data, what)
+            return data
+        array = np.asarray(data)
+        if array.ndim != 2 or array.shape[1] != self.n_columns:
+            _as_frame(array, self.names, what)  # raises the error that says what was expected
+        return array
+
     def _aligned(self, data, what):
         names = None if isinstance(data, pd.DataFrame) else self.names
         frame, _ = _as_frame(data, names, what)
@@ -205,6 +219,10 @@ class TabularSchema:
         have the columns in schema order. Raises for missing or unknown columns, non-numeric values
         in a numeric column and categories this schema does not know (use :meth:`extended`).
         """
+        if self._all_numeric and not isinstance(data, pd.DataFrame):
+            array = self._check_width(data, what)
+            if array.dtype.kind in "biuf":
+                return np.ascontiguousarray(array, dtype=np.float64)
         frame = self._aligned(data, what)
         codes = np.empty((len(frame), self.n_columns), dtype=np.float64)
         for j, column in enumerate(self.columns):

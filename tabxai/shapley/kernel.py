@@ -39,6 +39,7 @@ __all__ = ["KernelSHAP"]
 
 _AUTO_EXTRA = 2048
 _MIN_PAIRS_PER_GROUP = 8
+_DENSE_UNITS = 200_000  # strata this small are drawn from the list of all their pairs when half is needed
 
 
 class _Design:
@@ -67,6 +68,7 @@ class _Design:
                                               self.kernel[first_sampled:] * 2 * self.units[first_sampled:])
         self.taken = taken
         self.exact = bool(np.all(taken == self.units))
+        self._every = {}  # stratum index -> all its pairs, built once for dense strata
 
     @property
     def n_units(self):
@@ -78,7 +80,12 @@ class _Design:
         for index, (size, count, units) in enumerate(zip(self.sizes, self.taken, self.units)):
             if count == 0:
                 continue
-            chosen = _distinct_subsets(self.n_players, int(size), int(count), int(units), rng)
+            if count == units or (count * 2 > units and units <= _DENSE_UNITS):
+                if index not in self._every:
+                    self._every[index] = _all_subsets(self.n_players, int(size), 2 * size == self.n_players)
+                chosen = self._every[index][rng.permutation(units)[:count]]
+            else:
+                chosen = _distinct_subsets(self.n_players, int(size), int(count), int(units), rng)
             members.append(chosen)
             strata.append(np.full(count, index))
             times.append((np.arange(count) + 0.5) / count)
@@ -113,9 +120,8 @@ def _allocate(total, capacity, weight):
 def _distinct_subsets(n_players, size, count, units, rng):
     """``count`` distinct pairs of stratum ``size`` drawn without replacement, in random order."""
     middle = 2 * size == n_players
-    if count == units or (count * 2 > units and units <= 200_000):
-        every = _all_subsets(n_players, size, middle)
-        return every[rng.permutation(units)[:count]]
+    if count * 2 > units and units <= _DENSE_UNITS:
+        return _all_subsets(n_players, size, middle)[rng.permutation(units)[:count]]
     chosen = np.zeros((0, n_players), dtype=bool)
     while len(chosen) < count:
         draws = random_subsets(n_players, size, rng.random((2 * (count - len(chosen)) + 8, size)))
@@ -160,14 +166,14 @@ def _estimate(members, strata, values, design, delta):
     phi = unconstrained - np.outer(inverse_ones, unconstrained.sum(axis=0) - delta) / total
     projection = inverse - np.outer(inverse_ones, inverse_ones) / total
     # per-pair scores g = sum over the pair of w z r, with r the residual of each coalition
-    residuals = values - coalitions.astype(np.float64) @ phi
+    design_rows = coalitions.astype(np.float64)
+    residuals = values - design_rows @ phi
     weighted = np.tile(kernel, 2)[:, None] * residuals
     scores = members[:, :, None] * weighted[:n_pairs, None, :] + (~members)[:, :, None] * weighted[n_pairs:, None, :]
     # stratified without-replacement variance of the estimated totals; sampled strata with few pairs
     # are collapsed with their neighbours (a conservative estimator with enough degrees of freedom)
     # leverage of each pair in the fit: residuals of high-leverage pairs understate their spread (HC3)
-    design_rows = coalitions.astype(np.float64)
-    leverage = weights * np.einsum("ci,ij,cj->c", design_rows, projection, design_rows)
+    leverage = weights * ((design_rows @ projection) * design_rows).sum(axis=1)
     leverage = np.minimum(leverage[:n_pairs] + leverage[n_pairs:], 0.99)
     scores /= (1 - leverage)[:, None, None]
     totals = scores * (design.units[strata] / counts[strata])[:, None, None]
@@ -181,8 +187,8 @@ def _estimate(members, strata, values, design, delta):
             centred[in_group] = (totals[in_group] - totals[in_group].mean(axis=0)) * np.sqrt(factor)
         else:  # a single pair: its second moment, a conservative stand-in for the variance
             centred[in_group] = totals[in_group]
-    spread = np.einsum("ij,pjk->ipk", projection, centred)  # (n_players, pairs, n_outputs)
-    stderr = np.sqrt((spread ** 2).sum(axis=1))
+    stderr = np.stack([np.sqrt(((projection @ centred[:, :, k].T) ** 2).sum(axis=1))
+                       for k in range(centred.shape[2])], axis=1)
     return phi, stderr
 
 
