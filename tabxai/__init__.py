@@ -14,7 +14,7 @@ from .inspection import (AccumulatedLocalEffects, PartialDependence, Permutation
 from .maskers import IndependentMasker
 from .model import Model, ModelError, as_model
 from .rules import OneR, RuleListClassifier, fit_surrogate
-from .shapley import ExactShapley, KernelSHAP
+from .shapley import ExactShapley, KernelSHAP, PermutationShapley
 
 __all__ = [
     "AccumulatedLocalEffects",
@@ -27,6 +27,7 @@ __all__ = [
     "OneR",
     "PartialDependence",
     "PermutationImportance",
+    "PermutationShapley",
     "RuleListClassifier",
     "TabularSchema",
     "__version__",

@@ -2,5 +2,6 @@
 
 from .exact import ExactShapley
 from .kernel import KernelSHAP
+from .permutation import PermutationShapley
 
-__all__ = ["ExactShapley", "KernelSHAP"]
+__all__ = ["ExactShapley", "KernelSHAP", "PermutationShapley"]

@@ -1,0 +1,145 @@
+"""Kernels for antithetic permutation sampling of Shapley values, one permutation stream per background row.
+
+A *unit* is one antithetic pair of permutations (an order and its reverse) for one explained row and
+one background row. Its order is ``sigma[design[member]]``: a row of the explained row's orthogonal
+design (``member = pair % n_members``) with the players relabelled by a random permutation ``sigma``
+drawn for the pair's block (``block = pair // n_members``). ``sigma`` comes from a counter-based
+generator (SplitMix64, Steele et al. 2014) keyed by the row's key, the background row and the block,
+so any unit can be rebuilt anywhere, in any order, with the same result.
+
+A unit's ``2 * (n - 1)`` model rows are, in order, the prefixes of sizes ``1 ... n - 1`` of the
+order, then the complements of those prefixes (the prefixes of the reverse order). Row ``r`` of a
+request belongs to unit ``r // (2 * (n - 1))``.
+"""
+
+import numba
+import numpy as np
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_UNIT = 1.0 / 9007199254740992.0  # 2**-53
+
+
+@numba.njit(cache=True, nogil=True)
+def _mix(z):
+    """SplitMix64 finaliser: a bijective 64-bit hash."""
+    z = (z ^ (z >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    return z ^ (z >> np.uint64(31))
+
+
+@numba.njit(cache=True, nogil=True)
+def _relabelling(key, background_index, block, sigma):
+    """Fill ``sigma`` with the random permutation of block ``block`` of ``background_index`` (Fisher-Yates)."""
+    n = sigma.shape[0]
+    state = _mix(key + _mix(np.uint64(background_index) + _mix(np.uint64(block) + _GOLDEN)))
+    for i in range(n):
+        sigma[i] = i
+    for i in range(n - 1, 0, -1):
+        state += _GOLDEN
+        draw = _mix(state) >> np.uint64(11)
+        j = int(float(draw) * _UNIT * (i + 1))
+        if j > i:
+            j = i
+        held = sigma[i]
+        sigma[i] = sigma[j]
+        sigma[j] = held
+
+
+@numba.njit(cache=True, nogil=True)
+def unit_order(design, key, background_index, pair, sigma, order):
+    """Fill ``order`` with the players of pair ``pair`` of one background row, first to last."""
+    n_members = design.shape[0]
+    block = pair // n_members
+    member = pair - block * n_members
+    _relabelling(key, background_index, block, sigma)
+    for t in range(order.shape[0]):
+        order[t] = sigma[design[member, t]]
+
+
+@numba.njit(cache=True, nogil=True)
+def fill_permutation_rows(rows, background, player_of_column, designs, keys, unit_row, unit_background,
+                          unit_pair, start, stop, out):
+    """Write model rows ``start`` to ``stop`` of a request of units (see the module docstring).
+
+    A row holds the explained row's values in the columns of the players that are on, and the
+    unit's background row elsewhere.
+    """
+    n_players = designs.shape[2]
+    n_columns = rows.shape[1]
+    per_unit = 2 * (n_players - 1)
+    sigma = np.empty(n_players, dtype=np.int64)
+    order = np.empty(n_players, dtype=np.int64)
+    position = np.empty(n_players, dtype=np.int64)
+    column_position = np.empty(n_columns, dtype=np.int64)
+    r = start
+    while r < stop:
+        u = r // per_unit
+        c = r - u * per_unit
+        unit_stop = min(stop, (u + 1) * per_unit)
+        i = unit_row[u]
+        b = unit_background[u]
+        unit_order(designs[i], keys[i], b, unit_pair[u], sigma, order)
+        for t in range(n_players):
+            position[order[t]] = t
+        for j in range(n_columns):
+            column_position[j] = position[player_of_column[j]]
+        for o in range(r - start, unit_stop - start):
+            if c < n_players - 1:  # prefix of size c + 1: players at positions < size are on
+                size = c + 1
+                for j in range(n_columns):
+                    out[o, j] = rows[i, j] if column_position[j] < size else background[b, j]
+            else:  # complement of the prefix of size c - n + 2
+                size = c - n_players + 2
+                for j in range(n_columns):
+                    out[o, j] = background[b, j] if column_position[j] < size else rows[i, j]
+            c += 1
+        r = unit_stop
+
+
+@numba.njit(cache=True, nogil=True)
+def accumulate_units(outputs, row_outputs, background_outputs, designs, keys, unit_row, unit_background,
+                     unit_pair, shift, sum1, sum2):
+    """Add each unit's pair estimate to the running sums of its (explained row, background row).
+
+    The pair estimate of player ``i`` is the mean of its marginal contributions along the order and
+    along the reverse order (Castro et al. 2009; antithetic pairs: Mitchell et al. 2022). Along one
+    order the contributions telescope to ``f(x) - f(b)``, so every estimate satisfies efficiency.
+    Sums are kept shifted by the first pair's estimate (``shift``), so that a spread of zero stays
+    exactly zero: ``sum1 += e - shift``, ``sum2 += (e - shift)**2``, arrays (n_rows, n_background,
+    n_players, n_outputs). ``outputs`` (n_units * 2 * (n - 1), n_outputs) are the values of the units'
+    model rows; ``row_outputs`` ``f(x)`` per explained row, ``background_outputs`` ``f(b)``.
+    """
+    n_players = designs.shape[2]
+    n_outputs = outputs.shape[1]
+    per_unit = 2 * (n_players - 1)
+    sigma = np.empty(n_players, dtype=np.int64)
+    order = np.empty(n_players, dtype=np.int64)
+    estimate = np.empty(n_players, dtype=np.float64)
+    for u in range(unit_row.shape[0]):
+        i = unit_row[u]
+        b = unit_background[u]
+        unit_order(designs[i], keys[i], b, unit_pair[u], sigma, order)
+        first = u * per_unit
+        for k in range(n_outputs):
+            full = row_outputs[i, k]
+            empty = background_outputs[b, k]
+            before = empty  # forward: v(prefix of size t + 1) - v(prefix of size t)
+            for t in range(n_players - 1):
+                after = outputs[first + t, k]
+                estimate[order[t]] = after - before
+                before = after
+            estimate[order[n_players - 1]] = full - before
+            # reverse: order[t] joins the players after it, v(order[t:]) - v(order[t + 1:])
+            upper = full
+            for t in range(n_players):
+                lower = empty if t == n_players - 1 else outputs[first + n_players - 1 + t, k]
+                estimate[order[t]] = 0.5 * (estimate[order[t]] + (upper - lower))
+                upper = lower
+            for p in range(n_players):
+                if unit_pair[u] == 0:
+                    shift[i, b, p, k] = estimate[p]
+                d = estimate[p] - shift[i, b, p, k]
+                sum1[i, b, p, k] += d
+                sum2[i, b, p, k] += d * d
