@@ -82,3 +82,15 @@ def test_map_row_blocks_keeps_row_order(n_jobs):
     blocks = map_row_blocks(lambda idx: idx * 10, 7, n_jobs)
     np.testing.assert_array_equal(np.concatenate(blocks), np.arange(7) * 10)
     assert map_row_blocks(lambda idx: idx, 0, n_jobs) == []
+
+
+def test_progress_bar_on_request_and_off_by_default(capsys):
+    import tabxai as tx
+
+    rng = np.random.default_rng(0)
+    background, X = rng.normal(size=(5, 4)), rng.normal(size=(2, 4))
+    tx.ExactShapley(lambda d: d[:, 0], background, progress=True).explain(X)
+    shown = capsys.readouterr().err
+    assert "rows/s" in shown and "/160" in shown  # 2 rows x 16 coalitions x 5 background rows
+    tx.ExactShapley(lambda d: d[:, 0], background).explain(X)
+    assert capsys.readouterr().err == ""
