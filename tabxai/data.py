@@ -245,7 +245,7 @@ class TabularSchema:
         if isinstance(dtype, pd.CategoricalDtype) and tuple(dtype.categories) == column.categories:
             codes = series.cat.codes.to_numpy()
         else:
-            codes = pd.Categorical(series.to_numpy(dtype=object), categories=pd.Index(column.categories, dtype=object)).codes
+            codes = pd.Index(column.categories, dtype=object).get_indexer(series.to_numpy(dtype=object))
         codes = codes.astype(np.float64)
         unknown = (codes < 0) & series.notna().to_numpy()
         if unknown.any():

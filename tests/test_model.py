@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -113,8 +115,8 @@ def test_array_fitted_model_gets_an_array_from_a_frame(regression_data, frame_da
     frame, _ = frame_data
     reg = LinearRegression().fit(X, y)  # fitted without names
     schema = TabularSchema.from_data(frame)
-    with np.testing.suppress_warnings() as sup:
-        sup.filter(UserWarning)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "X has feature names" warning: the model gets an array
         np.testing.assert_allclose(as_model(reg).bind(schema)(schema.encode(frame))[:, 0], reg.predict(X))
 
 
