@@ -54,7 +54,7 @@ def response_models(model, adapter, schema):
         names = [adapter.method]
     else:
         names = ["predict"]
-    classes = getattr(owner, "classes_", None) if owner is not None and is_classifier(owner) else None
+    classes = getattr(owner, "classes_", None) if owner is not None and _is_classifier(owner) else None
     models = {}
     for name in names:
         if owner is None:
@@ -66,6 +66,13 @@ def response_models(model, adapter, schema):
         models[name] = Model(function, owner=owner, method=name if owner is not None else "callable",
                              max_rows=adapter.max_rows).bind(schema)
     return models, classes
+
+
+def _is_classifier(owner):
+    try:
+        return is_classifier(owner)
+    except (AttributeError, TypeError, ValueError):  # not a scikit-learn estimator: no tags
+        return getattr(owner, "_estimator_type", None) == "classifier"
 
 
 def _has_method(obj, name):

@@ -254,14 +254,18 @@ class _Plan:
         def consume(outputs, start):
             stop = start + outputs.shape[0]
             for u in range(start // m, (stop - 1) // m + 1):
-                buffer = pending.setdefault(u, np.empty((m, outputs.shape[1])))
                 lo, hi = max(start, u * m), min(stop, (u + 1) * m)
-                buffer[lo - u * m:hi - u * m] = outputs[lo - start:hi - start]
-                if hi == (u + 1) * m:
-                    del pending[u]
-                    responses = {name: self.replay.convert(name, part)
-                                 for name, part in zip(methods, stacked.split(buffer))}
-                    scores.append(self._score(tasks[u, 0], responses, self._builder(tasks[u:u + 1], seed)))
+                if hi - lo == m:  # the whole task is in this chunk
+                    block = outputs[lo - start:hi - start]
+                else:  # a task split between chunks waits for its other part
+                    if u not in pending:
+                        pending[u] = np.empty((m, outputs.shape[1]))
+                    pending[u][lo - u * m:hi - u * m] = outputs[lo - start:hi - start]
+                    if hi < (u + 1) * m:
+                        continue
+                    block = pending.pop(u)
+                responses = {name: self.replay.convert(name, part) for name, part in zip(methods, stacked.split(block))}
+                scores.append(self._score(tasks[u, 0], responses, self._builder(tasks[u:u + 1], seed)))
 
         stream_rows(stacked, n_tasks * m, self.codes.shape[1], fill, consume, progress=progress)
         return scores
