@@ -72,7 +72,8 @@ def fill_permutation_rows(rows, background, player_of_column, designs, keys, uni
     sigma = np.empty(n_players, dtype=np.int64)
     order = np.empty(n_players, dtype=np.int64)
     position = np.empty(n_players, dtype=np.int64)
-    column_position = np.empty(n_columns, dtype=np.int64)
+    offsets = np.empty(n_players + 1, dtype=np.int64)
+    columns = np.empty(n_columns, dtype=np.int64)  # columns by the position of their player in the order
     r = start
     while r < stop:
         u = r // per_unit
@@ -83,17 +84,29 @@ def fill_permutation_rows(rows, background, player_of_column, designs, keys, uni
         unit_order(designs[i], keys[i], b, unit_pair[u], sigma, order)
         for t in range(n_players):
             position[order[t]] = t
+        offsets[:] = 0
         for j in range(n_columns):
-            column_position[j] = position[player_of_column[j]]
+            offsets[position[player_of_column[j]] + 1] += 1
+        for t in range(n_players):
+            offsets[t + 1] += offsets[t]
+        for j in range(n_columns):  # stable counting sort
+            t = position[player_of_column[j]]
+            columns[offsets[t]] = j
+            offsets[t] += 1
+        for t in range(n_players, 0, -1):
+            offsets[t] = offsets[t - 1]
+        offsets[0] = 0
         for o in range(r - start, unit_stop - start):
-            if c < n_players - 1:  # prefix of size c + 1: players at positions < size are on
-                size = c + 1
+            if c < n_players - 1:  # prefix of size c + 1: the background row, then the prefix's columns from x
                 for j in range(n_columns):
-                    out[o, j] = rows[i, j] if column_position[j] < size else background[b, j]
-            else:  # complement of the prefix of size c - n + 2
-                size = c - n_players + 2
+                    out[o, j] = background[b, j]
+                for t in range(offsets[c + 1]):
+                    out[o, columns[t]] = rows[i, columns[t]]
+            else:  # complement of the prefix of size c - n + 2: x, then the prefix's columns from the background
                 for j in range(n_columns):
-                    out[o, j] = background[b, j] if column_position[j] < size else rows[i, j]
+                    out[o, j] = rows[i, j]
+                for t in range(offsets[c - n_players + 2]):
+                    out[o, columns[t]] = background[b, columns[t]]
             c += 1
         r = unit_stop
 
