@@ -251,6 +251,12 @@ def test_same_seed_is_bit_identical_across_jobs_and_chunks():
     np.testing.assert_array_equal(first.values, reference.values[:2])  # each row draws from its own generator
     different = tx.PermutationShapley(predict, background, n_permutations=12, random_state=43).explain(X)
     assert np.abs(different.values - reference.values).max() > 1e-6
+    with_tol = [tx.PermutationShapley(predict, background, n_permutations=60, tol=0.05, random_state=42,
+                                      **options).explain(X) for options in [{}, {"n_jobs": 2}, {"max_rows": 50}]]
+    assert len(set(with_tol[0].params["n_permutations"])) > 1  # rows stop at different rounds
+    for other in with_tol[1:]:
+        np.testing.assert_array_equal(other.values, with_tol[0].values)
+        np.testing.assert_array_equal(other.params["n_permutations"], with_tol[0].params["n_permutations"])
 
 
 def test_random_state_none_and_generators():
