@@ -17,7 +17,7 @@ from ._validation import check_int
 
 __all__ = ["DEFAULT_MAX_ROWS", "Model", "ModelError", "as_model"]
 
-DEFAULT_MAX_ROWS = 100_000
+DEFAULT_MAX_ROWS = 32_768  # large enough to amortise per-call costs, small enough to stay in cache
 
 
 class ModelError(ValueError):
@@ -264,7 +264,7 @@ def as_model(model, *, output=None, max_rows=None):
         Keep one output: a class label of a classifier, or the index of a column of the model's
         output. None keeps all outputs.
     max_rows : int, default=None
-        Most rows per model call (default 100,000).
+        Most rows per model call (default 32,768).
 
     Returns
     -------

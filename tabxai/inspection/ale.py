@@ -51,7 +51,7 @@ def accumulated_local_effects(model, X, feature, *, grid_resolution=40, sample_w
     output : class label or int, default=None
         Keep one output of the model (default: every output).
     max_rows : int, default=None
-        Most rows per model call (default 100,000); never changes results.
+        Most rows per model call (default 32,768); never changes results.
     progress : bool, default=None
         Show a progress bar; default only for long jobs in a terminal or notebook.
 

@@ -68,7 +68,7 @@ def partial_dependence(model, X, features, *, kind="average", sample_weight=None
         classes; scikit-learn keeps only the positive class, ``output=clf.classes_[1]`` (or
         ``result.average[-1]``) is its ``average[0]``.
     max_rows : int, default=None
-        Most rows per model call (default 100,000); bounds memory, never changes results.
+        Most rows per model call (default 32,768); bounds memory, never changes results.
     n_jobs : int, default=None
         Grid points run in this many parallel jobs (joblib); results do not depend on it.
     progress : bool, default=None

@@ -65,7 +65,7 @@ def permutation_importance(model, X, y, *, scoring=None, n_repeats=5, random_sta
         Rows used per repeat: a count, or a share of the rows in (0, 1]. Each repeat draws its own
         subsample and scores the baseline on it too (scikit-learn scores its baseline on all rows).
     max_rows : int, default=None
-        Most rows per model call (default 100,000); never changes results.
+        Most rows per model call (default 32,768); never changes results.
     n_jobs : int, default=None
         (feature, repeat) tasks run in this many parallel jobs (joblib); results do not depend on it.
     progress : bool, default=None

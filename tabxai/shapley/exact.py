@@ -40,7 +40,7 @@ class ExactShapley(MaskingExplainer):
     max_players : int, default=16
         Refuse to enumerate more players than this (at most 24).
     max_rows : int, default=None
-        Most rows per model call (default 100,000); bounds memory, never changes results.
+        Most rows per model call (default 32,768); bounds memory, never changes results.
     n_jobs : int, default=None
         Explained rows run in this many parallel jobs (joblib); results do not depend on it.
     progress : bool, default=None
