@@ -35,9 +35,17 @@ def _has_method(obj, name):
         return False
 
 
+def _looks_like_classifier(estimator):
+    """scikit-learn's verdict, or for duck-typed objects without scikit-learn tags: has ``classes_``."""
+    try:
+        return is_classifier(estimator)
+    except (AttributeError, TypeError):
+        return getattr(estimator, "classes_", None) is not None
+
+
 def _select_method(estimator):
     """Pick how to ask an estimator: probabilities for classifiers, predictions otherwise."""
-    if is_classifier(estimator):
+    if _looks_like_classifier(estimator):
         for name in ("predict_proba", "decision_function"):
             if _has_method(estimator, name):
                 return name

@@ -181,3 +181,19 @@ def test_as_model_returns_models_unchanged():
     model = as_model(lambda d: d[:, 0])
     assert as_model(model) is model
     assert isinstance(as_model(model, max_rows=5), Model) and as_model(model, max_rows=5).max_rows == 5
+
+
+def test_duck_typed_estimators():
+    class Scorer:  # no scikit-learn base class, no tags
+        classes_ = np.array(["a", "b"])
+
+        def fit(self, X, y):
+            return self
+
+        def predict_proba(self, X):
+            p = 1 / (1 + np.exp(-np.asarray(X)[:, 0]))
+            return np.column_stack([1 - p, p])
+
+    model = as_model(Scorer(), output="b").bind(TabularSchema.from_data(np.zeros((2, 1))))
+    assert model.method == "predict_proba" and model.output_names == ("b",)
+    np.testing.assert_allclose(model(np.array([[0.0]])), [[0.5]])
