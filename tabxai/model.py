@@ -318,6 +318,6 @@ def _check_fitted(estimator):
         check_is_fitted(estimator)
     except NotFittedError as exc:
         raise ValueError(f"the model is not fitted: {exc}") from None
-    except TypeError:  # not a scikit-learn estimator: trust the user
+    except (TypeError, AttributeError):  # not a scikit-learn estimator: trust the user
         pass
 
