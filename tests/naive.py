@@ -275,3 +275,90 @@ def naive_oner(columns, labels, categorical, min_bucket_size=6):
 
 
 # --- rules: end ---
+
+# --- surrogate: begin ---
+
+
+def naive_boosted_trees(coalitions, targets, train, n_trees, max_depth, learning_rate, min_leaf, subsample, uniforms):
+    """Gradient boosting of regression trees (squared loss) on boolean rows, grown node by node with lists.
+
+    Each tree is a nested dict: ``{"player": j, "absent": tree, "present": tree}`` or ``{"value": c}``.
+    A node with at least ``2 * min_leaf`` rows splits on the player with the largest drop of the sum of
+    squared residuals (each side keeping ``min_leaf`` rows), if the drop exceeds 1e-10 of the node's
+    sum of squared residuals; a later player replaces an earlier one only if its drop is larger by a
+    relative 1e-9 (so exact ties go to the lowest player whatever the rounding). A leaf's value is
+    ``learning_rate`` times the mean residual of its rows. With ``subsample < 1`` tree ``t`` grows on
+    the training rows with ``uniforms[t][i] < subsample``. Returns ``(base, trees, predictions)``,
+    predictions for every row.
+    """
+    rows = [i for i in range(len(targets)) if train[i]]
+    base = sum(targets[i] for i in rows) / len(rows) if rows else 0.0
+    prediction = [base] * len(targets)
+    n_players = len(coalitions[0])
+
+    def sum_of_squares(members, residual):
+        mean = sum(residual[i] for i in members) / len(members)
+        return sum((residual[i] - mean) ** 2 for i in members)
+
+    def grow(members, depth, residual):
+        if depth == max_depth or len(members) < 2 * min_leaf:
+            return {"value": learning_rate * sum(residual[i] for i in members) / len(members) if members else 0.0}
+        floor = 1e-10 * sum(residual[i] ** 2 for i in members)
+        best_player, best = None, None
+        for player in range(n_players):
+            present = [i for i in members if coalitions[i][player]]
+            absent = [i for i in members if not coalitions[i][player]]
+            if len(present) < min_leaf or len(absent) < min_leaf:
+                continue
+            drop = (sum_of_squares(members, residual) - sum_of_squares(present, residual)
+                    - sum_of_squares(absent, residual))
+            if drop > floor and (best is None or drop > best * (1 + 1e-9)):
+                best_player, best = player, drop
+        if best_player is None:
+            return grow(members, max_depth, residual)
+        return {"player": best_player,
+                "absent": grow([i for i in members if not coalitions[i][best_player]], depth + 1, residual),
+                "present": grow([i for i in members if coalitions[i][best_player]], depth + 1, residual)}
+
+    trees = []
+    for t in range(n_trees):
+        grown = [i for i in rows if subsample >= 1 or uniforms[t][i] < subsample]
+        residual = {i: targets[i] - prediction[i] for i in rows}
+        tree = grow(grown, 0, residual)
+        trees.append(tree)
+        for i in range(len(targets)):
+            prediction[i] += naive_tree_value(tree, coalitions[i])
+    return base, trees, prediction
+
+
+def naive_tree_value(tree, coalition):
+    """The value of a nested-dict tree (see ``naive_boosted_trees``) at a coalition (a row of booleans)."""
+    while "value" not in tree:
+        tree = tree["present"] if coalition[tree["player"]] else tree["absent"]
+    return tree["value"]
+
+
+def naive_heap_tree_value(split, value, coalition):
+    """The value at a coalition of a tree stored in heap order: node k splits on ``split[k]`` (-1: leaf)
+    and has children 2k + 1 (player absent) and 2k + 2 (player present)."""
+    node = 0
+    while node < len(split) and split[node] >= 0:
+        node = 2 * node + (2 if coalition[split[node]] else 1)
+    return value[node]
+
+
+def naive_game_shapley(value, n_players):
+    """Shapley values of a game given as ``value(coalition)`` (a tuple of n booleans), from the definition."""
+    phi = np.zeros(n_players)
+    for i in range(n_players):
+        others = [j for j in range(n_players) if j != i]
+        for size in range(n_players):
+            weight = math.factorial(size) * math.factorial(n_players - size - 1) / math.factorial(n_players)
+            for subset in itertools.combinations(others, size):
+                without = tuple(j in subset for j in range(n_players))
+                with_i = tuple(j in subset or j == i for j in range(n_players))
+                phi[i] += weight * (value(with_i) - value(without))
+    return phi
+
+
+# --- surrogate: end ---

@@ -22,6 +22,15 @@ from a sample designed for low variance:
 With ``tol``, pairs are evaluated in rounds in an order that keeps every prefix stratified like the
 whole sample, and a row stops once its largest standard error is at most ``tol`` times the spread of
 its values.
+
+With ``adjustment="trees"`` the sample also trains a surrogate of the game (boosted regression trees
+on the coalitions, cross-fitted over folds of whole pairs) used as a control variate: the estimate
+is the surrogate's exact Shapley values (closed form for trees) plus the estimator above applied to
+what the surrogate misses, weighted by how much the surrogate helps, with standard errors that count
+the surrogate's own variability (regression-adjusted Monte Carlo, Witter, Liu & Musco 2025; see
+``_adjust.py``). Efficiency stays exact and the values stay exact when every coalition is evaluated;
+the error shrinks as far as the trees capture the interactions of order three and more that paired
+sampling leaves.
 """
 
 from __future__ import annotations
@@ -32,7 +41,8 @@ import numpy as np
 
 from .._engine import coalition_values
 from .._kernels.kernel_shap import random_subsets, weighted_normal_equations
-from .._validation import check_int, check_real, resolve_seed, row_generator
+from .._validation import check_choice, check_int, check_real, resolve_seed, row_generator
+from ._adjust import TreeAdjustment
 from ._base import MaskingExplainer, RowResults, largest_relative_stderr
 
 __all__ = ["KernelSHAP"]
@@ -233,6 +243,15 @@ class KernelSHAP(MaskingExplainer):
         Stop sampling a row once its largest standard error is at most ``tol`` times the spread
         (max - min) of its values, or when ``n_coalitions`` are spent. ``params["stopped_by"]``
         says which, per row.
+    adjustment : {"trees", None}, default=None
+        ``"trees"``: regression adjustment. Per row and output, boosted regression trees fitted to the
+        evaluated coalitions (cross-fitted over four folds of pairs) serve as a control variate: the
+        values are the trees' exact Shapley values plus the estimate of what they miss, weighted by
+        how much they help; standard errors include the trees' own variability. No extra model rows,
+        but fitting time per row and output (about 25 ms of one core for 2,000 coalitions of 12
+        players; with ``tol`` it refits every round, up to 6x that): worth it for slow models, or for
+        up to 3x smaller errors at the same number of model rows when the game has interactions of
+        order three and more. Budgets under 160 coalitions get the plain estimate. ``None``: plain.
     random_state : int, numpy Generator or None, default=None
         Seed. Each explained row draws from its own generator derived from the seed and its
         position, so results do not depend on ``n_jobs`` or ``max_rows``.
@@ -252,7 +271,7 @@ class KernelSHAP(MaskingExplainer):
     True
     """
 
-    def __init__(self, model, background, *, n_coalitions="auto", tol=None, random_state=None,
+    def __init__(self, model, background, *, n_coalitions="auto", tol=None, adjustment=None, random_state=None,
                  feature_groups=None, output=None, background_weights=None, max_rows=None, n_jobs=None,
                  progress=None):
         super().__init__(model, background, feature_groups=feature_groups, output=output,
@@ -266,15 +285,17 @@ class KernelSHAP(MaskingExplainer):
             budget = 2 * n_players + _AUTO_EXTRA
         self.n_coalitions = n_coalitions
         self.tol = check_real(tol, "tol", min_value=0, min_inclusive=False, allowed=(None,))
+        self.adjustment = check_choice(adjustment, "adjustment", ("trees", None))
         self.random_state = random_state
         self._design = _Design(n_players, int(min(budget, every)))
+        self._adjustment = TreeAdjustment() if adjustment == "trees" else None
 
     def _seed(self):
         return resolve_seed(self.random_state)
 
     def _parameters(self):
         return {**super()._parameters(), "n_coalitions": self.n_coalitions, "tol": self.tol,
-                "coalitions_per_row": 2 * self._design.n_units}
+                "adjustment": self.adjustment, "coalitions_per_row": 2 * self._design.n_units}
 
     def _explain_rows(self, model, masker, codes, seed, progress, row_indices):
         design = self._design
@@ -282,7 +303,11 @@ class KernelSHAP(MaskingExplainer):
         rows = codes[row_indices]
         base = self._base_values
         delta = model(rows) - base  # f(x) - E f(background): one model row per explained row
-        plans = [design.plan(row_generator(seed, index)) for index in row_indices]
+        generators = [row_generator(seed, index) for index in row_indices]
+        plans = [design.plan(generator) for generator in generators]
+        adjustment = None if design.exact else self._adjustment  # every coalition: nothing left to adjust
+        if adjustment is not None:
+            folds = [adjustment.folds(strata, generator) for (_, strata), generator in zip(plans, generators)]
         n_units = design.n_units
         schedule = _schedule(n_units, n_players) if self.tol is not None and not design.exact else [n_units]
         used = np.zeros(n_rows, dtype=np.int64)
@@ -309,7 +334,11 @@ class KernelSHAP(MaskingExplainer):
                 values[i] = np.concatenate([first, block[:half], second, block[half:]])
                 used[i] = target
                 members, strata = plans[i][0][:target], plans[i][1][:target]
-                phi[i], stderr[i] = _estimate(members, strata, values[i], design, delta[i])
+                if adjustment is None:
+                    phi[i], stderr[i] = _estimate(members, strata, values[i], design, delta[i])
+                else:
+                    phi[i], stderr[i] = adjustment.estimate(members, strata, folds[i][:target], values[i], delta[i],
+                                                            design, _estimate, generators[i])
             if self.tol is not None:
                 ready = _all_strata_started(plans, used, design)
                 done |= ready & (largest_relative_stderr(phi, stderr) <= self.tol)
