@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -91,3 +93,41 @@ def _cell(value):
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
+
+
+def job_b():
+    """Job B of BENCHMARKS.md: (background 20 rows, 4 explained rows, HistGradientBoosting on 16 features)."""
+    from sklearn.datasets import make_classification
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    X, y = make_classification(n_samples=5000, n_features=16, n_informative=10, random_state=1)
+    model = HistGradientBoostingClassifier(random_state=0).fit(X, y)
+    return X[:20], X[100:104], model
+
+
+def relative_error(values, truth):
+    """``||phi_hat - phi|| / ||phi||`` per explained row, averaged over rows."""
+    return float(np.mean(np.linalg.norm(values - truth, axis=1) / np.linalg.norm(truth, axis=1)))
+
+
+_MEMORY_SCRIPT = """
+import resource, sys, numpy as np, tabxai as tx
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+X, y = make_classification(n_samples=5000, n_features=12, n_informative=8, random_state=0)
+model = LogisticRegression(max_iter=1000).fit(X, y)
+rows = np.resize(X, (int(sys.argv[1]), X.shape[1]))
+{explainer}.explain(rows)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def peak_memory_mib(explainer, n_rows):
+    """Peak resident memory (MiB) of a fresh process explaining ``n_rows`` rows of job A.
+
+    ``explainer`` is Python source building the explainer from ``model`` and ``X`` (12 features),
+    e.g. ``"tx.KernelSHAP(model, X[:500], output=1, random_state=0)"``.
+    """
+    out = subprocess.run([sys.executable, "-c", _MEMORY_SCRIPT.format(explainer=explainer), str(n_rows)],
+                         capture_output=True, text=True, check=True)
+    return int(out.stdout.strip().splitlines()[-1]) / 1024

@@ -14,8 +14,6 @@ background: bounded by ``max_rows``, not by the number of rows.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import warnings
 
 import numpy as np
@@ -26,32 +24,10 @@ from sklearn.linear_model import LogisticRegression
 
 import tabxai as tx
 
-from ._common import CountingModel, interleaved, markdown_table, model_floor
+from ._common import (CountingModel, interleaved, job_b, markdown_table, model_floor, peak_memory_mib,
+                      relative_error)
 
 TITLE = "KernelSHAP (jobs A and B)"
-
-_MEMORY_SCRIPT = """
-import resource, sys, numpy as np, tabxai as tx
-from sklearn.datasets import make_classification
-from sklearn.linear_model import LogisticRegression
-X, y = make_classification(n_samples=5000, n_features=12, n_informative=8, random_state=0)
-model = LogisticRegression(max_iter=1000).fit(X, y)
-n_rows = int(sys.argv[1])
-rows = np.resize(X, (n_rows, X.shape[1]))
-tx.KernelSHAP(model, X[:500], n_coalitions=64, output=1, random_state=0, max_rows=50_000).explain(rows)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-"""
-
-
-def _job_b():
-    X, y = make_classification(n_samples=5000, n_features=16, n_informative=10, random_state=1)
-    model = HistGradientBoostingClassifier(random_state=0).fit(X, y)
-    return X[:20], X[100:104], model
-
-
-def _relative_error(values, truth):
-    return float(np.mean(np.linalg.norm(values - truth, axis=1) / np.linalg.norm(truth, axis=1)))
-
 
 def _shap_kernel(predict, background, rows, n_coalitions, seed, **options):
     import shap
@@ -64,7 +40,7 @@ def _shap_kernel(predict, background, rows, n_coalitions, seed, **options):
 
 
 def _accuracy(quick):
-    background, rows, model = _job_b()
+    background, rows, model = job_b()
 
     def predict(data):
         return model.predict_proba(data)[:, 1]
@@ -77,14 +53,14 @@ def _accuracy(quick):
         ours, adjusted, shap_default, shap_plain, covered, covered_adjusted = [], [], [], [], [], []
         for seed in seeds:
             expl = tx.KernelSHAP(model, background, output=1, n_coalitions=budget, random_state=seed).explain(rows)
-            ours.append(_relative_error(expl.values, truth))
+            ours.append(relative_error(expl.values, truth))
             covered.append(np.mean(np.abs(expl.values - truth) <= 1.96 * expl.stderr))
             expl = tx.KernelSHAP(model, background, output=1, n_coalitions=budget, adjustment="trees",
                                  random_state=seed).explain(rows)
-            adjusted.append(_relative_error(expl.values, truth))
+            adjusted.append(relative_error(expl.values, truth))
             covered_adjusted.append(np.mean(np.abs(expl.values - truth) <= 1.96 * expl.stderr))
-            shap_default.append(_relative_error(_shap_kernel(predict, background, rows, budget, seed), truth))
-            shap_plain.append(_relative_error(_shap_kernel(predict, background, rows, budget, seed, l1_reg=False),
+            shap_default.append(relative_error(_shap_kernel(predict, background, rows, budget, seed), truth))
+            shap_plain.append(relative_error(_shap_kernel(predict, background, rows, budget, seed, l1_reg=False),
                                               truth))
         table.append([budget, float(np.mean(ours)), float(np.mean(adjusted)), float(np.mean(shap_default)),
                       float(np.mean(shap_plain)), float(np.mean(ours) / np.mean(shap_default)),
@@ -141,9 +117,8 @@ def _overhead(quick):
 def _memory():
     peaks = {}
     for n_rows in (200, 2000):
-        out = subprocess.run([sys.executable, "-c", _MEMORY_SCRIPT, str(n_rows)], capture_output=True, text=True,
-                             check=True)
-        peaks[n_rows] = int(out.stdout.strip().splitlines()[-1]) / 1024
+        peaks[n_rows] = peak_memory_mib(
+            "tx.KernelSHAP(model, X[:500], n_coalitions=64, output=1, random_state=0, max_rows=50_000)", n_rows)
     table = [[n_rows, n_rows * 64 * 500, peak, peak / peaks[200]] for n_rows, peak in peaks.items()]
     header = ["explained rows", "model rows", "peak RSS (MiB)", "ratio to 200 rows"]
     intro = ("Peak resident memory of a whole process explaining rows with KernelSHAP (64 coalitions, 500-row "

@@ -16,8 +16,6 @@ background: bounded by ``max_rows``, not by the number of rows.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -27,32 +25,9 @@ from sklearn.linear_model import LogisticRegression
 
 import tabxai as tx
 
-from ._common import CountingModel, markdown_table, model_floor
+from ._common import CountingModel, job_b, markdown_table, model_floor, peak_memory_mib, relative_error
 
 TITLE = "PermutationShapley (jobs A and B)"
-
-_MEMORY_SCRIPT = """
-import resource, sys, numpy as np, tabxai as tx
-from sklearn.datasets import make_classification
-from sklearn.linear_model import LogisticRegression
-X, y = make_classification(n_samples=5000, n_features=12, n_informative=8, random_state=0)
-model = LogisticRegression(max_iter=1000).fit(X, y)
-n_rows = int(sys.argv[1])
-rows = np.resize(X, (n_rows, X.shape[1]))
-tx.PermutationShapley(model, X[:500], n_permutations=2, output=1, random_state=0, max_rows=50_000).explain(rows)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-"""
-
-
-def _job_b():
-    X, y = make_classification(n_samples=5000, n_features=16, n_informative=10, random_state=1)
-    model = HistGradientBoostingClassifier(random_state=0).fit(X, y)
-    return X[:20], X[100:104], model
-
-
-def _relative_error(values, truth):
-    return float(np.mean(np.linalg.norm(values - truth, axis=1) / np.linalg.norm(truth, axis=1)))
-
 
 def _shap_permutation(predict, background, rows, max_evals, seed):
     import shap
@@ -63,7 +38,7 @@ def _shap_permutation(predict, background, rows, max_evals, seed):
 
 
 def _accuracy(quick):
-    background, rows, model = _job_b()
+    background, rows, model = job_b()
     n_players, n_background = rows.shape[1], len(background)
 
     def predict(data):
@@ -84,9 +59,9 @@ def _accuracy(quick):
         for seed in seeds:
             expl = tx.PermutationShapley(model, background, output=1, n_permutations=pairs,
                                          random_state=seed).explain(rows)
-            ours.append(_relative_error(expl.values, truth))
+            ours.append(relative_error(expl.values, truth))
             covered.append(np.mean(np.abs(expl.values - truth) <= 1.96 * expl.stderr))
-            theirs.append(_relative_error(_shap_permutation(predict, background, rows, max_evals, seed), truth))
+            theirs.append(relative_error(_shap_permutation(predict, background, rows, max_evals, seed), truth))
         table.append([max_evals, round(shap_rows), pairs, counted.rows // len(rows), float(np.mean(theirs)),
                       float(np.mean(ours)), float(np.mean(ours) / np.mean(theirs)), float(np.mean(covered))])
     header = ["shap max_evals", "shap model rows / row", "tabxai pairs / background row", "tabxai model rows / row",
@@ -148,9 +123,9 @@ def _overhead(quick):
 def _memory():
     peaks = {}
     for n_rows in (200, 2000):
-        out = subprocess.run([sys.executable, "-c", _MEMORY_SCRIPT, str(n_rows)], capture_output=True, text=True,
-                             check=True)
-        peaks[n_rows] = int(out.stdout.strip().splitlines()[-1]) / 1024
+        peaks[n_rows] = peak_memory_mib(
+            "tx.PermutationShapley(model, X[:500], n_permutations=2, output=1, random_state=0, max_rows=50_000)",
+            n_rows)
     table = [[n_rows, n_rows * (2 * 2 * 11 * 500 + 1), peak, peak / peaks[200]] for n_rows, peak in peaks.items()]
     header = ["explained rows", "model rows", "peak RSS (MiB)", "ratio to 200 rows"]
     intro = ("Peak resident memory of a whole process explaining rows with PermutationShapley (2 pairs per "
