@@ -38,6 +38,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .._engine import coalition_values
 from .._kernels.kernel_shap import random_subsets, weighted_normal_equations
@@ -325,20 +326,23 @@ class KernelSHAP(MaskingExplainer):
                                    np.arange(len(coalitions)), progress=progress) - base
             model_rows += len(coalitions) * masker.rows_per_pair
             start = 0
-            for i, batch in zip(active, batches):
-                half = len(batch)
-                block = new[start:start + 2 * half]
-                start += 2 * half
-                old = values[i]
-                first, second = old[: len(old) // 2], old[len(old) // 2:]
-                values[i] = np.concatenate([first, block[:half], second, block[half:]])
-                used[i] = target
-                members, strata = plans[i][0][:target], plans[i][1][:target]
-                if adjustment is None:
-                    phi[i], stderr[i] = _estimate(members, strata, values[i], design, delta[i])
-                else:
-                    phi[i], stderr[i] = adjustment.estimate(members, strata, folds[i][:target], values[i], delta[i],
-                                                            design, _estimate, generators[i])
+            # one BLAS thread for the estimates: threaded reductions would make the last bits depend on
+            # how many threads a worker has, and so on n_jobs (the model's own calls are not limited)
+            with threadpool_limits(limits=1, user_api="blas"):
+                for i, batch in zip(active, batches):
+                    half = len(batch)
+                    block = new[start:start + 2 * half]
+                    start += 2 * half
+                    old = values[i]
+                    first, second = old[: len(old) // 2], old[len(old) // 2:]
+                    values[i] = np.concatenate([first, block[:half], second, block[half:]])
+                    used[i] = target
+                    members, strata = plans[i][0][:target], plans[i][1][:target]
+                    if adjustment is None:
+                        phi[i], stderr[i] = _estimate(members, strata, values[i], design, delta[i])
+                    else:
+                        phi[i], stderr[i] = adjustment.estimate(members, strata, folds[i][:target], values[i],
+                                                                delta[i], design, _estimate, generators[i])
             if self.tol is not None:
                 ready = _all_strata_started(plans, used, design)
                 done |= ready & (largest_relative_stderr(phi, stderr) <= self.tol)
