@@ -14,9 +14,25 @@ import sys
 import numpy as np
 from joblib import Parallel, delayed
 
-__all__ = ["coalition_outputs", "coalition_values", "map_row_blocks", "progress_enabled", "stream_rows"]
+__all__ = ["coalition_outputs", "coalition_values", "map_row_blocks", "progress_enabled", "single_blas_thread",
+           "stream_rows"]
 
 _AUTO_PROGRESS_ROWS = 2_000_000
+_CONTROLLER = []  # one threadpoolctl controller per process: finding the libraries costs milliseconds
+
+
+def single_blas_thread():
+    """Context in which BLAS uses one thread, for a method's own linear algebra.
+
+    Threaded BLAS reductions can change the last bits of a result with the number of threads, which
+    differs between the main process and joblib workers; estimates computed inside this context are
+    the same whatever ``n_jobs``. The model's own calls are never limited.
+    """
+    if not _CONTROLLER:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
 def progress_enabled(progress, total_rows):

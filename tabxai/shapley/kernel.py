@@ -38,9 +38,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
-from .._engine import coalition_values
+from .._engine import coalition_values, single_blas_thread
 from .._kernels.kernel_shap import random_subsets, weighted_normal_equations
 from .._validation import check_choice, check_int, check_real, resolve_seed, row_generator
 from ._adjust import TreeAdjustment
@@ -326,9 +325,7 @@ class KernelSHAP(MaskingExplainer):
                                    np.arange(len(coalitions)), progress=progress) - base
             model_rows += len(coalitions) * masker.rows_per_pair
             start = 0
-            # one BLAS thread for the estimates: threaded reductions would make the last bits depend on
-            # how many threads a worker has, and so on n_jobs (the model's own calls are not limited)
-            with threadpool_limits(limits=1, user_api="blas"):
+            with single_blas_thread():  # estimates independent of n_jobs to the last bit
                 for i, batch in zip(active, batches):
                     half = len(batch)
                     block = new[start:start + 2 * half]
