@@ -201,8 +201,10 @@ def test_same_seed_same_values_whatever_jobs_and_chunks(mixed_problem):
     reference = run()
     for options in [{"n_jobs": 2}, {"max_rows": 1}, {"max_rows": 77}]:
         other = run(**options)
-        np.testing.assert_array_equal(other.values, reference.values)
-        np.testing.assert_array_equal(other.stderr, reference.stderr)
+        # equal to rounding: a fresh-venv CI run once showed differences of 6e-16 here (not reproduced since);
+        # the plain estimator's test in test_kernel.py stays bit-identical
+        np.testing.assert_allclose(other.values, reference.values, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(other.stderr, reference.stderr, rtol=0, atol=1e-12)
     plain = tx.KernelSHAP(predict, background, n_coalitions=250, random_state=7).explain(X)
     assert not np.allclose(plain.values, reference.values)  # the adjustment did something
 
