@@ -18,6 +18,7 @@ __all__ = [
     "check_int",
     "check_n_jobs",
     "check_real",
+    "check_weights",
     "resolve_seed",
     "row_generator",
 ]
@@ -85,6 +86,20 @@ def check_choice(value, name, choices):
         return value
     listed = ", ".join(repr(c) for c in choices)
     raise ValueError(f"`{name}` must be one of {listed}; got {_describe(value)}")
+
+
+def check_weights(weights, n_rows, name, per):
+    """Finite non-negative weights of shape ``(n_rows,)``, not all zero, as float64.
+
+    ``name`` names the argument in messages and ``per`` says what each weight belongs to
+    (e.g. ``"one per background row"``).
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    if weights.shape != (n_rows,):
+        raise ValueError(f"{name} must have shape ({n_rows},), {per}; got {weights.shape}")
+    if not np.isfinite(weights).all() or (weights < 0).any() or weights.sum() <= 0:
+        raise ValueError(f"{name} must be finite, non-negative and not all zero")
+    return weights
 
 
 def check_bool(value, name, *, allow_none=False):

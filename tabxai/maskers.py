@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ._kernels.masking import accumulate_weighted, fill_masked_rows
+from ._validation import check_weights
 
 __all__ = ["IndependentMasker"]
 
@@ -45,13 +46,7 @@ class IndependentMasker:
         if weights is None:
             normalized = np.full(n_background, 1.0 / n_background)
         else:
-            weights = np.asarray(weights, dtype=np.float64)
-            if weights.shape != (n_background,):
-                raise ValueError(
-                    f"background weights must have shape ({n_background},), one per background row; got {weights.shape}"
-                )
-            if not np.isfinite(weights).all() or (weights < 0).any() or weights.sum() <= 0:
-                raise ValueError("background weights must be finite, non-negative and not all zero")
+            weights = check_weights(weights, n_background, "background weights", "one per background row")
             normalized = weights / weights.sum()
         self.background = background
         self.weights = normalized

@@ -179,6 +179,11 @@ class Model:
         return (self._all_output_names[self._output_index],)
 
     @property
+    def feature_names_in(self):
+        """Column names the estimator was fitted with (``feature_names_in_``), or None."""
+        return None if self.owner is None else getattr(self.owner, "feature_names_in_", None)
+
+    @property
     def n_outputs(self):
         names = self.output_names
         return None if names is None else len(names)

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from .._validation import check_int
+from .._validation import check_int, check_weights
 from ..data import BOOLEAN, CATEGORICAL, Column, TabularSchema
 
 __all__ = ["category_labels", "check_grid_resolution", "check_percentiles", "encode_data", "feature_grid",
@@ -20,9 +20,7 @@ def encode_data(model, X):
 
     An array gets the column names the model was fitted with (``feature_names_in_``) when it has them.
     """
-    names_in = None
-    if not isinstance(X, pd.DataFrame) and model.owner is not None:
-        names_in = getattr(model.owner, "feature_names_in_", None)
+    names_in = None if isinstance(X, pd.DataFrame) else model.feature_names_in
     schema = TabularSchema.from_data(X, feature_names=names_in, what="X")
     codes = schema.encode(X, what="X")
     if codes.shape[0] == 0:
@@ -47,12 +45,7 @@ def sample_weights(sample_weight, n_rows, what="sample_weight"):
     """Validated non-negative weights ``(n_rows,)`` or None."""
     if sample_weight is None:
         return None
-    weights = np.asarray(sample_weight, dtype=np.float64)
-    if weights.shape != (n_rows,):
-        raise ValueError(f"`{what}` must have shape ({n_rows},), one weight per row of X; got {weights.shape}")
-    if not np.isfinite(weights).all() or (weights < 0).any() or weights.sum() <= 0:
-        raise ValueError(f"`{what}` must be finite, non-negative and not all zero")
-    return weights
+    return check_weights(sample_weight, n_rows, f"`{what}`", "one weight per row of X")
 
 
 def is_categorical(schema, position, categorical_features):

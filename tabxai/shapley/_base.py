@@ -68,9 +68,7 @@ class MaskingExplainer:
         else:
             self._masker = IndependentMasker(background, weights=background_weights)
         background = self._masker.background
-        names_in = None
-        if not isinstance(background, pd.DataFrame) and self._model.owner is not None:
-            names_in = getattr(self._model.owner, "feature_names_in_", None)
+        names_in = None if isinstance(background, pd.DataFrame) else self._model.feature_names_in
         self._schema = TabularSchema.from_data(background, feature_names=names_in, what="background")
         self._players = Players(self._schema.names, feature_groups)
         # ask the model about the background now: a model that does not fit the data fails here
