@@ -16,6 +16,8 @@ from .model import Model, ModelError, as_model
 from .rules import OneR, RuleListClassifier, fit_surrogate
 from .shapley import ExactShapley, KernelSHAP, PermutationShapley
 
+from . import image  # noqa: E402  (after the explainers it runs; imports no scikit-image or framework)
+
 __all__ = [
     "AccumulatedLocalEffects",
     "ExactShapley",
@@ -35,6 +37,7 @@ __all__ = [
     "as_model",
     "datasets",
     "fit_surrogate",
+    "image",
     "partial_dependence",
     "permutation_importance",
 ]

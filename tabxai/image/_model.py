@@ -1,0 +1,40 @@
+"""The image model: a user's callable on image batches, bound to an image schema, one output."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import check_int
+from ..model import as_model
+
+__all__ = ["bind_image_model", "default_max_rows"]
+
+_CHUNK_BYTES = 64 * 2**20  # default model batches hold at most this much float64 image data
+_MAX_DEFAULT_ROWS = 1024
+
+
+def default_max_rows(schema):
+    """Images per model call by default: ``64 MiB`` of float64 images, at most 1,024."""
+    return int(min(_MAX_DEFAULT_ROWS, max(1, _CHUNK_BYTES // (8 * schema.n_columns))))
+
+
+def bind_image_model(model, schema, pixels, output, max_rows):
+    """A :class:`tabxai.Model` of one output on images of ``schema``, and its score on ``pixels``.
+
+    ``output=None`` picks the class the model scores highest on the image (the only output of a
+    single-output model). Returns ``(model, output index, output name, score)``; the model keeps
+    only that output.
+    """
+    max_rows = default_max_rows(schema) if max_rows is None else check_int(max_rows, "max_rows", min_value=1)
+    probe = as_model(model, max_rows=max_rows).bind(schema)
+    scores = probe(pixels[None])[0]
+    names = probe.output_names
+    if output is None:
+        index = int(np.argmax(scores))
+    elif any(output == name and type(output) is type(name) for name in names):
+        index = [k for k, name in enumerate(names) if output == name and type(output) is type(name)][0]
+    else:
+        index = check_int(output, "output", min_value=0, max_value=len(scores) - 1)
+    selected = names[index] if probe.method == "predict_proba" else index
+    bound = as_model(model, output=selected, max_rows=max_rows).bind(schema)
+    return bound, index, names[index], float(scores[index])

@@ -1,0 +1,136 @@
+"""ImageExplanation: per-segment values, a pixel heat map, a plot, and how they were computed."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["ImageExplanation"]
+
+
+class ImageExplanation:
+    """An explanation of one image: a value per segment and a heat map over pixels.
+
+    Attributes
+    ----------
+    values : ndarray (n_segments,)
+        Attribution of each segment (Shapley value, LIME coefficient, or for the pixel methods
+        occlusion and RISE the mean of the heat map over the segment's pixels).
+    stderr : ndarray (n_segments,) or None
+        Standard errors of ``values`` (sampled methods), None where the method gives none.
+    heatmap : ndarray (H, W)
+        Importance of each pixel: a segment's value spread over its pixels, or the pixel map of
+        occlusion and RISE.
+    segments : ndarray (H, W)
+        Segment of each pixel, ``0 .. n_segments - 1``.
+    segment_names : tuple
+        The user's label of each segment.
+    image : ndarray
+        The explained image as given.
+    score : float
+        The model's score of the explained output on the image.
+    base_value : float
+        The score of the image with every segment filled (Shapley and LIME methods: the values
+        add up to ``score - base_value`` for the Shapley methods).
+    output, output_name : int, label
+        Index and name of the explained output.
+    params : dict
+        Method, parameters, seed (``random_state``), model images used, versions.
+    diagnostics : dict
+        Method-specific facts (e.g. LIME's fit ``r2``).
+    """
+
+    def __init__(self, values, heatmap, segments, image, *, stderr=None, segment_names=None, score=np.nan,
+                 base_value=np.nan, output=0, output_name=None, value_range=(0.0, 1.0), layout="NHWC",
+                 params=None, diagnostics=None):
+        self.values = np.asarray(values, dtype=np.float64)
+        self.stderr = None if stderr is None else np.asarray(stderr, dtype=np.float64)
+        self.heatmap = np.asarray(heatmap, dtype=np.float64)
+        self.segments = segments
+        self.segment_names = tuple(range(len(self.values))) if segment_names is None else tuple(segment_names)
+        self.image = image
+        self.score = float(score)
+        self.base_value = float(base_value)
+        self.output = output
+        self.output_name = output_name
+        self.value_range = value_range
+        self.layout = layout
+        self.params = dict(params or {})
+        self.diagnostics = dict(diagnostics or {})
+
+    @property
+    def method(self):
+        return self.params.get("method")
+
+    @property
+    def n_segments(self):
+        return len(self.values)
+
+    def top_segments(self, k=5):
+        """Indices of the ``k`` segments with the largest values, largest first."""
+        return np.argsort(-self.values, kind="stable")[:k]
+
+    def __repr__(self):
+        return (f"ImageExplanation(method={self.method!r}, output={self.output_name!r}, "
+                f"n_segments={self.n_segments}, image={self.heatmap.shape})")
+
+    def plot(self, ax=None, *, top_k=5, alpha=0.55, cmap="RdBu_r", colorbar=True, title=None):
+        """The image, the heat map over it, the ``top_k`` segments outlined, a colour bar.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Where to draw; a new figure when None. ``show()`` is never called.
+        top_k : int, default=5
+            Outline this many segments with the largest values (0 for none).
+        alpha : float, default=0.55
+            Opacity of the heat map.
+        cmap : str, default="RdBu_r"
+            Diverging colour map, centred on zero.
+        colorbar : bool, default=True
+        title : str, default=None
+            Default: method and explained output.
+
+        Returns
+        -------
+        matplotlib Axes
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(4.5, 4))
+        ax.imshow(self._display_image(), cmap="gray" if self._display_image().ndim == 2 else None,
+                  vmin=0.0, vmax=1.0, interpolation="nearest")
+        limit = float(np.max(np.abs(self.heatmap))) or 1.0
+        shown = ax.imshow(self.heatmap, cmap=cmap, vmin=-limit, vmax=limit, alpha=alpha, interpolation="nearest")
+        if top_k:
+            outline = _boundaries(self.segments, self.top_segments(top_k))
+            overlay = np.zeros(outline.shape + (4,))
+            overlay[outline] = (1.0, 0.85, 0.0, 1.0)
+            ax.imshow(overlay, interpolation="nearest")
+        if colorbar:
+            ax.figure.colorbar(shown, ax=ax, fraction=0.046, pad=0.04, label="attribution")
+        ax.set_title(title if title is not None else f"{self.method}: {self.output_name}")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        return ax
+
+    def _display_image(self):
+        image = np.asarray(self.image, dtype=np.float64)
+        if self.layout == "NCHW":
+            image = np.moveaxis(image, 0, -1)
+        if image.ndim == 3 and image.shape[2] == 1:
+            image = image[:, :, 0]
+        low, high = self.value_range
+        image = np.clip((image - low) / (high - low), 0.0, 1.0)
+        if image.ndim == 3 and image.shape[2] not in (3, 4):
+            image = image.mean(axis=2)
+        return image
+
+
+def _boundaries(segments, chosen):
+    """Pixels of the ``chosen`` segments that touch another segment (4-neighbourhood) or the image edge."""
+    padded = np.pad(segments, 1, constant_values=-1)
+    centre = padded[1:-1, 1:-1]
+    inner = ((padded[:-2, 1:-1] == centre) & (padded[2:, 1:-1] == centre)
+             & (padded[1:-1, :-2] == centre) & (padded[1:-1, 2:] == centre))
+    return np.isin(segments, chosen) & ~inner
