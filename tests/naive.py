@@ -362,3 +362,84 @@ def naive_game_shapley(value, n_players):
 
 
 # --- surrogate: end ---
+
+# --- image: begin ---
+
+
+def naive_masked_image(image, segments, coalition, fill):
+    """The image (H, W, C) with the pixels of absent segments copied from ``fill``, pixel by pixel."""
+    out = np.array(image, dtype=float, copy=True)
+    height, width = segments.shape
+    for y in range(height):
+        for x in range(width):
+            if not coalition[segments[y, x]]:
+                out[y, x] = fill[y, x]
+    return out
+
+
+def naive_segment_mean_fill(image, segments):
+    """Each pixel replaced by the mean colour of its segment, by explicit sums."""
+    out = np.zeros_like(np.asarray(image, dtype=float))
+    for label in np.unique(segments):
+        where = segments == label
+        out[where] = np.asarray(image, dtype=float)[where].mean(axis=0)
+    return out
+
+
+def naive_image_shapley(score, image, segments, fill):
+    """Shapley values of the segments from the definition: every coalition of the others, for each segment."""
+    n = int(segments.max()) + 1
+    values = np.zeros(n)
+    cache = {}
+
+    def value(members):
+        key = frozenset(members)
+        if key not in cache:
+            coalition = [k in key for k in range(n)]
+            cache[key] = float(score(naive_masked_image(image, segments, coalition, fill)[None])[0])
+        return cache[key]
+
+    for i in range(n):
+        others = [k for k in range(n) if k != i]
+        for size in range(n):
+            weight = math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)
+            for subset in itertools.combinations(others, size):
+                values[i] += weight * (value(subset + (i,)) - value(subset))
+    return values
+
+
+def naive_occlusion(score, image, fill, window, stride):
+    """Occlusion map: for each window position, the score drop added to the pixels it covers, then averaged."""
+    height, width = image.shape[:2]
+    full = float(score(image[None])[0])
+    total = np.zeros((height, width))
+    covered = np.zeros((height, width))
+    tops = sorted(set(list(range(0, height - window + 1, stride)) + [height - window]))
+    lefts = sorted(set(list(range(0, width - window + 1, stride)) + [width - window]))
+    for top in tops:
+        for left in lefts:
+            occluded = np.array(image, dtype=float, copy=True)
+            occluded[top:top + window, left:left + window] = fill[top:top + window, left:left + window]
+            drop = full - float(score(occluded[None])[0])
+            for y in range(top, top + window):
+                for x in range(left, left + window):
+                    total[y, x] += drop
+                    covered[y, x] += 1
+    return total / covered
+
+
+def naive_deletion_scores(score, image, heatmap, fill, n_steps):
+    """Scores of the deletion curve: remove pixels one at a time in decreasing heat (ties by position)."""
+    height, width = heatmap.shape
+    order = sorted(range(height * width), key=lambda p: (-heatmap.ravel()[p], p))
+    scores = []
+    for step in range(n_steps + 1):
+        count = int(np.round(step * height * width / n_steps))
+        current = np.array(image, dtype=float, copy=True)
+        for p in order[:count]:
+            current[p // width, p % width] = fill[p // width, p % width]
+        scores.append(float(score(current[None])[0]))
+    return np.array(scores)
+
+
+# --- image: end ---
