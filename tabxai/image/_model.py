@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_int
-from ..model import as_model
+from ..model import ModelError, as_model
 
 __all__ = ["bind_image_model", "default_max_rows"]
 
@@ -27,7 +27,13 @@ def bind_image_model(model, schema, pixels, output, max_rows):
     """
     max_rows = default_max_rows(schema) if max_rows is None else check_int(max_rows, "max_rows", min_value=1)
     probe = as_model(model, max_rows=max_rows).bind(schema)
-    scores = probe(pixels[None])[0]
+    try:
+        scores = probe(pixels[None])[0]
+    except ModelError as exc:
+        shape = (1,) + schema.decode(pixels[None]).shape[1:]
+        raise ModelError(f"{exc}. The model was given a batch of shape {shape} (layout={schema.layout!r}, "
+                         f"{'grey-scale' if schema.n_channels == 1 else f'{schema.n_channels} channels'}); check "
+                         "grey-scale against colour images and the layout the model takes") from exc
     names = probe.output_names
     if output is None:
         index = int(np.argmax(scores))

@@ -46,7 +46,8 @@ def segment(image, method="slic", *, layout="NHWC", value_range=None, random_sta
         One image, ``(H, W, C)`` or ``(H, W)`` for ``layout="NHWC"``, ``(C, H, W)`` for ``"NCHW"``,
         with values in ``value_range``.
     method : {"slic", "quickshift", "felzenszwalb", "grid"}, default="slic"
-        ``"grid"``: regular patches, ``grid=(rows, columns)`` of them (default ``(8, 8)``). The others
+        ``"grid"``: regular patches, ``grid=(rows, columns)`` of them (default ``(8, 8)``, fewer
+        for images under 8 pixels). The others
         call scikit-image (``pip install "tabxai[image]"``) on the image scaled to [0, 1], with these
         defaults, which ``params`` override:
 
@@ -84,7 +85,8 @@ def segment(image, method="slic", *, layout="NHWC", value_range=None, random_sta
         unknown = set(params) - allowed
         if unknown:
             raise TypeError(f"segment(method='grid') takes the keyword `grid`; got {sorted(unknown)}")
-        return _grid(schema.height, schema.width, params.get("grid", DEFAULTS["grid"]["grid"]))
+        default = tuple(min(n, limit) for n, limit in zip(DEFAULTS["grid"]["grid"], (schema.height, schema.width)))
+        return _grid(schema.height, schema.width, params.get("grid", default))
     low, high = check_value_range(image, value_range)
     pixels = schema.to_display(schema.pixels(image))
     scaled = (pixels - low) / (high - low)
