@@ -10,7 +10,7 @@ IMAGE_SIZE = 24
 RED, BLUE = (0.95, 0.05, 0.05), (0.05, 0.05, 0.95)
 
 
-def patch_images(n, seed=0, size=IMAGE_SIZE, patch=PATCH_SIZE):
+def make_patch_images(n, seed=0, size=IMAGE_SIZE, patch=PATCH_SIZE):
     """Noisy grey images with one coloured patch at a random position: red is class 0, blue class 1.
 
     Returns images (n, size, size, 3) in [0, 1], labels and the patch's top-left corners.
@@ -24,15 +24,10 @@ def patch_images(n, seed=0, size=IMAGE_SIZE, patch=PATCH_SIZE):
     return images, labels, corners
 
 
-def redness(batch):
-    """A NumPy 'detector' of the red patch: softmax over (largest 3x3 mean redness, its complement)."""
-    red = batch[..., 0] - 0.5 * (batch[..., 1] + batch[..., 2])
-    height, width = red.shape[1:]
-    pooled = np.max([red[:, y:y + 3, x:x + 3].mean(axis=(1, 2)) for y in range(height - 2) for x in range(width - 2)],
-                    axis=0)
-    logit = 12 * (pooled - 0.45)
-    probability = 1 / (1 + np.exp(-logit))
-    return np.stack([probability, 1 - probability], axis=1)
+@pytest.fixture(scope="session")
+def patch_images():
+    """``patch_images(n, seed)``: images, labels and patch corners (patches of ``PATCH_SIZE`` pixels)."""
+    return make_patch_images
 
 
 @pytest.fixture(scope="session")
@@ -42,7 +37,7 @@ def cnn():
     keras = pytest.importorskip("keras")
     if keras.backend.backend() != "jax":
         pytest.skip("the CNN fixture uses Keras on the JAX backend")
-    images, labels, _ = patch_images(800, seed=0)
+    images, labels, _ = make_patch_images(800, seed=0)
     keras.utils.set_random_seed(0)
     net = keras.Sequential([
         keras.Input((IMAGE_SIZE, IMAGE_SIZE, 3)),
@@ -53,7 +48,7 @@ def cnn():
     ])
     net.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     net.fit(images.astype(np.float32), labels, epochs=4, batch_size=32, verbose=0)
-    test_images, test_labels, _ = patch_images(200, seed=1)
+    test_images, test_labels, _ = make_patch_images(200, seed=1)
     accuracy = float((net.predict_on_batch(test_images).argmax(axis=1) == test_labels).mean())
     assert accuracy > 0.95, accuracy
 
