@@ -14,6 +14,7 @@ import numpy as np
 
 from .._kernels.image import fill_segment_masks, segment_means
 from .._validation import check_real
+from ..data import Players
 from ._schema import ImageSchema, check_image, check_value_range
 from .segmentation import check_segments
 
@@ -55,6 +56,19 @@ def fill_image(schema, pixels, segments, fill, *, blur_sigma=None, what="fill"):
         raise ValueError(f"the baseline image `{what}` must have the explained image's shape {schema.shape}; "
                          f"got {array.shape} (grey-scale and colour images differ in their channel axis)")
     return schema.pixels(array)
+
+
+def segment_players(segments, names, n_channels):
+    """:class:`tabxai.data.Players` whose players are segments and whose columns are flat pixel values."""
+    players = Players.__new__(Players)
+    player_of_column = np.repeat(segments.ravel(), n_channels).astype(np.int64)
+    order = np.argsort(player_of_column, kind="stable")
+    bounds = np.cumsum(np.bincount(player_of_column, minlength=len(names)))[:-1]
+    players.names = tuple(names)
+    players.columns = tuple(tuple(part.tolist()) for part in np.split(order, bounds))
+    players.player_of_column = player_of_column
+    players.grouped = True
+    return players
 
 
 class ImageMasker:
@@ -129,6 +143,15 @@ class ImageMasker:
         return tuple(self.segment_labels.tolist())
 
     # the masker protocol --------------------------------------------------------------------
+    n_background = 1  # one reference: the fill image
+
+    def setup(self, model=None, feature_groups=None):
+        """The image schema and the players (one per segment) of this masker."""
+        if feature_groups is not None:
+            raise ValueError("the players of an image are its segments; pass `segments` to the ImageMasker, "
+                             "not `feature_groups`")
+        return self.schema, segment_players(self.segments, self.segment_names, self.schema.n_channels)
+
     def bind(self, schema, players=None):
         """This masker, for the image schema it was made with."""
         if not isinstance(schema, ImageSchema) or schema.shape != self.schema.shape:
