@@ -77,6 +77,9 @@ def _column_from_series(name, series):
 def _as_frame(data, names, what):
     """View ``data`` (DataFrame or 2-D array-like) as a DataFrame; arrays get ``names`` as columns."""
     if isinstance(data, pd.DataFrame):
+        if data.columns.has_duplicates:
+            duplicated = sorted(set(data.columns[data.columns.duplicated()]), key=str)
+            raise ValueError(f"{what} has duplicated column names: {duplicated}; every column needs its own name")
         return data, "frame"
     if isinstance(data, pd.Series):
         raise ValueError(
@@ -142,9 +145,6 @@ class TabularSchema:
         frame, kind = _as_frame(data, feature_names, what)
         if frame.shape[1] == 0:
             raise ValueError(f"{what} has no columns")
-        if frame.columns.has_duplicates:
-            duplicated = sorted(set(frame.columns[frame.columns.duplicated()]), key=str)
-            raise ValueError(f"{what} has duplicated column names: {duplicated}")
         columns = [_column_from_series(name, frame[name]) for name in frame.columns]
         return cls(columns, kind)
 
@@ -183,6 +183,12 @@ class TabularSchema:
             raise KeyError(f"unknown column {name!r}; the columns are {list(self.names)}") from None
 
     # encode / decode ----------------------------------------------------------------------
+    def explained_data(self, data):
+        """A copy of the explained rows as the user gave them, columns in schema order (for results)."""
+        if isinstance(data, pd.DataFrame):
+            return data[list(self.names)].copy()
+        return np.array(data, copy=True)
+
     def _check_width(self, data, what):
         """A 2-D view of ``data`` with this schema's number of columns, or a clear error."""
         if isinstance(data, pd.DataFrame):
@@ -287,9 +293,11 @@ class TabularSchema:
     def _decode_column(values, column):
         dtype = column.dtype
         if column.kind == NUMERIC:
+            integer = pd.api.types.is_integer_dtype(dtype)
+            if integer and not _integral(values, dtype):
+                # non-integral or non-finite values (a grid, inf): floats, never a silent cast
+                return values if isinstance(dtype, np.dtype) else pd.array(values, dtype="Float64")
             if isinstance(dtype, np.dtype):
-                if dtype.kind in "iu" and not np.array_equal(values, np.round(values)):
-                    return values  # non-integral values (e.g. a grid): keep the float values
                 return values.astype(dtype, copy=dtype != np.float64)
             return pd.array(values, dtype=dtype)
         if column.kind == BOOLEAN:
@@ -307,6 +315,17 @@ class TabularSchema:
         if dtype == object:
             return pd.Series(objects, dtype=object, copy=False)  # a bare array would be inferred as str
         return pd.array(objects, dtype=dtype)
+
+
+def _integral(values, dtype):
+    """Whether float ``values`` hold only whole numbers that ``dtype`` can represent (NaN allowed for nullable)."""
+    present = values[~np.isnan(values)] if not isinstance(dtype, np.dtype) else values
+    if isinstance(dtype, np.dtype) and np.isnan(values).any():
+        return False
+    if not np.isfinite(present).all() or not np.array_equal(present, np.round(present)):
+        return False
+    info = np.iinfo(dtype.numpy_dtype if hasattr(dtype, "numpy_dtype") else dtype)
+    return present.size == 0 or (present.min() >= info.min and present.max() <= info.max)
 
 
 class Players:
@@ -367,6 +386,7 @@ class Players:
         if len(set(map(_hashable_key, names))) != len(names):
             raise ValueError(f"player names must be unique; got {names}")
         self.names = tuple(names)
+        self.column_names = tuple(column_names)
         self.columns = tuple(members)
         self.player_of_column = player_of_column
         self.grouped = any(len(m) > 1 for m in members) or feature_groups is not None
@@ -374,6 +394,14 @@ class Players:
     @property
     def n_players(self):
         return len(self.names)
+
+    def groups(self, column_names=None):
+        """``{player name: (column names...)}`` for the players made of a group of columns."""
+        if not self.grouped:
+            return {}
+        names = self.column_names if column_names is None else column_names
+        return {name: tuple(names[j] for j in members) for name, members in zip(self.names, self.columns)
+                if len(members) > 1 or name != names[members[0]]}
 
     def column_mask(self, coalitions):
         """Expand a boolean coalition matrix (k x n_players) to columns (k x n_columns)."""

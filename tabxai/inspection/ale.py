@@ -77,7 +77,8 @@ def accumulated_local_effects(model, X, feature, *, grid_resolution=40, sample_w
             f"accumulated local effects are 1-D: give one feature; got {feature!r}. For the joint effect of "
             "two features use partial_dependence(model, X, (a, b))")
     adapter = as_model(model, output=output, max_rows=max_rows)
-    schema, codes, model = encode_data(adapter, X)
+    schema, codes = encode_data(adapter, X)
+    model = adapter.bind(schema, sample=codes)
     weights = sample_weights(sample_weight, codes.shape[0])
     position = resolve_feature(schema, feature, "feature")
     column = schema.columns[position]
@@ -133,5 +134,5 @@ def accumulated_local_effects(model, X, feature, *, grid_resolution=40, sample_w
         "model_rows": int(row_index.size),
         "versions": package_versions(),
     }
-    output_names = model.output_names or tuple(f"output_{k}" for k in range(n_outputs))
+    output_names = model.output_names
     return AccumulatedLocalEffects(column.name, edges, ale, counts, output_names, params)
