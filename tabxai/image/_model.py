@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_int
-from ..model import ModelError, as_model
+from ..model import Model, ModelError, _output_index, as_model
 
 __all__ = ["bind_image_model", "default_max_rows"]
 
@@ -26,8 +26,8 @@ def bind_image_model(model, schema, pixels, output, max_rows):
     only that output.
     """
     max_rows = default_max_rows(schema) if max_rows is None else check_int(max_rows, "max_rows", min_value=1)
-    probe = as_model(model, max_rows=max_rows).bind(schema)
     try:
+        probe = as_model(model, max_rows=max_rows).bind(schema, sample=pixels[None])
         scores = probe(pixels[None])[0]
     except ModelError as exc:
         shape = (1,) + schema.decode(pixels[None]).shape[1:]
@@ -35,12 +35,8 @@ def bind_image_model(model, schema, pixels, output, max_rows):
                          f"{'grey-scale' if schema.n_channels == 1 else f'{schema.n_channels} channels'}); check "
                          "grey-scale against colour images and the layout the model takes") from exc
     names = probe.output_names
-    if output is None:
-        index = int(np.argmax(scores))
-    elif any(output == name and type(output) is type(name) for name in names):
-        index = [k for k, name in enumerate(names) if output == name and type(output) is type(name)][0]
-    else:
-        index = check_int(output, "output", min_value=0, max_value=len(scores) - 1)
+    index = int(np.argmax(scores)) if output is None else _output_index(names, output, probe.method)
     selected = names[index] if probe.method == "predict_proba" else index
-    bound = as_model(model, output=selected, max_rows=max_rows).bind(schema)
+    bound = Model(probe.predict_function, owner=probe.owner, method=probe.method, output=selected,
+                  max_rows=max_rows, schema=schema, all_output_names=names)
     return bound, index, names[index], float(scores[index])

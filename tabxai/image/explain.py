@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._engine import expected_value
 from .._provenance import package_versions
 from .._validation import check_bool, check_choice, check_int, check_n_jobs, check_real, resolve_seed
 from ._model import bind_image_model, default_max_rows
@@ -135,7 +136,7 @@ def explain(model, image, *, method="kernel-shap", segments=None, fill="mean", o
 
     bound, index, name, score = bind_image_model(model, schema, masker.pixels, output, max_rows)
     parameters["output"] = output
-    base_value = float(masker.expected_value(bound)[0])
+    base_value = float(expected_value(bound, masker)[0])
     stderr, diagnostics = None, {}
     if method == "occlusion":
         heatmap, model_images = occlusion_map(bound, schema, masker.pixels, masker.fill_row, score, window, stride,

@@ -15,6 +15,7 @@ import numpy as np
 from .._kernels.image import fill_segment_masks, segment_means
 from .._validation import check_real
 from ..data import Players
+from ..maskers import Masker
 from ._schema import ImageSchema, check_image, check_value_range
 from .segmentation import check_segments
 
@@ -67,15 +68,17 @@ def segment_players(segments, names, n_channels):
     players.names = tuple(names)
     players.columns = tuple(tuple(part.tolist()) for part in np.split(order, bounds))
     players.player_of_column = player_of_column
-    players.grouped = True
+    players.column_names = None  # flat pixel values have no names worth listing
+    players.grouped = False  # so an Explanation does not list every pixel of every segment
     return players
 
 
-class ImageMasker:
+class ImageMasker(Masker):
     """Masker of one image's segments: present segments show the image, absent ones the fill.
 
     The value of a coalition of segments is the model's output on the image whose absent segments
-    are replaced by the fill image; one model image per coalition. Use it with the Shapley
+    are replaced by the fill image; one model image per coalition (``rows_per_pair = 1``, one
+    reference: the fill image). It implements the :class:`tabxai.maskers.Masker` protocol. Use it with the Shapley
     explainers (``tx.KernelSHAP(model, masker)``) or through :func:`tabxai.image.explain`.
 
     Parameters
@@ -163,13 +166,13 @@ class ImageMasker:
         fill_segment_masks(rows, self.fill_row, self._flat_segments, self.schema.n_channels,
                            np.ascontiguousarray(coalitions, dtype=np.bool_), pair_row, pair_mask, start, stop, out)
 
-    def reduce(self, outputs, start, totals):
-        """One model image per pair: its output is the pair's value."""
-        totals[start:start + outputs.shape[0]] += outputs
+    @property
+    def n_players(self):
+        return self.n_segments
 
-    def expected_value(self, model):
-        """The model's output on the fill image (every segment absent), shape (n_outputs,)."""
-        return model(self.fill_row[None])[0]
+    @property
+    def n_columns(self):
+        return self.schema.n_columns
 
     # direct use ---------------------------------------------------------------------------------
     def masked_images(self, coalitions):

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from naive import naive_masked_image, naive_segment_mean_fill
 
 import tabxai as tx
-from tabxai._engine import coalition_values
+from tabxai._engine import coalition_values, expected_value
 from tabxai.image import ImageMasker, ImageSchema
 
 
@@ -96,7 +96,7 @@ def test_masker_base_value_is_the_model_on_the_fill_image():
     image = _image()
     masker = ImageMasker(image, _segments(), fill=0.5)
     model = tx.as_model(lambda b: b.mean(axis=(1, 2, 3))).bind(masker.schema)
-    assert masker.expected_value(model)[0] == pytest.approx(0.5)
+    assert expected_value(model, masker)[0] == pytest.approx(0.5)
     coalition = np.ones((1, masker.n_segments), dtype=bool)
     np.testing.assert_array_equal(masker.masked_images(coalition)[0], image)
 
