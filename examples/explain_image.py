@@ -39,7 +39,7 @@ def train_model(images, labels):
         keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax"),
     ])
     net.compile(optimizer=keras.optimizers.Adam(0.003), loss="sparse_categorical_crossentropy")
-    net.fit(images.astype(np.float32), labels, epochs=6, batch_size=64, verbose=0)
+    net.fit(images.astype(np.float32), labels, epochs=4, batch_size=64, verbose=0)
     return lambda batch: np.asarray(net.predict_on_batch(batch)), f"Keras CNN ({keras.backend.backend()})"
 
 

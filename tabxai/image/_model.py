@@ -27,14 +27,18 @@ def bind_image_model(model, schema, pixels, output, max_rows):
     """
     max_rows = default_max_rows(schema) if max_rows is None else check_int(max_rows, "max_rows", min_value=1)
     try:
-        probe = as_model(model, max_rows=max_rows).bind(schema, sample=pixels[None])
+        probe = as_model(model, max_rows=max_rows).bind(schema)
         scores = probe(pixels[None])[0]
     except ModelError as exc:
+        if "NaN" in str(exc):
+            raise
         shape = (1,) + schema.decode(pixels[None]).shape[1:]
         raise ModelError(f"{exc}. The model was given a batch of shape {shape} (layout={schema.layout!r}, "
                          f"{'grey-scale' if schema.n_channels == 1 else f'{schema.n_channels} channels'}); check "
                          "grey-scale against colour images and the layout the model takes") from exc
-    names = probe.output_names
+    names = probe.output_names  # known for estimators; a callable's outputs are named as Model.bind names them
+    if names is None:
+        names = ("output",) if len(scores) == 1 else tuple(f"output_{k}" for k in range(len(scores)))
     index = int(np.argmax(scores)) if output is None else _output_index(names, output, probe.method)
     selected = names[index] if probe.method == "predict_proba" else index
     bound = Model(probe.predict_function, owner=probe.owner, method=probe.method, output=selected,

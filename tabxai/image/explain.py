@@ -136,21 +136,23 @@ def explain(model, image, *, method="kernel-shap", segments=None, fill="mean", o
 
     bound, index, name, score = bind_image_model(model, schema, masker.pixels, output, max_rows)
     parameters["output"] = output
-    base_value = float(expected_value(bound, masker)[0])
     stderr, diagnostics = None, {}
+    if method in ("occlusion", "rise"):
+        base_value = float(expected_value(bound, masker)[0])
     if method == "occlusion":
         heatmap, model_images = occlusion_map(bound, schema, masker.pixels, masker.fill_row, score, window, stride,
                                               progress=progress)
         values = _segment_means(heatmap, masker.segments, n_segments)
+        model_images += 1  # the base value
     elif method == "rise":
         heatmap, values, stderr = rise_map(bound, schema, masker.pixels, masker.fill_row, masker.segments, budget,
                                            grid_size, keep_prob, seed, progress=progress)
-        model_images = budget
+        model_images = budget + 1
     else:
-        values, stderr, model_images, diagnostics = _segment_method(method, bound, masker, budget, seed, n_jobs,
-                                                                    progress)
+        values, stderr, base_value, model_images, diagnostics = _segment_method(method, bound, masker, budget, seed,
+                                                                                n_jobs, progress)
         heatmap = values[masker.segments]
-    params = {"method": method, "parameters": parameters, "random_state": seed, "model_rows": int(model_images) + 2,
+    params = {"method": method, "parameters": parameters, "random_state": seed, "model_rows": int(model_images) + 1,
               "versions": package_versions()}
     return ImageExplanation(values, heatmap, masker.segments, image, stderr=stderr,
                             segment_names=masker.segment_names, score=score, base_value=base_value, output=index,
@@ -197,7 +199,10 @@ def _lime_class():
 
 
 def _segment_method(method, model, masker, budget, seed, n_jobs, progress):
-    """Run a tabular explainer with the image masker: values, stderr, model images, diagnostics."""
+    """Run a tabular explainer with the image masker: values, stderr, base value, model images, diagnostics.
+
+    Model images count the explainer's own (its base value and the image itself included).
+    """
     from .. import ExactShapley, KernelSHAP, PermutationShapley
 
     common = dict(max_rows=model.max_rows, n_jobs=n_jobs, progress=progress)
@@ -213,4 +218,6 @@ def _segment_method(method, model, masker, budget, seed, n_jobs, progress):
     expl = explainer.explain(masker.image[None])
     stderr = None if expl.stderr is None else np.asarray(expl.stderr).reshape(-1)
     diagnostics = {name: np.asarray(value)[0] for name, value in getattr(expl, "diagnostics", {}).items()}
-    return (np.asarray(expl.values).reshape(-1), stderr, int(expl.params.get("model_rows", 0)), diagnostics)
+    model_rows = int(expl.params.get("model_rows", 0)) + 1  # the explainer's base value
+    return (np.asarray(expl.values).reshape(-1), stderr, float(np.asarray(expl.base_values).reshape(-1)[0]),
+            model_rows, diagnostics)
