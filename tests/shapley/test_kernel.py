@@ -256,3 +256,31 @@ def test_logit_link_makes_a_logistic_regression_additive():
         np.testing.assert_allclose(expl.values, model.coef_[0] * (X[:4] - background.mean(axis=0)), atol=1e-9)
         np.testing.assert_allclose(expl.output_values, model.decision_function(X[:4]), atol=1e-9)
         assert expl.params["link"] == "logit"
+
+
+@pytest.mark.parametrize("n_players, n_coalitions, seed", [(6, 30, 0), (9, 120, 1), (12, 400, 2), (16, 300, 3)])
+def test_estimate_equals_the_dense_textbook_formulas(n_players, n_coalitions, seed):
+    from naive import naive_constrained_wls
+
+    from tabxai.shapley.kernel import _Design, _estimate
+
+    rng = np.random.default_rng(seed)
+    design = _Design(n_players, n_coalitions)
+    members, strata = design.plan(rng)
+    coalitions = np.concatenate([members, ~members])
+    values = np.column_stack([coalitions @ rng.normal(size=n_players) + rng.normal(size=len(coalitions)),
+                              (coalitions[:, 0] & coalitions[:, 1]) + 0.1 * rng.normal(size=len(coalitions))])
+    delta = np.array([1.5, -0.5])
+    phi, stderr = _estimate(members, strata, values, design, delta)
+    counts = np.bincount(strata, minlength=len(design.units))
+    weights = np.tile(design.mass[strata] / 2 / counts[strata], 2)
+    # the Shapley kernel w(S) = (n - 1) / (C(n, |S|) |S| (n - |S|)) over the inclusion probability counts / units
+    import math
+
+    sizes = members.sum(axis=1)
+    kernel = np.array([(n_players - 1) / (math.comb(n_players, int(k)) * k * (n_players - k)) for k in sizes])
+    np.testing.assert_allclose(weights[:len(members)], kernel * design.units[strata] / counts[strata], rtol=1e-12)
+    naive_phi, naive_stderr = naive_constrained_wls(coalitions, weights, values, delta, strata, design.units)
+    np.testing.assert_allclose(phi, naive_phi, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(stderr, naive_stderr, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(phi.sum(axis=0), delta, atol=1e-10)
