@@ -18,7 +18,7 @@ from typing import Any, Hashable
 import numpy as np
 import pandas as pd
 
-__all__ = ["Column", "Players", "TabularSchema"]
+__all__ = ["Column", "Players", "TabularSchema", "align_targets"]
 
 NUMERIC = "numeric"
 CATEGORICAL = "categorical"
@@ -98,6 +98,24 @@ def _as_frame(data, names, what):
     if array.dtype.kind in "biuf":
         return pd.DataFrame(array, columns=columns, copy=False), "array"
     return pd.DataFrame(array, columns=columns), "array"
+
+
+def align_targets(X, y, what="y"):
+    """``y`` as an array paired with the rows of ``X``.
+
+    When both are pandas objects, they are paired by index, not by position: a ``y`` whose index
+    holds the labels of ``X``'s rows in another order is reordered; one with other labels is an
+    error (pairing by position would silently score the wrong rows).
+    """
+    if isinstance(X, pd.DataFrame) and isinstance(y, (pd.Series, pd.DataFrame)) and not y.index.equals(X.index) \
+            and len(y) == len(X):  # (a length mismatch gets its own message from the caller)
+        if y.index.has_duplicates or X.index.has_duplicates or not X.index.isin(y.index).all():
+            raise ValueError(
+                f"X and {what} have different indexes (X: {list(X.index[:5])}..., {what}: {list(y.index[:5])}...); "
+                f"pandas objects are paired by index. Give {what} with the index of X, or "
+                f"{what}.set_axis(X.index) to pair them by position")
+        y = y.loc[X.index]
+    return y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)
 
 
 class TabularSchema:

@@ -29,7 +29,7 @@ __all__ = ["partial_dependence"]
 
 def partial_dependence(model, X, features, *, kind="average", sample_weight=None, categorical_features=None,
                        percentiles=(0.05, 0.95), grid_resolution=100, custom_values=None, centered=False,
-                       output=None, max_rows=None, n_jobs=None, progress=None):
+                       output=None, link=None, max_rows=None, n_jobs=None, progress=None):
     """Partial dependence (and ICE curves) of one feature or a pair of features, on any model.
 
     Parameters
@@ -67,6 +67,8 @@ def partial_dependence(model, X, features, *, kind="average", sample_weight=None
         Keep one output of the model. Default: every output, so a binary classifier gives both
         classes; scikit-learn keeps only the positive class, ``output=clf.classes_[1]`` (or
         ``result.average[-1]``) is its ``average[0]``.
+    link : {None, "logit"}, default=None
+        ``"logit"``: a classifier's probabilities on the log-odds scale (see :func:`tabxai.as_model`).
     max_rows : int, default=None
         Most rows per model call (default 32,768); bounds memory, never changes results.
     n_jobs : int, default=None
@@ -99,7 +101,7 @@ def partial_dependence(model, X, features, *, kind="average", sample_weight=None
     grid_resolution = check_grid_resolution(grid_resolution)
     percentiles = check_percentiles(percentiles)
     n_jobs = check_n_jobs(n_jobs)
-    adapter = as_model(model, output=output, max_rows=max_rows)
+    adapter = as_model(model, output=output, max_rows=max_rows, link=link)
     schema, codes = encode_data(adapter, X)
     weights = sample_weights(sample_weight, codes.shape[0])
     many = isinstance(features, (list, np.ndarray, pd.Index))
@@ -140,9 +142,10 @@ def partial_dependence(model, X, features, *, kind="average", sample_weight=None
     params = {
         "method": "partial_dependence",
         "parameters": {"kind": kind, "percentiles": percentiles, "grid_resolution": grid_resolution,
-                       "categorical_features": categorical_features, "centered": centered, "output": output,
+                       "categorical_features": categorical_features, "centered": centered, "output": output, "link": link,
                        "sample_weight": weights is not None, "max_rows": model.max_rows, "n_jobs": n_jobs},
         "response": model.method,
+        "link": link,
         "model_rows": int(points.shape[0] * codes.shape[0]),
         "versions": package_versions(),
     }
