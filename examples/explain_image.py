@@ -5,7 +5,8 @@ scikit-learn's 8 x 8 digits upscaled to 32 x 32; a scikit-learn MLP stands in wh
 installed) classifies a test digit. tabxai explains the predicted class three ways: KernelSHAP over
 an 8 x 8 grid of patches (Shapley values with standard errors), occlusion and RISE. For each map the
 deletion and insertion areas (Petsiuk et al. 2018) say how faithful it is: removing the pixels a
-faithful map ranks first makes the score fall fast (low deletion area).
+faithful map ranks first makes the score fall fast (low deletion area), adding them to a black
+canvas makes it rise fast (high insertion area).
 
 Run:  pip install "tabxai[image]" keras jax && python examples/explain_image.py [out.png]
 """
@@ -34,7 +35,7 @@ def train_model(images, labels):
     keras.utils.set_random_seed(0)
     net = keras.Sequential([
         keras.Input((32, 32, 1)),
-        keras.layers.Conv2D(16, 3, activation="relu"), keras.layers.MaxPooling2D(2),
+        keras.layers.Conv2D(8, 3, activation="relu"), keras.layers.MaxPooling2D(2),
         keras.layers.Conv2D(16, 3, activation="relu"), keras.layers.MaxPooling2D(2),
         keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax"),
     ])
@@ -64,8 +65,8 @@ def main(out="explain_image.png"):
         expl = tx.image.explain(model, image, method=method, segments=segments, fill=0.0, random_state=0)
         seconds = time.perf_counter() - start
         deletion = tx.image.deletion_auc(model, image, expl)
-        insertion = tx.image.insertion_auc(model, image, expl)
-        expl.plot(ax=ax, top_k=3, title=f"{method}: digit {expl.output_name}\n"
+        insertion = tx.image.insertion_auc(model, image, expl, fill=0.0)  # a blurred digit is still read as one
+        expl.plot(ax=ax, top_k=3, title=f"{method}: digit {expl.output}\n"
                                          f"deletion {deletion:.2f}, insertion {insertion:.2f}")
         print(f"{method:12s} score {expl.score:.3f}  {expl.params['model_rows']:6d} model images in {seconds:5.2f} s"
               f"  deletion AUC {deletion:.3f}  insertion AUC {insertion:.3f}")

@@ -73,8 +73,11 @@ class ImageExplanation:
         return (f"ImageExplanation(method={self.method!r}, output={self.output_name!r}, "
                 f"n_segments={self.n_segments}, image={self.heatmap.shape})")
 
-    def plot(self, ax=None, *, top_k=5, alpha=0.55, cmap="RdBu_r", colorbar=True, title=None):
+    def plot(self, ax=None, *, top_k=5, alpha=0.75, cmap="RdBu_r", colorbar=True, title=None):
         """The image, the heat map over it, the ``top_k`` segments outlined, a colour bar.
+
+        The heat map's opacity grows with the magnitude of the value (``alpha`` at the largest), so
+        the image shows through where the map is near zero.
 
         Parameters
         ----------
@@ -82,8 +85,8 @@ class ImageExplanation:
             Where to draw; a new figure when None. ``show()`` is never called.
         top_k : int, default=5
             Outline this many segments with the largest values (0 for none).
-        alpha : float, default=0.55
-            Opacity of the heat map.
+        alpha : float, default=0.75
+            Opacity of the heat map at its largest magnitude.
         cmap : str, default="RdBu_r"
             Diverging colour map, centred on zero.
         colorbar : bool, default=True
@@ -93,22 +96,37 @@ class ImageExplanation:
         Returns
         -------
         matplotlib Axes
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import tabxai as tx
+        >>> image = np.zeros((8, 8)); image[:4, :4] = 1.0
+        >>> expl = tx.image.explain(lambda b: b[:, :4, :4].mean(axis=(1, 2)), image, method="occlusion", fill=0.0)
+        >>> ax = expl.plot(top_k=2)
+        >>> len(ax.get_images()), len(ax.collections[0].get_segments())  # image and map; two 1-pixel segments
+        (2, 8)
         """
         import matplotlib.pyplot as plt
+        from matplotlib.cm import ScalarMappable
+        from matplotlib.collections import LineCollection
+        from matplotlib.colors import Normalize
 
         if ax is None:
             _, ax = plt.subplots(figsize=(4.5, 4))
-        ax.imshow(self._display_image(), cmap="gray" if self._display_image().ndim == 2 else None,
-                  vmin=0.0, vmax=1.0, interpolation="nearest")
+        shown = self._display_image()
+        ax.imshow(shown, cmap="gray" if shown.ndim == 2 else None, vmin=0.0, vmax=1.0, interpolation="nearest")
         limit = float(np.max(np.abs(self.heatmap))) or 1.0
-        shown = ax.imshow(self.heatmap, cmap=cmap, vmin=-limit, vmax=limit, alpha=alpha, interpolation="nearest")
+        norm = Normalize(vmin=-limit, vmax=limit)
+        mappable = ScalarMappable(norm=norm, cmap=cmap)
+        overlay = mappable.to_rgba(self.heatmap)
+        overlay[..., 3] = alpha * np.abs(self.heatmap) / limit
+        ax.imshow(overlay, interpolation="nearest")
         if top_k:
-            outline = _boundaries(self.segments, self.top_segments(top_k))
-            overlay = np.zeros(outline.shape + (4,))
-            overlay[outline] = (1.0, 0.85, 0.0, 1.0)
-            ax.imshow(overlay, interpolation="nearest")
+            edges = _outline(self.segments, self.top_segments(top_k))
+            ax.add_collection(LineCollection(edges, colors="gold", linewidths=1.5))
         if colorbar:
-            ax.figure.colorbar(shown, ax=ax, fraction=0.046, pad=0.04, label="attribution")
+            ax.figure.colorbar(mappable, ax=ax, fraction=0.046, pad=0.04, label="attribution")
         ax.set_title(title if title is not None else f"{self.method}: {self.output_name}")
         ax.set_xticks([])
         ax.set_yticks([])
@@ -127,10 +145,16 @@ class ImageExplanation:
         return image
 
 
-def _boundaries(segments, chosen):
-    """Pixels of the ``chosen`` segments that touch another segment (4-neighbourhood) or the image edge."""
-    padded = np.pad(segments, 1, constant_values=-1)
-    centre = padded[1:-1, 1:-1]
-    inner = ((padded[:-2, 1:-1] == centre) & (padded[2:, 1:-1] == centre)
-             & (padded[1:-1, :-2] == centre) & (padded[1:-1, 2:] == centre))
-    return np.isin(segments, chosen) & ~inner
+def _outline(segments, chosen):
+    """Line segments (pixel-edge coordinates) around each of the ``chosen`` segments."""
+    height, width = segments.shape
+    lines = []
+    for label in chosen:
+        inside = np.pad(segments == label, 1, constant_values=False)
+        vertical = inside[1:-1, 1:] != inside[1:-1, :-1]  # (H, W + 1): edge left of column x
+        for y, x in zip(*np.nonzero(vertical)):
+            lines.append([(x - 0.5, y - 0.5), (x - 0.5, y + 0.5)])
+        horizontal = inside[1:, 1:-1] != inside[:-1, 1:-1]  # (H + 1, W): edge above row y
+        for y, x in zip(*np.nonzero(horizontal)):
+            lines.append([(x - 0.5, y - 0.5), (x + 0.5, y - 0.5)])
+    return lines
