@@ -50,7 +50,8 @@ def _curve(kind, model, image, heatmap, output, fill, n_steps, layout, value_ran
     schema = ImageSchema(image.shape, layout)
     pixels = schema.pixels(image)
     heat = _heatmap(heatmap, schema)
-    n_steps = check_int(n_steps, "n_steps", min_value=1, max_value=schema.n_pixels)
+    n_steps = min(100, schema.n_pixels) if n_steps is None else check_int(n_steps, "n_steps", min_value=1,
+                                                                        max_value=schema.n_pixels)
     check_bool(return_curve, "return_curve")
     whole = np.zeros((schema.height, schema.width), dtype=np.int64)
     canvas = fill_image(schema, pixels, whole, fill, blur_sigma=blur_sigma)
@@ -74,7 +75,7 @@ def _curve(kind, model, image, heatmap, output, fill, n_steps, layout, value_ran
     return FaithfulnessCurve(auc, fractions, scores) if return_curve else auc
 
 
-def deletion_auc(model, image, heatmap, *, output=None, fill=0.0, n_steps=100, layout="NHWC", value_range=None,
+def deletion_auc(model, image, heatmap, *, output=None, fill=0.0, n_steps=None, layout="NHWC", value_range=None,
                  blur_sigma=None, max_rows=None, return_curve=False):
     """Area under the deletion curve: the score as pixels are removed in the order of the heat map.
 
@@ -94,8 +95,9 @@ def deletion_auc(model, image, heatmap, *, output=None, fill=0.0, n_steps=100, l
     fill : "mean", "blur", float, sequence or ndarray, default=0.0
         What a removed pixel shows (a constant, black by default as in the paper; see
         :class:`tabxai.image.ImageMasker`; ``"mean"`` is the image's mean colour here).
-    n_steps : int, default=100
-        Steps of the curve; step ``k`` removes ``round(k * H * W / n_steps)`` pixels.
+    n_steps : int, default=None
+        Steps of the curve; step ``k`` removes ``round(k * H * W / n_steps)`` pixels. Default 100,
+        or one pixel a step for images of fewer pixels.
     layout : {"NHWC", "NCHW"}, default="NHWC"
     value_range : (float, float), default=None
         Range of the image's values (see :func:`tabxai.image.explain`).
@@ -123,7 +125,7 @@ def deletion_auc(model, image, heatmap, *, output=None, fill=0.0, n_steps=100, l
                   max_rows, return_curve)
 
 
-def insertion_auc(model, image, heatmap, *, output=None, fill="blur", n_steps=100, layout="NHWC", value_range=None,
+def insertion_auc(model, image, heatmap, *, output=None, fill="blur", n_steps=None, layout="NHWC", value_range=None,
                   blur_sigma=None, max_rows=None, return_curve=False):
     """Area under the insertion curve: the score as pixels are added in the order of the heat map.
 
