@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_int
-from ..model import Model, ModelError, _output_index, as_model
+from ..model import Model, ModelError, as_model, output_position
 
 __all__ = ["bind_image_model", "default_max_rows"]
 
@@ -39,7 +39,7 @@ def bind_image_model(model, schema, pixels, output, max_rows):
     names = probe.output_names  # known for estimators; a callable's outputs are named as Model.bind names them
     if names is None:
         names = ("output",) if len(scores) == 1 else tuple(f"output_{k}" for k in range(len(scores)))
-    index = int(np.argmax(scores)) if output is None else _output_index(names, output, probe.method)
+    index = int(np.argmax(scores)) if output is None else output_position(names, output, probe.method)
     selected = names[index] if probe.method == "predict_proba" else index
     bound = Model(probe.predict_function, owner=probe.owner, method=probe.method, output=selected,
                   max_rows=max_rows, schema=schema, all_output_names=names)
