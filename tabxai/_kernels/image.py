@@ -29,25 +29,26 @@ def segment_means(image, segments, n_segments, n_channels):
 
 
 @numba.njit(cache=True, nogil=True)
-def fill_segment_masks(rows, fill, segments, n_channels, coalitions, pair_row, pair_mask, start, stop, out):
+def fill_segment_masks(rows, fill, run_starts, run_segments, coalitions, pair_row, pair_mask, start, stop, out):
     """Write masked images ``start`` to ``stop``: one image per (explained image, coalition) pair.
 
-    Pixel ``p`` of image ``q`` comes from ``rows[pair_row[q]]`` when its segment is in coalition
-    ``coalitions[pair_mask[q]]``, and from ``fill`` otherwise.
+    A flat image is cut into runs of consecutive values of one segment: run ``k`` covers values
+    ``run_starts[k]`` to ``run_starts[k + 1]`` (the last entry is the row length) of segment
+    ``run_segments[k]``. Its values come from ``rows[pair_row[q]]`` when the segment is in coalition
+    ``coalitions[pair_mask[q]]``, from ``fill`` otherwise: whole runs are copied.
     """
-    n_pixels = segments.shape[0]
+    n_runs = run_segments.shape[0]
     for q in range(start, stop):
         o = q - start
         row = rows[pair_row[q]]
         mask = coalitions[pair_mask[q]]
-        for p in range(n_pixels):
-            base = p * n_channels
-            if mask[segments[p]]:
-                for c in range(n_channels):
-                    out[o, base + c] = row[base + c]
+        for k in range(n_runs):
+            if mask[run_segments[k]]:
+                for j in range(run_starts[k], run_starts[k + 1]):
+                    out[o, j] = row[j]
             else:
-                for c in range(n_channels):
-                    out[o, base + c] = fill[base + c]
+                for j in range(run_starts[k], run_starts[k + 1]):
+                    out[o, j] = fill[j]
 
 
 @numba.njit(cache=True, nogil=True)

@@ -15,6 +15,7 @@ import numbers
 import numpy as np
 
 from .._validation import check_choice
+from ..data import NUMERIC, Column
 
 __all__ = ["ImageSchema", "check_image", "check_value_range"]
 
@@ -119,6 +120,7 @@ class ImageSchema:
         else:
             self.height, self.width, self.n_channels = self.shape
         self._names = None
+        self._columns = None
 
     @property
     def n_pixels(self):
@@ -135,6 +137,13 @@ class ImageSchema:
             self._names = tuple(f"{y},{x},{c}" for y in range(self.height) for x in range(self.width)
                                 for c in range(self.n_channels))
         return self._names
+
+    @property
+    def columns(self):
+        """One numeric :class:`tabxai.data.Column` per value of a flat row (for code that walks a schema's columns)."""
+        if self._columns is None:
+            self._columns = tuple(Column(name, NUMERIC, np.dtype(np.float64)) for name in self.names)
+        return self._columns
 
     def _check_shape(self, array, what):
         if array.shape == self.shape:
@@ -174,6 +183,10 @@ class ImageSchema:
         """This schema, after checking that ``data`` holds images of its shape."""
         self._check_shape(np.asarray(data), what)
         return self
+
+    def explained_data(self, data):
+        """A copy of the explained images as the user gave them, as a batch (for results)."""
+        return self._check_shape(np.array(data, copy=True), "X")
 
     def pixels(self, image):
         """A single image in the user's layout as one flat row (H * W * C,)."""

@@ -134,7 +134,10 @@ class ImageMasker(Masker):
         self.segments, self.segment_labels = check_segments(segments, self.schema.height, self.schema.width)
         self.fill_with = fill
         self.fill_row = fill_image(self.schema, self.pixels, self.segments, fill, blur_sigma=blur_sigma)
-        self._flat_segments = np.ascontiguousarray(self.segments.ravel())
+        value_segments = np.repeat(self.segments.ravel(), self.schema.n_channels)
+        starts = np.flatnonzero(np.diff(value_segments)) + 1
+        self._run_starts = np.concatenate([[0], starts, [value_segments.size]]).astype(np.int64)
+        self._run_segments = np.ascontiguousarray(value_segments[self._run_starts[:-1]])
 
     @property
     def n_segments(self):
@@ -163,7 +166,7 @@ class ImageMasker(Masker):
 
     def fill(self, rows, coalitions, pair_row, pair_mask, start, stop, out):
         """Write masked images ``start`` to ``stop`` (one per pair) into ``out``."""
-        fill_segment_masks(rows, self.fill_row, self._flat_segments, self.schema.n_channels,
+        fill_segment_masks(rows, self.fill_row, self._run_starts, self._run_segments,
                            np.ascontiguousarray(coalitions, dtype=np.bool_), pair_row, pair_mask, start, stop, out)
 
     @property

@@ -78,3 +78,24 @@ def test_the_masker_plugs_into_the_tabular_explainers_directly():
     exact = tx.ExactShapley(_score, masker, output=1).explain(image[None])
     np.testing.assert_allclose(exact.values[0], tx.image.explain(_score, image, method="exact", segments=SEGMENTS,
                                                                  fill=0.5, output=1).values, atol=1e-12)
+
+
+def test_lime_over_segments_recovers_an_additive_score_or_says_it_is_missing():
+    """For a score additive over segments, LIME's regression on present/absent segments is exact."""
+    image = _image(5)
+    weights = np.random.default_rng(5).normal(size=(10, 12))
+
+    def additive(batch):
+        return (batch.mean(axis=3) * weights).sum(axis=(1, 2))
+
+    if not hasattr(tx, "LimeTabular"):
+        calls = []
+        with pytest.raises(NotImplementedError, match="kernel-shap"):
+            tx.image.explain(lambda b: calls.append(1) or additive(b), image, method="lime", segments=SEGMENTS)
+        assert not calls
+        return
+    expl = tx.image.explain(additive, image, method="lime", segments=SEGMENTS, fill=0.3, n_samples=300,
+                            random_state=0)
+    exact = tx.image.explain(additive, image, method="exact", segments=SEGMENTS, fill=0.3)
+    np.testing.assert_allclose(expl.values, exact.values, atol=1e-8)
+    assert expl.params["method"] == "lime" and "r2" in expl.diagnostics
