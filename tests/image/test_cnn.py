@@ -5,6 +5,8 @@ import pytest
 
 import tabxai as tx
 
+pytestmark = pytest.mark.slow  # the session's Keras CNN takes 5 to 25 s to import and train
+
 PATCH_SIZE = 6
 GRID = (4, 4)  # 6 x 6 pixel patches of the 24 x 24 images
 
@@ -16,7 +18,6 @@ def _on_patch(expl, corner):
     return bool(patch[expl.segments == expl.top_segments(1)[0]].any())
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("method,n_samples", [("kernel-shap", 300), ("rise", 500), ("lime", 500)])
 def test_pointing_game_on_images_with_a_known_cause(cnn, patch_images, method, n_samples):
     images, labels, corners = patch_images(20, seed=11)
