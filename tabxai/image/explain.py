@@ -115,7 +115,7 @@ def explain(model, image, *, method="kernel-shap", segments=None, fill="mean", o
     n_jobs = check_n_jobs(n_jobs)
     check_bool(progress, "progress", allow_none=True)
     max_rows = default_max_rows(schema) if max_rows is None else check_int(max_rows, "max_rows", min_value=1)
-    parameters = {"segments": "given" if segments_given else "grid (8, 8)", "fill": _describe_fill(fill),
+    parameters = {"segments": "given" if segments_given else "grid", "fill": _describe_fill(fill),
                   "n_samples": n_samples, "layout": layout, "value_range": masker.value_range,
                   "max_rows": max_rows, "n_jobs": n_jobs, "n_segments": n_segments}
     if method == "occlusion":
@@ -170,7 +170,10 @@ def _budget(method, n_samples, n_segments):
         return None
     if n_samples is None:
         n_samples = _DEFAULT_SAMPLES[method]
-    if method in ("kernel-shap", "permutation"):
+    if method == "kernel-shap":  # KernelSHAP's own minimum, checked here before the model is asked
+        return check_int(n_samples, "n_samples", min_value=min(2 * n_segments, 2**min(n_segments, 62) - 2),
+                         allowed=("auto",))
+    if method == "permutation":
         return check_int(n_samples, "n_samples", min_value=1, allowed=("auto",))
     return check_int(n_samples, "n_samples", min_value=2)
 

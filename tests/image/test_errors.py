@@ -48,6 +48,8 @@ IMAGE = np.random.default_rng(0).uniform(0, 1, (8, 8, 3))
     (dict(method="rise", keep_prob=0.0), ValueError, "keep_prob"),
     (dict(method="rise", grid_size=0), ValueError, "grid_size"),
     (dict(method="rise", n_samples=1), ValueError, "n_samples"),
+    (dict(method="kernel-shap", n_samples=10), ValueError, "n_samples"),
+    (dict(method="permutation", n_samples=0), ValueError, "n_samples"),
     (dict(fill="noise"), ValueError, "'mean', 'blur'"),
     (dict(fill=IMAGE[..., 0]), ValueError, "grey-scale and colour"),
     (dict(fill=[0.1, 0.2]), ValueError, "3 finite values"),
