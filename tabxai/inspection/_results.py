@@ -39,10 +39,13 @@ class PartialDependence:
         Whether curves were shifted to start at 0.
     params : dict
         ``method``, its parameters, ``model_rows`` and ``versions``.
+    deciles : tuple
+        Per feature, the 10th to 90th percentiles of a numeric feature's data (drawn as a rug), or
+        None for a categorical feature.
     """
 
     def __init__(self, features, grid_values, average, individual, output_names, categorical, kind, centered,
-                 params):
+                 params, deciles=None):
         self.features = tuple(features)
         self.grid_values = tuple(grid_values)
         self.average = average
@@ -52,6 +55,7 @@ class PartialDependence:
         self.kind = kind
         self.centered = centered
         self.params = dict(params)
+        self.deciles = tuple(deciles) if deciles is not None else (None,) * len(self.features)
 
     def output_index(self, output=None):
         """Position of ``output`` (name or position); None: the only one, or a binary classifier's positive class."""
@@ -73,7 +77,7 @@ class PartialDependence:
         Parameters
         ----------
         ax : matplotlib Axes, default=None
-            Where to draw (default: the current axes).
+            Where to draw; a new figure when None.
         output : class label or int, default=None
             Which output to draw; needed when the model has more than two outputs.
         max_ice_lines : int, default=100
@@ -85,9 +89,9 @@ class PartialDependence:
         -------
         matplotlib Axes
         """
-        from ..plots.inspection import plot_partial_dependence
+        from ..plots.inspection import partial_dependence
 
-        return plot_partial_dependence(self, ax=ax, output=output, max_ice_lines=max_ice_lines,
+        return partial_dependence(self, ax=ax, output=output, max_ice_lines=max_ice_lines,
                                        random_state=random_state)
 
     def __repr__(self):
@@ -137,9 +141,9 @@ class AccumulatedLocalEffects:
         -------
         matplotlib Axes
         """
-        from ..plots.inspection import plot_accumulated_local_effects
+        from ..plots.inspection import accumulated_local_effects
 
-        return plot_accumulated_local_effects(self, ax=ax, output=output)
+        return accumulated_local_effects(self, ax=ax, output=output)
 
     def __repr__(self):
         return (f"<tabxai.AccumulatedLocalEffects of {self.feature!r}: {len(self.grid_values) - 1} bins, "
@@ -231,9 +235,9 @@ class PermutationImportance:
         -------
         matplotlib Axes
         """
-        from ..plots.inspection import plot_permutation_importance
+        from ..plots.inspection import permutation_importance
 
-        return plot_permutation_importance(self, ax=ax, max_features=max_features)
+        return permutation_importance(self, ax=ax, max_features=max_features)
 
     def __repr__(self):
         lines = [f"<tabxai.PermutationImportance: {len(self.feature_names)} features, scoring {self.scoring!r}, "
