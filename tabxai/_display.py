@@ -183,20 +183,20 @@ def _hashable(value):
     return True
 
 
-def player_label(name, members, row, *, width=40, conditions=None):
+def player_label(name, members, row, *, width=40, lines=1, conditions=None):
     """``duration = 48`` for a column, ``loan: duration = 48, amount = 1,169`` for a group.
 
     ``row`` is a Series of the explained row's raw values (or None: the name alone); ``conditions``
     a readable condition (LIME's ``duration > 24``) used in place of ``name = value`` when given.
     """
     if conditions is not None:
-        return shorten(conditions, width)
+        return shorten(conditions, width, lines)
     if row is None or not members:
-        return shorten(plain(name), width)
+        return shorten(plain(name), width, lines)
     parts = [f"{plain(column)} = {value_text(row[column])}" for column in members]
     if len(members) == 1 and plain(members[0]) == plain(name):
-        return shorten(parts[0], width)
-    return shorten(f"{plain(name)}: " + ", ".join(parts), width)
+        return shorten(parts[0], width, lines)
+    return shorten(f"{plain(name)}: " + ", ".join(parts), width, lines)
 
 
 def names_list(names, limit=8):

@@ -76,11 +76,11 @@ class Selected:
     def output_values(self):
         return self.base + self.values.sum(axis=1)
 
-    def row_labels(self, row, width=40):
+    def row_labels(self, row, width=40, lines=2):
         """Labels with the row's values: ``duration = 48``; the names alone without data."""
         values = self.frame.iloc[row] if self.frame is not None else None
         conditions = _conditions(self.conditions, row, len(self.names))
-        return [_display.player_label(name, self.members[j], values, width=width,
+        return [_display.player_label(name, self.members[j], values, width=width, lines=lines,
                                       conditions=None if conditions is None else conditions[j])
                 for j, name in enumerate(self.names)]
 

@@ -133,5 +133,6 @@ def _cohorts(ax, table, positions, labels):
             ax.errorbar(means, positions + offset, xerr=errors, fmt="none", ecolor="#333333", elinewidth=0.8,
                         capsize=2)
         reach = max(reach, float((means + (0 if errors is None else errors)).max()))
-    ax.legend(title="cohort", fontsize=8, title_fontsize=8, frameon=False, loc="lower right")
+    ax.legend(title="cohort", fontsize=8, title_fontsize=8, frameon=False, loc="lower left", bbox_to_anchor=(0.0, 1.0),
+              ncols=min(len(names), 4), alignment="left")
     ax.set_xlim(0, 1.1 * (reach or 1.0))
