@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 import tabxai as tx
+from test_display import parse_html as _parsed
 
 
 @pytest.fixture()
@@ -112,36 +113,6 @@ def test_output_label_names_outputs_readably():
     assert output_label({}, "output_1") == "output_1"
     assert output_label({}, "decision_function('good')") == "decision(good)"
     assert output_label({}, 1) == "P(1)"
-
-
-def _parsed(markup):
-    """Tags, texts and unclosed tags of an HTML fragment (html.parser)."""
-    from html.parser import HTMLParser
-
-    class Collector(HTMLParser):
-        def __init__(self):
-            super().__init__(convert_charrefs=True)
-            self.stack, self.tags, self.texts, self.errors = [], [], [], []
-
-        def handle_starttag(self, tag, attrs):
-            self.tags.append(tag)
-            self.stack.append(tag)
-            for name, value in attrs:
-                if name.startswith("on") or "javascript:" in (value or ""):
-                    self.errors.append(f"script attribute {name}")
-
-        def handle_endtag(self, tag):
-            if not self.stack or self.stack.pop() != tag:
-                self.errors.append(f"unbalanced </{tag}>")
-
-        def handle_data(self, data):
-            self.texts.append(data)
-
-    collector = Collector()
-    collector.feed(markup)
-    collector.close()
-    assert not collector.stack and not collector.errors, (collector.stack, collector.errors)
-    return collector
 
 
 def test_repr_html_is_valid_and_sorted(multi):
