@@ -49,8 +49,8 @@ def bar(explanation, ax=None, *, output=None, max_display=10, cohorts=None):
     >>> import tabxai as tx
     >>> expl = tx.Explanation([[1.0, -2.0], [3.0, 0.0]], [0.0, 0.0], None, ["a", "b"], ["output"])
     >>> ax = tx.plots.bar(expl)
-    >>> [t.get_text() for t in ax.get_yticklabels()], [p.get_width() for p in ax.patches]
-    (['b', 'a'], [1.0, 2.0])
+    >>> [t.get_text() for t in ax.get_yticklabels()], [float(p.get_width()) for p in ax.patches]
+    (['a', 'b'], [2.0, 1.0])
     """
     selected = select(explanation, output)
     magnitudes = np.abs(selected.values)

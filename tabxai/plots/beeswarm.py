@@ -46,8 +46,8 @@ def beeswarm(explanation, ax=None, *, output=None, max_display=10):
     >>> expl = tx.Explanation(np.array([[1.0, 0.1], [-2.0, 0.2], [3.0, -0.1]]), np.zeros(3), data, ["x", "y"],
     ...                       ["output"])
     >>> ax = tx.plots.beeswarm(expl)
-    >>> [t.get_text() for t in ax.get_yticklabels()], ax.collections[-1].get_offsets()[:, 0].tolist()
-    (['y', 'x'], [1.0, -2.0, 3.0])
+    >>> [t.get_text() for t in ax.get_yticklabels()], ax.collections[0].get_offsets()[:, 0].tolist()
+    (['x', 'y'], [1.0, -2.0, 3.0])
     """
     selected = select(explanation, output)
     values = selected.values

@@ -49,7 +49,7 @@ def waterfall(explanation, ax=None, *, output=None, max_display=10):
     >>> ax = tx.plots.waterfall(expl[0])
     >>> [t.get_text() for t in ax.get_yticklabels()]
     ['job = clerk', 'income = 5', 'age = 30']
-    >>> [round(p.get_x() + p.get_width(), 3) for p in ax.patches][-1]   # ends at f(x) = 1 + 0.375
+    >>> float(ax.patches[-1].get_x() + ax.patches[-1].get_width())   # ends at f(x) = 1 + 0.375
     1.375
     """
     selected = select(explanation, output)

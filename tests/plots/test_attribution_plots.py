@@ -358,3 +358,14 @@ def test_rendering_every_plot_writes_a_png(expl, tmp_path):
         image = plt.imread(path)
         assert path.stat().st_size > 5_000 and image.shape[0] > 150 and image.shape[1] > 300
         assert image[..., :3].std() > 0.05  # not blank
+
+
+@pytest.mark.parametrize("values", [np.zeros(5), np.arange(7.0), np.r_[np.zeros(40), 1.0, 1.0, -3.0],
+                                    np.random.default_rng(3).normal(size=500).round(1)])
+def test_swarm_offsets_equal_the_naive_stacking(values):
+    from naive import swarm_offsets
+
+    from tabxai.plots.beeswarm import _swarm
+
+    np.testing.assert_allclose(_swarm(values, 0.4), swarm_offsets(values, 0.4), rtol=0, atol=1e-15)
+    assert np.abs(_swarm(values, 0.4)).max() <= 0.4
