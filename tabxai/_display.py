@@ -158,20 +158,27 @@ def shorten(text, width=30, lines=1):
     return "\n".join(wrapped)
 
 
-def player_members(feature_names, data, params):
-    """Column names of each player: the player's own column, or its feature group's columns."""
+def player_members(feature_names, data, params, groups=None):
+    """Column names of each player: the player's own column, or its feature group's columns.
+
+    ``groups`` is an Explanation's ``{player: (columns...)}``; without it the groups are rebuilt
+    from ``params["parameters"]["feature_groups"]`` when that matches the players.
+    """
     columns = list(data.columns) if isinstance(data, pd.DataFrame) else None
-    groups = (params.get("parameters") or {}).get("feature_groups") if params else None
-    if columns is not None and groups is not None:
+    known = set(columns) if columns is not None else set()
+    if groups:
+        return [tuple(c for c in groups[name] if c in known) if _hashable(name) and name in groups
+                else ((name,) if _hashable(name) and name in known else ()) for name in feature_names]
+    spec = (params.get("parameters") or {}).get("feature_groups") if params else None
+    if columns is not None and spec is not None:
         from .data import Players
 
         try:
-            players = Players(columns, groups)
+            players = Players(columns, spec)
         except (TypeError, ValueError):
             players = None
         if players is not None and tuple(players.names) == tuple(feature_names):
             return [tuple(columns[j] for j in members) for members in players.columns]
-    known = set(columns) if columns is not None else set()
     return [(name,) if _hashable(name) and name in known else () for name in feature_names]
 
 

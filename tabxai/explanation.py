@@ -249,7 +249,7 @@ class Explanation:
     def _labels(self, row):
         """Readable labels of the players for explained row ``row``: ``name = value``, groups with their columns."""
         frame = self._row_frame()
-        members = _display.player_members(self._feature_names, frame, self.params)
+        members = _display.player_members(self._feature_names, frame, self.params, self.groups)
         values = frame.iloc[row] if frame is not None and len(frame) > row else None
         conditions = _row_conditions(self, row)
         return [_display.player_label(name, members[j], values, conditions=None if conditions is None

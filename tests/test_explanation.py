@@ -157,3 +157,12 @@ def test_repr_html_size_is_bounded_for_many_rows():
 def test_inconsistent_shapes_are_refused():
     with pytest.raises(ValueError, match="2 feature names and 1 output names"):
         tx.Explanation(np.zeros((1, 3)), [0.0], None, ["a", "b"], ["o"])
+
+
+def test_group_members_come_from_the_explanations_groups():
+    data = pd.DataFrame({"duration": [24.0], "amount": [1169.0], "job": ["clerk"]})
+    expl = tx.Explanation([[0.4, -0.1]], [0.3], data, ["loan", "job"], ["bad"], groups={"loan": ("duration", "amount")},
+                          params={"response": "predict_proba"})
+    lines = [" ".join(line.split()) for line in repr(expl[0]).splitlines()]
+    assert lines[1] == "row 0, probability of bad: base value 0.300 + attributions +0.300 = 0.600"
+    assert lines[2:] == ["loan: duration = 24, amount = 1169 +0.400", "job = clerk -0.100"]

@@ -107,7 +107,7 @@ def select(explanation, output):
         frame = None
         if array is not None and array.ndim == 2 and array.shape[1] == len(players):
             frame = pd.DataFrame(array, columns=pd.Index(players, dtype=object))
-    members = _display.player_members(players, frame, explanation.params)
+    members = _display.player_members(players, frame, explanation.params, getattr(explanation, "groups", None))
     label = _display.output_label(explanation.params, names[k])
     return Selected(values, stderr, explanation._base[:, k], players, members, frame, label,
                     explanation.params, getattr(explanation, "conditions", None))

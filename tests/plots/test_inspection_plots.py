@@ -203,3 +203,13 @@ def test_long_categories_are_shortened_and_turned_to_fit():
     box = figure.get_tightbbox(figure.canvas.get_renderer())
     assert box.x0 >= -1 and box.y0 >= -1  # nothing falls off the figure
     plt.close(figure)
+
+
+def test_log_odds_partial_dependence_names_its_scale():
+    from sklearn.linear_model import LogisticRegression
+
+    X = np.random.default_rng(2).normal(size=(60, 2))
+    model = LogisticRegression().fit(X, np.where(X[:, 0] > 0, "bad", "good"))
+    result = tx.partial_dependence(model, X, 0, grid_resolution=4, output="bad", link="logit")
+    assert tx.plots.partial_dependence(result).get_ylabel() == "log-odds of bad"
+    plt.close("all")
