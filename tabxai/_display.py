@@ -14,14 +14,15 @@ import textwrap
 import numpy as np
 import pandas as pd
 
-__all__ = ["AGAINST", "CATEGORY_COLORS", "TOWARDS", "NumberFormat", "names_list", "output_label", "player_label",
-           "player_members", "plain", "shorten", "value_text"]
+__all__ = ["AGAINST", "CATEGORY_COLORS", "MAGNITUDE", "NEUTRAL", "TOWARDS", "NumberFormat", "names_list", "output_label",
+           "player_label", "player_members", "plain", "shorten", "value_text"]
 
 # One colour convention for every plot and table (Okabe-Ito, safe under the common colour-vision
 # deficiencies): attributions that push the output up are vermillion, those that pull it down blue.
 TOWARDS = "#D55E00"
 AGAINST = "#0072B2"
 NEUTRAL = "#8C8C8C"
+MAGNITUDE = "#52616B"  # sizes without a direction (mean |attribution|, importance, rows): slate, neither way
 CATEGORY_COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 
 _GENERIC_OUTPUT = re.compile(r"^output(_\d+)?$")
@@ -127,6 +128,8 @@ class NumberFormat:
         value = float(value)
         if not math.isfinite(value):
             return str(value)
+        if value == 0:
+            return "0"
         return f"{value:,.{self.decimals + 1}f}"
 
 

@@ -11,7 +11,7 @@ import html
 
 import numpy as np
 
-from ._display import AGAINST, TOWARDS, names_list, plain, shorten
+from ._display import AGAINST, MAGNITUDE, TOWARDS, names_list, plain, shorten
 
 __all__ = ["bar", "escape", "parameters_block", "render", "table"]
 
@@ -32,10 +32,12 @@ def escape(value, width=None):
 
 def bar(value, scale, *, signed=True, width=120):
     """An inline bar of ``value / scale`` of the cell: vermillion right of the middle for positive
-    values, blue left of it for negative ones (``signed``); one-sided bars grow from the left."""
+    values, blue left of it for negative ones (``signed``); one-sided bars (sizes without a
+    direction) grow from the left in slate."""
     fraction = 0.0 if not scale or not np.isfinite(value) else min(abs(float(value)) / float(scale), 1.0)
     colour = TOWARDS if value >= 0 else AGAINST
     if not signed:
+        colour = MAGNITUDE
         inner = (f'<span style="display:inline-block;height:9px;width:{fraction * width:.1f}px;'
                  f'background:{colour}"></span>')
         return f'<span style="display:inline-block;width:{width}px">{inner}</span>'
@@ -68,7 +70,7 @@ def parameters_block(params, *, skip=("versions", "method", "response")):
             continue
         items.append(f"{escape(name)}={escape(value, 40)}")
     for name, value in params.items():
-        if name in skip or name == "parameters" or isinstance(value, (np.ndarray, list, tuple, dict)):
+        if name in skip or name == "parameters" or value is None or isinstance(value, (np.ndarray, list, tuple, dict)):
             continue
         items.append(f"{escape(name)}={escape(value, 40)}")
     if not items:

@@ -330,7 +330,8 @@ class PermutationImportance:
         for name, j in zip(names, order[:10]):
             lines.append(f"    {name:<{width}}  {fmt(self.importances_mean[j], sign=True)} ± {fmt.error(stderr[j])}")
         if len(order) > 10:
-            lines.append(f"    {len(order) - 10} more: {_display.names_list([self.feature_names[j] for j in order[10:]])}")
+            hidden = [self.feature_names[j] for j in order[10:]]
+            lines.append(f"    {len(hidden)} more: {_display.names_list(hidden)}")
         return "\n".join(lines)
 
 

@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 
 from .. import _display
-from .._display import AGAINST, CATEGORY_COLORS, NEUTRAL, TOWARDS
+from .._display import AGAINST, CATEGORY_COLORS, MAGNITUDE, NEUTRAL, TOWARDS
 
-__all__ = ["AGAINST", "CATEGORY_COLORS", "NEUTRAL", "TOWARDS", "Selected", "axes", "diverging_cmap", "fold",
-           "is_categorical", "select", "value_cmap"]
+__all__ = ["AGAINST", "CATEGORY_COLORS", "MAGNITUDE", "NEUTRAL", "TOWARDS", "Selected", "axes", "diverging_cmap",
+           "fold", "is_categorical", "select", "value_cmap"]
 
 
 def axes(ax, width, height):

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _display
-from ._common import CATEGORY_COLORS, NEUTRAL, TOWARDS, axes, fold, other_label, select
+from ._common import CATEGORY_COLORS, MAGNITUDE, NEUTRAL, axes, fold, other_label, select
 
 __all__ = ["bar"]
 
@@ -92,7 +92,7 @@ def _interval(table):
 def _overall(ax, table, positions):
     means = table.mean(axis=0)
     errors = _interval(table)
-    ax.barh(positions, means, height=0.65, color=TOWARDS, gid="importance")
+    ax.barh(positions, means, height=0.65, color=MAGNITUDE, gid="importance")
     if errors is not None:
         ax.errorbar(means, positions, xerr=errors, fmt="none", ecolor="#333333", elinewidth=1.0, capsize=3,
                     gid="whiskers")

@@ -14,11 +14,11 @@ import numpy as np
 
 from .. import _display
 from .._validation import check_int, resolve_seed
-from ._common import AGAINST, NEUTRAL, axes
+from ._common import MAGNITUDE, NEUTRAL, axes
 
 __all__ = ["accumulated_local_effects", "partial_dependence", "permutation_importance"]
 
-_AVERAGE_COLOR = AGAINST
+_AVERAGE_COLOR = MAGNITUDE  # curves and sizes have no direction: slate, never the towards/against pair
 _ICE_COLOR = NEUTRAL
 
 
@@ -255,7 +255,7 @@ def permutation_importance(result, ax=None, *, max_features=20):
     data = [result.importances[j] for j in order]
     positions = np.arange(1, len(order) + 1)
     style = {"positions": positions, "widths": 0.6, "medianprops": {"gid": "median", "color": _AVERAGE_COLOR},
-             "patch_artist": True, "boxprops": {"facecolor": "#DCE9F5", "edgecolor": "#333333"}}
+             "patch_artist": True, "boxprops": {"facecolor": "#DDE3E8", "edgecolor": "#333333"}}
     if "orientation" in inspect.signature(ax.boxplot).parameters:
         ax.boxplot(data, orientation="horizontal", **style)
     else:

@@ -77,7 +77,7 @@ def scatter(explanation, feature, color=None, ax=None, *, output=None):
             title = f"{int((~keep).sum())} rows with {_display.plain(feature)} missing not drawn"
     style = {"s": 14 if len(values) <= 2000 else 5, "linewidths": 0, "zorder": 2}
     if color is None:
-        ax.scatter(x[keep], values[keep], color=_display.TOWARDS, **style)
+        ax.scatter(x[keep], values[keep], color=_display.MAGNITUDE, **style)
     else:
         _coloured(ax, frame[_column(frame, color)], color, x, values, keep, style)
     ax.axhline(0.0, color="#999999", linewidth=0.8, zorder=1)

@@ -213,3 +213,13 @@ def test_log_odds_partial_dependence_names_its_scale():
     result = tx.partial_dependence(model, X, 0, grid_resolution=4, output="bad", link="logit")
     assert tx.plots.partial_dependence(result).get_ylabel() == "log-odds of bad"
     plt.close("all")
+
+
+def test_several_ale_results_give_one_panel_each(data):
+    results = [tx.accumulated_local_effects(_predict, data, j, grid_resolution=5) for j in (0, 1)]
+    figure = tx.plots.accumulated_local_effects(results)
+    panels = [a for a in figure.axes if a.get_visible()]
+    for panel, result in zip(panels, results):
+        np.testing.assert_array_equal(panel.lines[0].get_ydata(), result.values[0])
+    assert [p.get_ylabel() for p in panels] == ["ALE of prediction", ""]
+    plt.close(figure)
