@@ -112,10 +112,10 @@ def partial_dependence(result, ax=None, *, output=None, max_ice_lines=100, rando
     if result.categorical[0]:
         positions = np.arange(len(grid))
         if result.average is not None:
-            ax.bar(positions, result.average[k], color=_AVERAGE_COLOR, alpha=0.85, label="average (PD)")
+            ax.bar(positions, result.average[k], color=_AVERAGE_COLOR, alpha=0.45, label="average (PD)")
         if ice is not None:
             jitter = rng.uniform(-0.2, 0.2, size=ice.shape)
-            ax.scatter((positions[None, :] + jitter).ravel(), ice.ravel(), s=6, color=_ICE_COLOR, alpha=0.5,
+            ax.scatter((positions[None, :] + jitter).ravel(), ice.ravel(), s=6, color="#333333", alpha=0.45,
                        label="individual rows (ICE)", zorder=3)
         _category_ticks(ax, grid)
     else:
@@ -131,7 +131,7 @@ def partial_dependence(result, ax=None, *, output=None, max_ice_lines=100, rando
     ax.set_xlabel(_display.shorten(_display.plain(result.features[0]), 50))
     ax.set_ylabel(("centred " if result.centered else "") + label)
     if ice is not None and result.average is not None:
-        ax.legend(fontsize=8, frameon=False)
+        ax.legend(fontsize=8, frameon=False, loc="best")
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return ax
