@@ -74,7 +74,8 @@ def scatter(explanation, feature, color=None, ax=None, *, output=None):
         x = numeric_values(column)
         keep = np.isfinite(x)
         if not keep.all():
-            title = f"{int((~keep).sum())} rows with {_display.plain(feature)} missing not drawn"
+            missing = int((~keep).sum())
+            title = f"{missing} row{'s' * (missing != 1)} with {_display.plain(feature)} missing not drawn"
     style = {"s": 14 if len(values) <= 2000 else 5, "linewidths": 0, "zorder": 2}
     if color is None:
         ax.scatter(x[keep], values[keep], color=_display.MAGNITUDE, **style)

@@ -270,7 +270,7 @@ def test_scatter_of_a_grouped_column_and_unknown_features():
     ax = tx.plots.scatter(expl, "a")
     np.testing.assert_array_equal(np.asarray(ax.collections[0].get_offsets()), [[1.0, 1.0], [2.0, 2.0]])
     assert ax.get_ylabel() == "attribution of group ab\nto prediction"
-    assert ax.get_title() == "1 rows with a missing not drawn"
+    assert ax.get_title() == "1 row with a missing not drawn"
     with pytest.raises(ValueError, match=r"unknown feature 'zz'; the players are \['ab'\]"):
         tx.plots.scatter(expl, "zz")
     with pytest.raises(ValueError, match="needs the explained rows' data"):
@@ -369,3 +369,24 @@ def test_swarm_offsets_equal_the_naive_stacking(values):
 
     np.testing.assert_allclose(_swarm(values, 0.4), swarm_offsets(values, 0.4), rtol=0, atol=1e-15)
     assert np.abs(_swarm(values, 0.4)).max() <= 0.4
+
+
+def test_nullable_dtypes_draw_with_missing_values_named_and_grey():
+    data = pd.DataFrame({"count": pd.array([1, None, 3, 4], dtype="Int64"),
+                         "share": pd.array([0.5, 0.25, None, 1.0], dtype="Float64"),
+                         "flag": pd.array([True, None, False, True], dtype="boolean"),
+                         "name": pd.array(["a", "b", None, "a"], dtype="string")})
+    values = np.array([[4.0, 3.0, 2.0, 1.0]] * 4) * np.array([[1.0], [-1.0], [0.5], [2.0]])
+    expl = tx.Explanation(values, np.zeros(4), data, list(data.columns), ["output"])
+    labels = [t.get_text() for t in tx.plots.waterfall(expl[1]).get_yticklabels()]
+    assert labels == ["name = b", "flag = missing", "share = 0.25", "count = missing"]
+    ax = tx.plots.beeswarm(expl)
+    count, share, flag, name = ax.collections[:4]
+    np.testing.assert_allclose(count.get_facecolors()[1], to_rgba(NEUTRAL))
+    np.testing.assert_allclose(flag.get_facecolors()[1], to_rgba(NEUTRAL))
+    np.testing.assert_allclose(flag.get_facecolors()[0], to_rgba(CATEGORY_COLORS[1]))  # True after False
+    np.testing.assert_allclose(name.get_facecolors()[2], to_rgba(NEUTRAL))
+    scatter = tx.plots.scatter(expl, "name", color="count")
+    assert [t.get_text() for t in scatter.get_xticklabels()] == ["a", "b", "missing"]
+    assert scatter.get_title() == "" and tx.plots.scatter(expl, "count").get_title() == \
+        "1 row with count missing not drawn"
