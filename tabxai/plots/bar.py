@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _display
-from ._common import CATEGORY_COLORS, MAGNITUDE, NEUTRAL, axes, fold, other_label, select
+from ._common import CATEGORY_COLORS, MAGNITUDE, axes, fold, other_label, select
 
 __all__ = ["bar"]
 
@@ -36,7 +36,8 @@ def bar(explanation, ax=None, *, output=None, max_display=10, cohorts=None):
     max_display : int, default=10
         Number of players drawn, the folded bar included.
     cohorts : array-like of shape (n_rows,), default=None
-        A cohort label per explained row (missing labels form the cohort "missing").
+        A cohort label per explained row (missing labels form the cohort "missing"); at most 8
+        distinct labels.
 
     Returns
     -------
@@ -118,6 +119,9 @@ def _cohorts(ax, table, positions, labels):
         names = sorted(names)
     except TypeError:
         names = sorted(names, key=str)
+    if len(names) > len(CATEGORY_COLORS):
+        raise ValueError(f"`cohorts` has {len(names)} distinct labels; a bar plot by cohort draws at most "
+                         f"{len(CATEGORY_COLORS)} (group the labels first)")
     height = 0.8 / len(names)
     reach = 0.0
     for c, name in enumerate(names):
@@ -126,7 +130,7 @@ def _cohorts(ax, table, positions, labels):
         means = part.mean(axis=0)
         errors = _interval(part)
         offset = (len(names) - 1) / 2 * height - c * height
-        colour = CATEGORY_COLORS[c % len(CATEGORY_COLORS)] if len(names) <= len(CATEGORY_COLORS) else NEUTRAL
+        colour = CATEGORY_COLORS[c]
         ax.barh(positions + offset, means, height=height * 0.92, color=colour,
                 label=f"{_display.shorten(_display.plain(name), 24)} (n={int(rows.sum())})", gid=f"cohort {c}")
         if errors is not None:

@@ -194,6 +194,8 @@ def test_bar_by_cohort_draws_each_cohorts_means(expl):
         np.testing.assert_allclose(widths, expected, rtol=1e-12)
     with pytest.raises(ValueError, match=r"one label per explained row \(40\); got shape \(3,\)"):
         tx.plots.bar(expl, cohorts=["a", "b", "c"])
+    with pytest.raises(ValueError, match="`cohorts` has 10 distinct labels; a bar plot by cohort draws at most 8"):
+        tx.plots.bar(expl, cohorts=np.arange(40) % 10)
 
 
 # beeswarm -------------------------------------------------------------------------------------
