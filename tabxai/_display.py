@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["AGAINST", "CATEGORY_COLORS", "MAGNITUDE", "NEUTRAL", "TOWARDS", "NumberFormat", "names_list", "output_label",
-           "player_label", "player_members", "plain", "shorten", "value_text"]
+           "player_label", "player_members", "plain", "row_conditions", "shorten", "value_text"]
 
 # One colour convention for every plot and table (Okabe-Ito, safe under the common colour-vision
 # deficiencies): attributions that push the output up are vermillion, those that pull it down blue.
@@ -207,6 +207,25 @@ def player_label(name, members, row, *, width=40, lines=1, conditions=None):
     if len(members) == 1 and plain(members[0]) == plain(name):
         return shorten(parts[0], width, lines)
     return shorten(f"{plain(name)}: " + ", ".join(parts), width, lines)
+
+
+def row_conditions(conditions, row, n_players):
+    """One row's readable conditions (LIME's ``duration > 24``, one per player), or None.
+
+    ``conditions`` is an Explanation's optional ``conditions``: a DataFrame or an array of shape
+    ``(n_rows, n_players)`` of strings (None where a player has none).
+    """
+    if conditions is None:
+        return None
+    try:
+        items = conditions.iloc[row] if isinstance(conditions, pd.DataFrame) else \
+            np.asarray(conditions, dtype=object)[row]
+        items = np.asarray(items, dtype=object)
+    except (IndexError, TypeError, ValueError):
+        return None
+    if items.ndim != 1 or items.shape[0] != n_players:
+        return None
+    return [None if item is None or (isinstance(item, float) and math.isnan(item)) else str(item) for item in items]
 
 
 def names_list(names, limit=8):

@@ -251,7 +251,7 @@ class Explanation:
         frame = self._row_frame()
         members = _display.player_members(self._feature_names, frame, self.params, self.groups)
         values = frame.iloc[row] if frame is not None and len(frame) > row else None
-        conditions = _row_conditions(self, row)
+        conditions = _display.row_conditions(getattr(self, "conditions", None), row, len(self._feature_names))
         return [_display.player_label(name, members[j], values, conditions=None if conditions is None
                                       else conditions[j]) for j, name in enumerate(self._feature_names)]
 
@@ -280,9 +280,9 @@ class Explanation:
         lines.append(f"row 0, {unit}: base value {fmt(base)} + attributions {fmt(total, sign=True)} "
                      f"= {fmt(base + total)}")
         labels = self._labels(0)
-        width = max(len(labels[j].replace("\n", " ")) for j in shown)
+        width = max(len(labels[j]) for j in shown)
         for j in shown:
-            line = f"    {labels[j].replace(chr(10), ' '):<{width}}  {fmt(row_values[j], sign=True)}"
+            line = f"    {labels[j]:<{width}}  {fmt(row_values[j], sign=True)}"
             if self._stderr is not None:
                 line += f" ± {fmt.error(self._stderr[0, j, output])}"
             lines.append(line)
@@ -342,7 +342,7 @@ class Explanation:
         rows = []
         for j in shown:
             error = "" if errors is None else fmt.error(errors[j])
-            rows.append([_html.escape(labels[j].replace("\n", " ")), _html.escape(fmt(values[j], sign=signed)),
+            rows.append([_html.escape(labels[j]), _html.escape(fmt(values[j], sign=signed)),
                          _html.escape(error), _html.bar(values[j], scale, signed=signed)])
         parts.append(_html.table(header, rows, numeric=(1, 2)))
         parts.append(_html.hidden_note([self._feature_names[j] for j in hidden], "more features"))
@@ -372,24 +372,6 @@ class _PlotAccessor:
 
     def __dir__(self):
         return list(self._KINDS)
-
-
-def _row_conditions(explanation, row):
-    """Readable conditions of the players for one row (LIME's ``duration > 24``), when the result has them."""
-    conditions = getattr(explanation, "conditions", None)
-    if conditions is None:
-        return None
-    try:
-        if isinstance(conditions, pd.DataFrame):
-            items = list(conditions.iloc[row])
-        else:
-            array = np.asarray(conditions, dtype=object)
-            items = list(array[row] if array.ndim == 2 else array)
-    except (IndexError, TypeError, ValueError):
-        return None
-    if len(items) != len(explanation._feature_names):
-        return None
-    return [None if item is None or (isinstance(item, float) and np.isnan(item)) else str(item) for item in items]
 
 
 def _same(a, b):

@@ -79,7 +79,7 @@ class Selected:
     def row_labels(self, row, width=40, lines=2):
         """Labels with the row's values: ``duration = 48``; the names alone without data."""
         values = self.frame.iloc[row] if self.frame is not None else None
-        conditions = _conditions(self.conditions, row, len(self.names))
+        conditions = _display.row_conditions(self.conditions, row, len(self.names))
         return [_display.player_label(name, self.members[j], values, width=width, lines=lines,
                                       conditions=None if conditions is None else conditions[j])
                 for j, name in enumerate(self.names)]
@@ -137,19 +137,6 @@ def _equal(a, b):
         return bool(a == b) and isinstance(b, (str, np.str_)) == isinstance(a, (str, np.str_))
     except (TypeError, ValueError):
         return False
-
-
-def _conditions(conditions, row, n_players):
-    if conditions is None:
-        return None
-    try:
-        array = np.asarray(conditions.iloc[row] if isinstance(conditions, pd.DataFrame) else
-                           np.asarray(conditions, dtype=object)[row], dtype=object)
-    except (IndexError, TypeError, ValueError):
-        return None
-    if array.ndim != 1 or array.shape[0] != n_players:
-        return None
-    return [None if item is None or (isinstance(item, float) and np.isnan(item)) else str(item) for item in array]
 
 
 def fold(order, max_display):

@@ -17,7 +17,8 @@ def beeswarm(explanation, ax=None, *, output=None, max_display=10):
     rows of dots the rest are folded into "k other features" (the sum of their attributions per
     row). A dot's colour is the player's value in that row: from blue (low, the 5th percentile) to
     vermillion (high, the 95th) for a numeric column, with a colour bar; one colour per category
-    for a categorical column; grey for missing values, feature groups and the folded row.
+    for a categorical column (read which is which with :func:`scatter`); grey for missing values,
+    feature groups and the folded row.
 
     Parameters
     ----------

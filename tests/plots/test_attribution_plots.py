@@ -346,6 +346,7 @@ def test_readable_conditions_label_a_waterfall_when_the_explanation_has_them():
     expl.conditions = np.array([["age <= 35", "job = clerk"]], dtype=object)
     labels = [t.get_text() for t in tx.plots.waterfall(expl).get_yticklabels()]
     assert labels == ["job = clerk", "age <= 35"]
+    assert "    age <= 35    +0.500" in repr(expl)
 
 
 def test_rendering_every_plot_writes_a_png(expl, tmp_path):
