@@ -10,6 +10,7 @@ with its size.
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import matplotlib
@@ -106,7 +107,8 @@ def run(quick=False):
             f"Drawing includes rendering with Agg (`figure.canvas.draw()`), median of {repeats} "
             f"interleaved runs. Notebook display `_repr_html_` of the same explanation: "
             f"{html_times['html'] * 1000:.1f} ms, {len(html['html']):,} characters (bounded: a summary, not the "
-            f"rows).\n")
+            f"rows). Load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other jobs "
+            f"slow both libraries alike).\n")
 
 
 if __name__ == "__main__":
