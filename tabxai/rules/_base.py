@@ -18,7 +18,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 
 from .. import _display, _html
-from ..data import BOOLEAN, CATEGORICAL, NUMERIC, TabularSchema
+from ..data import NUMERIC, TabularSchema
 
 __all__ = ["Condition", "Rule"]
 
@@ -171,17 +171,6 @@ def check_fit_input(estimator, X, y):
     return schema, codes, y_codes.astype(np.int64), classes, target_name
 
 
-def category_labels(column):
-    """The labels of a categorical or boolean column, in code order."""
-    if column.kind == BOOLEAN:
-        return (False, True)
-    return column.categories
-
-
-def is_categorical(column):
-    return column.kind in (CATEGORICAL, BOOLEAN)
-
-
 class RuleListBase(ClassifierMixin, BaseEstimator):
     """An ordered rule list as a scikit-learn classifier; subclasses learn ``rules_`` in ``_learn``."""
 
@@ -312,7 +301,7 @@ def _compile(rules, schema):
             j = schema.position(condition.feature)
             value = condition.value
             if condition.operator == "=":
-                value = float(category_labels(schema.columns[j]).index(value))
+                value = float(schema.columns[j].labels.index(value))
             items.append((j, condition.operator, value))
         compiled.append(items)
     return compiled
