@@ -73,6 +73,39 @@ class ImageExplanation:
         return (f"ImageExplanation(method={self.method!r}, output={self.output_name!r}, "
                 f"n_segments={self.n_segments}, image={self.heatmap.shape})")
 
+    def _repr_html_(self, max_segments=10):
+        """Notebook display: the plot as an inline PNG and the top segments with their values."""
+        import base64
+        import io
+
+        import matplotlib.pyplot as plt
+
+        from .. import _html
+
+        height, width = self.heatmap.shape
+        title = (f"{_html.escape(self.method)} explanation of {_html.escape(self.output_name)} on a {height} x {width} "
+                 f"image: score {self.score:.4g}, every segment filled {self.base_value:.4g}")
+        fig, ax = plt.subplots(figsize=(3.6, 3.2))
+        try:
+            self.plot(ax=ax, top_k=min(5, self.n_segments), title="")
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format="png", dpi=72, bbox_inches="tight")
+        finally:
+            plt.close(fig)
+        picture = (f'<img alt="heat map" src="data:image/png;base64,'
+                   f'{base64.b64encode(buffer.getvalue()).decode("ascii")}"/>')
+        top = self.top_segments(max_segments)
+        scale = float(np.max(np.abs(self.values))) or 1.0
+        rows = []
+        for k in top:
+            error = "" if self.stderr is None else f" ± {self.stderr[k]:.2g}"
+            rows.append([_html.escape(self.segment_names[k]), f"{self.values[k]:+.4g}{error}",
+                         _html.bar(self.values[k], scale)])
+        table = _html.table(["segment", "value", ""], rows, numeric=(1,))
+        hidden = [self.segment_names[k] for k in np.setdiff1d(np.arange(self.n_segments), top)]
+        return _html.render(title, picture, table, _html.hidden_note(hidden, "more segments"),
+                            _html.parameters_block(self.params))
+
     def plot(self, ax=None, *, top_k=5, alpha=0.75, cmap="RdBu_r", colorbar=True, title=None):
         """The image, the heat map over it, the ``top_k`` segments outlined, a colour bar.
 

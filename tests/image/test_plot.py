@@ -58,3 +58,12 @@ def test_explanation_carries_its_provenance():
     assert expl.params["model_rows"] == 10 * 10 + 2  # windows of 3 at stride 1, the probe and the base value
     assert "numpy" in expl.params["versions"]
     assert expl.top_segments(2)[0] == 0 and "occlusion" in repr(expl)
+
+
+def test_notebook_display_shows_the_map_and_the_top_segments():
+    expl = _explanation()
+    html = expl._repr_html_(max_segments=2)
+    assert html.count("<img") == 1 and "data:image/png;base64," in html
+    assert html.count("<tr>") == 1 + 2 and "2 more segments" in html  # header and two segments
+    assert "occlusion explanation of output" in html and "window=(3, 3)" in html
+    assert plt.get_fignums() == []  # the figure it drew is closed
