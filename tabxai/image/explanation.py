@@ -180,7 +180,6 @@ class ImageExplanation:
 
 def _outline(segments, chosen):
     """Line segments (pixel-edge coordinates) around each of the ``chosen`` segments."""
-    height, width = segments.shape
     lines = []
     for label in chosen:
         inside = np.pad(segments == label, 1, constant_values=False)

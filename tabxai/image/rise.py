@@ -21,7 +21,7 @@ from .._engine import stream_rows
 from .._kernels.image import accumulate_mask_scores, fill_blended, segment_mask_means, upsample_masks
 from .._validation import row_generator
 
-__all__ = ["rise_masks", "rise_map"]
+__all__ = ["rise_map", "rise_masks"]
 
 _BLOCK = 64
 

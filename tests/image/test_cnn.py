@@ -34,7 +34,7 @@ def test_pointing_game_on_images_with_a_known_cause(cnn, patch_images, method, n
 
 
 def test_every_method_explains_the_cnn_and_faithful_maps_beat_their_reverse(cnn, patch_images):
-    images, labels, corners = patch_images(3, seed=5)
+    images, labels, _ = patch_images(3, seed=5)
     image = images[0]
     segments = tx.image.segment(image, "grid", grid=GRID)
     for method in ("occlusion", "rise", "kernel-shap"):

@@ -94,7 +94,7 @@ def test_curves_equal_a_loop_over_steps(kind):
     heat[0, :4] = heat[0, 5]  # ties broken by position
     function = tx.image.deletion_auc if kind == "deletion" else tx.image.insertion_auc
     curve = function(_score, image, heat, output=1, fill=0.2, n_steps=7, max_rows=3, return_curve=True)
-    score = lambda b: _score(b)[:, 1]  # noqa: E731
+    score = lambda b: _score(b)[:, 1]
     if kind == "deletion":
         expected = naive_deletion_scores(score, image, heat, np.full(image.shape, 0.2), 7)
     else:  # inserting in map order into the canvas is deleting in map order from the canvas towards the image

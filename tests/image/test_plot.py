@@ -8,7 +8,7 @@ import tabxai as tx
 
 def _explanation():
     image = np.random.default_rng(0).uniform(0, 255, (12, 12, 3)).astype(np.uint8)
-    model = lambda batch: batch[:, :6, :6].mean(axis=(1, 2, 3))  # noqa: E731
+    model = lambda batch: batch[:, :6, :6].mean(axis=(1, 2, 3))
     segments = tx.image.segment(image, "grid", grid=(2, 2))
     return tx.image.explain(model, image, method="occlusion", segments=segments, fill=0.0, window=3)
 
