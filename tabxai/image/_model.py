@@ -18,11 +18,11 @@ def default_max_rows(schema):
     return int(min(_MAX_DEFAULT_ROWS, max(1, _CHUNK_BYTES // (8 * schema.n_columns))))
 
 
-def bind_image_model(model, schema, pixels, output, max_rows):
+def bind_image_model(model, schema, pixels, output, max_rows, link=None):
     """A :class:`tabxai.Model` of one output on images of ``schema``, and its score on ``pixels``.
 
     ``output=None`` picks the class the model scores highest on the image (the only output of a
-    single-output model). Returns ``(model, output index, output name, score)``; the model keeps
+    single-output model). ``link="logit"`` returns the selected probability as log-odds. Returns ``(model, output index, output name, score)``; the model keeps
     only that output.
     """
     max_rows = default_max_rows(schema) if max_rows is None else check_int(max_rows, "max_rows", min_value=1)
@@ -41,6 +41,7 @@ def bind_image_model(model, schema, pixels, output, max_rows):
         names = ("output",) if len(scores) == 1 else tuple(f"output_{k}" for k in range(len(scores)))
     index = int(np.argmax(scores)) if output is None else output_position(names, output, probe.method)
     selected = names[index] if probe.method == "predict_proba" else index
-    bound = Model(probe.predict_function, owner=probe.owner, method=probe.method, output=selected,
+    bound = Model(probe.predict_function, owner=probe.owner, method=probe.method, output=selected, link=link,
                   max_rows=max_rows, schema=schema, all_output_names=names)
-    return bound, index, names[index], float(scores[index])
+    score = float(scores[index]) if link in (None, "identity") else float(bound(pixels[None])[0, 0])
+    return bound, index, names[index], score

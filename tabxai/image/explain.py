@@ -13,6 +13,7 @@ import numpy as np
 from .._engine import expected_value
 from .._provenance import package_versions
 from .._validation import check_bool, check_choice, check_int, check_n_jobs, check_real, resolve_seed
+from ..model import LINKS
 from ._model import bind_image_model, default_max_rows
 from ._schema import check_image
 from .explanation import ImageExplanation
@@ -29,7 +30,7 @@ _EXACT_MAX_SEGMENTS = 16
 
 
 def explain(model, image, *, method="kernel-shap", segments=None, fill="mean", output=None, random_state=None,
-            n_samples=None, layout="NHWC", value_range=None, blur_sigma=None, window=None, stride=None,
+            n_samples=None, link=None, layout="NHWC", value_range=None, blur_sigma=None, window=None, stride=None,
             grid_size=7, keep_prob=0.5, max_rows=None, n_jobs=None, progress=None):
     """Explain a model's score of one image: a value per segment and a heat map over pixels.
 
@@ -66,6 +67,9 @@ def explain(model, image, *, method="kernel-shap", segments=None, fill="mean", o
         Budget: coalitions (kernel-shap, default ``"auto"`` = ``2 * n_segments + 2048``), permutations
         (permutation, ``"auto"``), perturbed images (lime, 1,000 like lime_image) or masks (rise, 2,000).
         Not used by exact and occlusion.
+    link : {None, "identity", "logit"}, default=None
+        ``"logit"``: explain the log-odds of the explained probability, which keeps moving where a
+        saturated softmax barely does (the model must return probabilities).
     layout : {"NHWC", "NCHW"}, default="NHWC"
         Channel-last (Keras, JAX) or channel-first (torch) images and batches.
     value_range : (float, float), default=None
@@ -103,6 +107,7 @@ def explain(model, image, *, method="kernel-shap", segments=None, fill="mean", o
     array([1., 0., 0., 0.])
     """
     method = check_choice(method, "method", METHODS)
+    link = check_choice(link, "link", LINKS)
     image = check_image(image, layout)
     masker_settings = dict(fill=fill, layout=layout, value_range=value_range, blur_sigma=blur_sigma)
     segments_given = segments is not None
@@ -134,8 +139,9 @@ def explain(model, image, *, method="kernel-shap", segments=None, fill="mean", o
     if method == "lime":
         _lime_class()  # fails before any model call when LIME is unavailable
 
-    bound, index, name, score = bind_image_model(model, schema, masker.pixels, output, max_rows)
+    bound, index, name, score = bind_image_model(model, schema, masker.pixels, output, max_rows, link)
     parameters["output"] = output
+    parameters["link"] = link
     stderr, diagnostics = None, {}
     if method in ("occlusion", "rise"):
         base_value = float(expected_value(bound, masker)[0])
@@ -208,7 +214,7 @@ def _segment_method(method, model, masker, budget, seed, n_jobs, progress):
     """
     from .. import ExactShapley, KernelSHAP, PermutationShapley
 
-    common = dict(max_rows=model.max_rows, n_jobs=n_jobs, progress=progress)
+    common = dict(n_jobs=n_jobs, progress=progress)  # the bound model carries max_rows, output and link
     if method == "exact":
         explainer = ExactShapley(model, masker, max_players=_EXACT_MAX_SEGMENTS, **common)
     elif method == "kernel-shap":

@@ -99,3 +99,21 @@ def test_lime_over_segments_recovers_an_additive_score_or_says_it_is_missing():
     exact = tx.image.explain(additive, image, method="exact", segments=SEGMENTS, fill=0.3)
     np.testing.assert_allclose(expl.values, exact.values, atol=1e-8)
     assert expl.params["method"] == "lime" and "r2" in expl.diagnostics
+
+
+def test_logit_link_explains_log_odds_and_checks_probabilities():
+    image = _image(6)
+
+    def probabilities(batch):
+        p = 1 / (1 + np.exp(-8 * (batch[:, :5].mean(axis=(1, 2, 3)) - 0.5)))
+        return np.stack([p, 1 - p], axis=1)
+
+    expl = tx.image.explain(probabilities, image, method="exact", segments=SEGMENTS, output=0, link="logit")
+    p = probabilities(image[None])[0, 0]
+    assert expl.score == pytest.approx(np.log(p / (1 - p)))
+    assert expl.base_value + expl.values.sum() == pytest.approx(expl.score, abs=1e-10)
+    assert expl.params["parameters"]["link"] == "logit"
+    with pytest.raises(tx.ModelError, match="logit"):
+        tx.image.explain(lambda b: 3 + b.mean(axis=(1, 2, 3)), image, method="occlusion", link="logit")
+    with pytest.raises(ValueError, match="`link`"):
+        tx.image.explain(probabilities, image, link="probit")
