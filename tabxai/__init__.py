@@ -13,11 +13,13 @@ from .inspection import (AccumulatedLocalEffects, PartialDependence, Permutation
                          partial_dependence, permutation_importance)
 from .maskers import IndependentMasker
 from .model import Model, ModelError, as_model
+from .report import AuditReport, audit, reason_codes
 from .rules import OneR, RuleListClassifier, fit_surrogate
 from .shapley import ExactShapley, KernelSHAP, PermutationShapley
 
 __all__ = [
     "AccumulatedLocalEffects",
+    "AuditReport",
     "ExactShapley",
     "Explanation",
     "IndependentMasker",
@@ -33,8 +35,10 @@ __all__ = [
     "__version__",
     "accumulated_local_effects",
     "as_model",
+    "audit",
     "datasets",
     "fit_surrogate",
     "partial_dependence",
     "permutation_importance",
+    "reason_codes",
 ]

@@ -1,0 +1,95 @@
+"""The report's figures as embedded PNG data: the one place that draws for the audit report.
+
+Each function draws one figure with matplotlib's Agg canvas (no display, no global pyplot state)
+and returns a ``data:image/png;base64,...`` URI for an ``<img>`` tag.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+
+__all__ = ["bar_with_intervals", "calibration", "partial_dependence", "permutation_importance", "group_rates"]
+
+_DPI = 80
+
+
+def _figure(width=6.0, height=3.2):
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), dpi=_DPI, layout="constrained")
+    return figure, figure.add_subplot()
+
+
+def _data_uri(figure):
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=_DPI, metadata={"Software": None})
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _short(label, width=32):
+    text = str(label)
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def bar_with_intervals(names, values, low, high, xlabel):
+    """Horizontal bars (largest on top) with interval whiskers."""
+    figure, ax = _figure(6.0, 0.3 * len(names) + 1.0)
+    positions = np.arange(len(names))[::-1]
+    values = np.asarray(values, dtype=float)
+    errors = np.vstack([values - np.asarray(low, float), np.asarray(high, float) - values])
+    ax.barh(positions, values, xerr=np.where(np.isfinite(errors), errors, 0), color="#4a78a8", capsize=2)
+    ax.set_yticks(positions, [_short(n) for n in names])
+    ax.set_xlabel(xlabel)
+    ax.axvline(0, color="black", linewidth=0.6)
+    return _data_uri(figure)
+
+
+def permutation_importance(result, max_features=12):
+    """The permutation importance result's own box plot."""
+    figure, ax = _figure(6.0, 0.3 * min(len(result.feature_names), max_features) + 1.2)
+    result.plot(ax=ax, max_features=max_features)
+    ax.set_yticks(ax.get_yticks(), [_short(t.get_text()) for t in ax.get_yticklabels()])
+    return _data_uri(figure)
+
+
+def partial_dependence(result, output):
+    """A partial dependence result's own plot (average with ICE curves, or bars for categories)."""
+    figure, ax = _figure(4.2, 3.0)
+    result.plot(ax=ax, output=output, max_ice_lines=50, random_state=0)
+    if result.categorical[0]:
+        ax.tick_params(axis="x", labelrotation=60, labelsize=7)
+        ax.set_xticks(ax.get_xticks(), [_short(t.get_text(), 20) for t in ax.get_xticklabels()])
+    return _data_uri(figure)
+
+
+def calibration(mean_predicted, fraction_positive, positive):
+    """Reliability diagram: observed share of ``positive`` against the mean predicted probability."""
+    figure, ax = _figure(3.6, 3.2)
+    ax.plot([0, 1], [0, 1], color="grey", linewidth=0.8, linestyle="--", label="perfectly calibrated")
+    ax.plot(mean_predicted, fraction_positive, marker="o", color="#4a78a8", label="model")
+    ax.set_xlabel(f"predicted P({_short(positive, 16)})")
+    ax.set_ylabel("observed share")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.legend(loc="upper left", fontsize=7)
+    return _data_uri(figure)
+
+
+def group_rates(groups, rates, low, high, label):
+    """Favourable-outcome rate per group with its bootstrap interval and the four-fifths line."""
+    rates = np.asarray(rates, dtype=float)
+    figure, ax = _figure(5.0, 0.35 * len(groups) + 1.0)
+    positions = np.arange(len(groups))[::-1]
+    errors = np.vstack([rates - np.asarray(low, float), np.asarray(high, float) - rates])
+    ax.barh(positions, rates, xerr=np.where(np.isfinite(errors), np.maximum(errors, 0), 0), color="#6a9a58",
+            capsize=2)
+    if np.isfinite(rates).any():
+        ax.axvline(0.8 * np.nanmax(rates), color="#b03030", linewidth=1, linestyle="--", label="4/5 of highest")
+        ax.legend(loc="lower right", fontsize=7)
+    ax.set_yticks(positions, [_short(g, 24) for g in groups])
+    ax.set_xlabel(label)
+    ax.set_xlim(0, 1)
+    return _data_uri(figure)
