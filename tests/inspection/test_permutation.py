@@ -122,8 +122,9 @@ def test_model_calls_are_stacked_and_bounded_by_max_rows():
         return rows.sum(axis=1)
 
     result = tx.permutation_importance(predict, X, y, n_repeats=5, random_state=0, max_rows=700)
-    assert calls[0] == 100  # the baseline, which also finds the responses the scorer needs
-    assert sum(calls[1:]) == 4 * 5 * 100 and max(calls) == 700 and len(calls) == 1 + 3
+    assert calls[0] == 1  # one probe row names the outputs of a bare callable, at bind time
+    assert calls[1] == 100  # the baseline, which also finds the responses the scorer needs
+    assert sum(calls[2:]) == 4 * 5 * 100 and max(calls) == 700 and len(calls) == 2 + 3
     assert result.scoring == "r2" and result.params["responses"] == ["predict"] and result.params["direct_metric"]
 
 

@@ -46,8 +46,8 @@ def test_exact_when_the_budget_covers_every_coalition():
         expl = tx.KernelSHAP(predict, background, n_coalitions=budget, random_state=0).explain(X)
         np.testing.assert_allclose(expl.values, truth.values, rtol=0, atol=1e-9)
         np.testing.assert_allclose(expl.stderr, 0.0, atol=1e-12)
-        assert list(expl.params["stopped_by"]) == ["exact"] * 3
-        assert list(expl.params["n_coalitions"]) == [30] * 3
+        assert list(expl.diagnostics["stopped_by"]) == ["exact"] * 3
+        assert list(expl.diagnostics["n_coalitions"]) == [30] * 3
 
 
 def test_error_falls_with_the_budget_and_stays_unbiased(problem):
@@ -128,13 +128,13 @@ def test_same_seed_same_values_whatever_jobs_and_chunks(problem):
 def test_tol_stops_early_or_says_the_budget_ran_out(problem):
     predict, background, X, truth = problem
     loose = tx.KernelSHAP(predict, background, n_coalitions=1000, tol=0.2, random_state=0).explain(X)
-    assert loose.params["converged"].all() and set(loose.params["stopped_by"]) == {"tol"}
-    assert (loose.params["n_coalitions"] < 1000).all()
+    assert loose.diagnostics["converged"].all() and set(loose.diagnostics["stopped_by"]) == {"tol"}
+    assert (loose.diagnostics["n_coalitions"] < 1000).all()
     ratio = loose.stderr.max(axis=1) / (loose.values.max(axis=1) - loose.values.min(axis=1))
     assert (ratio <= 0.2).all()
     strict = tx.KernelSHAP(predict, background, n_coalitions=300, tol=1e-9, random_state=0).explain(X)
-    assert not strict.params["converged"].any() and set(strict.params["stopped_by"]) == {"budget"}
-    assert (strict.params["n_coalitions"] == 300).all()
+    assert not strict.diagnostics["converged"].any() and set(strict.diagnostics["stopped_by"]) == {"budget"}
+    assert (strict.diagnostics["n_coalitions"] == 300).all()
     same = tx.KernelSHAP(predict, background, n_coalitions=300, random_state=0).explain(X)
     np.testing.assert_allclose(strict.values, same.values, atol=1e-12)  # spending the budget = no tol
 
