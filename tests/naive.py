@@ -362,3 +362,31 @@ def naive_game_shapley(value, n_players):
 
 
 # --- surrogate: end ---
+
+
+# --- audit report: reason codes and group rates (tests/report) ---
+def naive_reasons(values, k, sign):
+    """Per row: positions of the (at most) k largest ``sign * value`` that are > 0, largest first (ties by position)."""
+    result = []
+    for row in values:
+        scored = sorted(((-sign * v, j) for j, v in enumerate(row) if sign * v > 0))
+        result.append([j for _, j in scored[:k]])
+    return result
+
+
+def naive_group_rates(predicted_positive, truly_positive, groups):
+    """{group: (count, selection rate, TPR, FPR, precision)} by counting rows one by one (NaN when undefined)."""
+    result = {}
+    for group in sorted(set(groups)):
+        n = tp = fp = fn = tn = 0
+        for p, t, g in zip(predicted_positive, truly_positive, groups):
+            if g != group:
+                continue
+            n += 1
+            tp += p and t
+            fp += p and not t
+            fn += (not p) and t
+            tn += (not p) and not t
+        ratio = lambda a, b: a / b if b else float("nan")  # noqa: E731
+        result[group] = (n, ratio(tp + fp, n), ratio(tp, tp + fn), ratio(fp, fp + tn), ratio(tp, tp + fp))
+    return result
