@@ -22,7 +22,7 @@ __all__ = ["format_condition", "format_value", "reason_codes"]
 
 
 def format_value(value):
-    """A data value as people read it: integers without decimals, up to 4 significant digits."""
+    """A data value as people read it: integers without decimals, up to 6 significant digits."""
     if isinstance(value, np.generic):
         value = value.item()
     if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
@@ -34,7 +34,7 @@ def format_value(value):
     if isinstance(value, numbers.Real):
         if float(value).is_integer() and abs(value) < 1e15:
             return format_value(int(value))
-        return f"{value:.4g}"
+        return f"{value:.6g}"
     return str(value)
 
 
@@ -119,10 +119,9 @@ def reason_codes(explanation, k=4, direction="positive", *, output=None, units=N
     >>> data = pd.DataFrame({"duration": [48], "amount": [9000.0], "savings": [None]})
     >>> expl = Explanation([[0.20, -0.05, 0.08]], [0.3], data, ["duration", "amount", "savings"], ["bad"],
     ...                    stderr=[[0.01, 0.01, 0.01]])
-    >>> reason_codes(expl, k=2, units={"duration": "months"})[["rank", "condition", "certain"]]
-       rank               condition  certain
-    0     1  duration = 48 months     True
-    1     2       savings is missing     True
+    >>> codes = reason_codes(expl, k=2, units={"duration": "months"})
+    >>> codes["condition"].tolist(), codes["certain"].tolist()
+    (['duration = 48 months', 'savings is missing'], [True, True])
     """
     k = check_int(k, "k", min_value=1)
     direction = check_choice(direction, "direction", ("positive", "negative"))
