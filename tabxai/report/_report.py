@@ -7,6 +7,8 @@ import html
 import json
 from pathlib import Path
 
+from .reason_codes import format_value
+
 __all__ = ["AuditReport"]
 
 
@@ -45,6 +47,7 @@ class AuditReport:
                                   undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
         environment.filters["num"] = _number
         environment.filters["pct"] = _percent
+        environment.filters["value"] = lambda value: "n/a" if value is None else format_value(value)
         template = environment.get_template("audit.html.j2")
         return template.render(r=self._result, fig=self._figures)
 

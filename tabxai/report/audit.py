@@ -330,6 +330,7 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
     }
     timings["total"] = time.perf_counter() - started
     result["timings"] = {key: round(value, 3) for key, value in timings.items()}
+    result = _plain(result)
     figures = _figures(result, importance, dependence, positive)
     return AuditReport(result, figures)
 
@@ -486,7 +487,7 @@ def _glass_box(model, X, y_values, seed):
 def _figures(result, importance, dependence, positive):
     from . import _figures as draw
 
-    figures = {}
+    figures = {"permutation_importance": None, "calibration": None}
     shap = result["shapley"]
     shown = slice(0, 15)
     figures["shapley"] = draw.bar_with_intervals(shap["features"][shown], shap["mean_abs"][shown],
