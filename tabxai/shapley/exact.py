@@ -66,11 +66,12 @@ class ExactShapley(MaskingExplainer):
         super().__init__(model, background, feature_groups=feature_groups, output=output, link=link,
                          background_weights=background_weights, max_rows=max_rows, n_jobs=n_jobs,
                          progress=progress)
-        n_players = self._players.n_players
+
+    def _check_players(self, n_players):
         if n_players > self.max_players:
             raise ValueError(
                 f"ExactShapley enumerates 2**n_players coalitions; {n_players} players would need "
-                f"{2 ** n_players:,} coalitions x {self._masker.n_background} background rows per explained row, "
+                f"{2 ** n_players:,} coalitions x {getattr(self._masker, 'n_background', 1)} background rows per explained row, "
                 f"more than max_players={self.max_players} allows. Use tabxai.KernelSHAP (sampled, with standard "
                 "errors), group related columns with feature_groups, or raise max_players"
             )
