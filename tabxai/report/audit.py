@@ -266,6 +266,7 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
     for line in codes.itertuples(index=False):
         by_row.setdefault(line.row, []).append(line)
     proba_adverse = probabilities[:, 1 - _index_of(outputs, favorable, "favorable")]
+    sensitive_sources = {source for _, source in sensitive_values.values() if source is not None}
     applicants_out = []
     for p in applicant_positions:
         label = labels_index[p]
@@ -275,11 +276,13 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
             "probability_adverse": float(proba_adverse[p]),
             "reasons": [{"rank": int(r.rank), "feature": _plain(r.feature), "condition": r.condition,
                          "contribution": float(sign * r.contribution),
-                         "stderr": None if np.isnan(r.stderr) else float(r.stderr), "certain": bool(r.certain)}
+                         "stderr": None if np.isnan(r.stderr) else float(r.stderr), "certain": bool(r.certain),
+                         "sensitive": r.feature in sensitive_sources}
                         for r in lines]})
     result["reasons"] = {"k": k, "direction": direction, "explained_output": _plain(positive),
                          "applicants": applicants_out,
-                         "n_uncertain": int((~codes["certain"]).sum()) if len(codes) else 0}
+                         "n_uncertain": int((~codes["certain"]).sum()) if len(codes) else 0,
+                         "n_sensitive": sum(r["sensitive"] for a in applicants_out for r in a["reasons"])}
     timings["reasons"] = time.perf_counter() - tick
 
     # fairness ---------------------------------------------------------------------------------

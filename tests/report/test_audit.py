@@ -236,3 +236,30 @@ def test_bad_data(credit):
     numeric = X[["duration", "age"]]
     with pytest.raises(ValueError, match="binary classifier"):
         tx.audit(LinearRegression().fit(numeric, numeric["age"]), numeric)
+
+
+def test_feature_groups_and_permutation_shapley(credit):
+    model, X, y = credit
+    groups = {"loan": ["duration", "amount"], "person": ["personal_status_sex", "age"]}
+    report = tx.audit(model, X, y, feature_groups=groups, shapley="permutation", n_coalitions=40, n_background=5,
+                      n_explained=10, n_repeats=1, n_bootstrap=0, max_applicants=4, sensitive=["age"],
+                      random_state=1)
+    result = report.to_dict()
+    assert result["shapley"]["method"] == "PermutationShapley"
+    assert set(result["shapley"]["features"]) == {"status", "loan", "credit_history", "savings", "person", "housing",
+                                                 "foreign_worker"}
+    assert set(result["permutation_importance"]["features"]) == set(result["shapley"]["features"])
+    conditions = [r["condition"] for a in result["reasons"]["applicants"] for r in a["reasons"]
+                  if r["feature"] == "loan"]
+    assert conditions and all(c.startswith("loan: duration = ") and ", amount " in c for c in conditions)
+    # partial dependence only for single columns; age is inside a group: no direct attribution of its own
+    assert all(d["feature"] in X.columns for d in result["partial_dependence"])
+    assert result["fairness"][0]["direct_attribution"] is None
+
+
+def test_reasons_cite_sensitive_sources(small_audit):
+    result = small_audit[0].to_dict()
+    reasons = [r for a in result["reasons"]["applicants"] for r in a["reasons"]]
+    flagged = {r["feature"] for r in reasons if r["sensitive"]}
+    assert flagged <= {"personal_status_sex", "age", "foreign_worker"}
+    assert result["reasons"]["n_sensitive"] == sum(r["sensitive"] for r in reasons)
