@@ -11,7 +11,7 @@ import io
 
 import numpy as np
 
-__all__ = ["bar_with_intervals", "calibration", "partial_dependence", "permutation_importance", "group_rates"]
+__all__ = ["bar_with_intervals", "calibration", "group_rates", "partial_dependence", "permutation_importance"]
 
 _DPI = 80
 

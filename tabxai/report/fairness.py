@@ -7,6 +7,8 @@ makes hundreds of resamples affordable.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -36,7 +38,7 @@ def numeric_bands(values, n_bands=4):
 
 
 def _band_label(low, high):
-    text = lambda v: str(int(v)) if float(v).is_integer() else f"{v:.4g}"  # noqa: E731
+    text = lambda v: str(int(v)) if float(v).is_integer() else f"{v:.4g}"
     return text(low) if low == high else f"{text(low)}-{text(high)}"
 
 
@@ -183,17 +185,14 @@ def group_fairness(y_pred, sensitive, *, y_true=None, positive, favorable=None, 
             for name in overall:
                 overall[name][b] = sample_summary[name]
         low, high = 50 * (1 - level), 50 * (1 + level)
-        with np.errstate(all="ignore"):
-            import warnings
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                for name, values in draws.items():
-                    table[f"{name}_low"] = np.nanpercentile(values, low, axis=0)
-                    table[f"{name}_high"] = np.nanpercentile(values, high, axis=0)
-                for name, values in overall.items():
-                    result[f"{name}_interval"] = (float(np.nanpercentile(values, low)),
-                                                  float(np.nanpercentile(values, high)))
+        with warnings.catch_warnings():  # a group absent from every resample has an all-NaN interval
+            warnings.simplefilter("ignore", RuntimeWarning)
+            for name, values in draws.items():
+                table[f"{name}_low"] = np.nanpercentile(values, low, axis=0)
+                table[f"{name}_high"] = np.nanpercentile(values, high, axis=0)
+            for name, values in overall.items():
+                result[f"{name}_interval"] = (float(np.nanpercentile(values, low)),
+                                              float(np.nanpercentile(values, high)))
     return result
 
 
