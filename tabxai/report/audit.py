@@ -140,16 +140,23 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
     adapter = as_model(model)
     schema = TabularSchema.from_data(frame, what="X")
     bound = adapter.bind(schema)
+    probabilities = bound(schema.encode(frame, what="X"))
     outputs = tuple(bound.output_names or ())
-    if len(outputs) != 2:
+    named = bool(outputs)
+    if not named and probabilities.ndim == 2 and probabilities.shape[1] == 2:
+        # a bare callable: its two columns are the classes in scikit-learn's order (sorted labels of y)
+        labels = sorted(pd.unique(pd.Series(np.asarray(y, dtype=object)).dropna())) if y is not None else []
+        outputs = tuple(labels) if len(labels) == 2 else (0, 1)
+    n_outputs = probabilities.shape[1] if probabilities.ndim == 2 else 1
+    if len(outputs) != 2 or n_outputs != 2:
         raise ValueError(f"tx.audit needs a binary classifier with two class probabilities; the model gives "
-                         f"{len(outputs)} outputs {list(outputs)}")
+                         f"{n_outputs} outputs {list(outputs)}")
     positive = outputs[1] if positive is None else positive
     pos_index = _index_of(outputs, positive, "positive")
     favorable = positive if favorable is None else favorable
     _index_of(outputs, favorable, "favorable")
     adverse = outputs[1 - _index_of(outputs, favorable, "favorable")]
-    probabilities = bound(schema.encode(frame, what="X"))
+    output_key = positive if named else pos_index  # how the explainers name the explained output
     proba = probabilities[:, pos_index]
     decisions = _decisions(model, frame, probabilities, outputs)
     is_adverse = np.array([_same(d, adverse) for d in decisions])
@@ -175,7 +182,7 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
 
     result = {"title": title or "Audit of a credit model", "random_state": seed}
     result["model"] = {
-        "repr": _model_repr(model), "type": type(model).__name__, "outputs": [_plain(o) for o in outputs],
+        "repr": _model_repr(model), "type": _model_type(model), "outputs": [_plain(o) for o in outputs],
         "positive": _plain(positive), "favorable": _plain(favorable), "adverse": _plain(adverse),
         "n_rows": n_rows, "n_adverse": int(is_adverse.sum()), "adverse_rate": float(is_adverse.mean()),
         "columns": _columns(frame),
@@ -195,7 +202,7 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
     explained_positions = np.union1d(global_positions, applicant_positions)
     say(f"Shapley values of {len(explained_positions)} rows ({shapley}, {n_coalitions} coalitions, "
         f"{len(background_rows)} background rows)")
-    explainer = _explainer(shapley, model, background_rows, n_coalitions, seed, positive, feature_groups, n_jobs)
+    explainer = _explainer(shapley, model, background_rows, n_coalitions, seed, output_key, feature_groups, n_jobs)
     explanation = explainer.explain(X.iloc[explained_positions])
     where = {int(p): i for i, p in enumerate(explained_positions)}
     global_expl = explanation[[where[int(p)] for p in global_positions]]
@@ -226,7 +233,7 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
     importance = None
     if y_values is not None:
         say(f"permutation importance ({n_repeats} repeats)")
-        scoring = "roc_auc" if hasattr(model, "predict_proba") else None
+        scoring = "roc_auc" if _offers_proba(model) else _ProbabilityAuc(positive, pos_index)
         importance = permutation_importance(model, X, y, scoring=scoring, n_repeats=n_repeats, random_state=seed,
                                             feature_groups=feature_groups, n_jobs=n_jobs)
         table = importance.to_frame()
@@ -245,7 +252,7 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
     dependence = []
     if top:
         say(f"partial dependence and ICE of {len(top)} features")
-        curves = partial_dependence(model, X.iloc[global_positions], list(top), kind="both", output=positive,
+        curves = partial_dependence(model, X.iloc[global_positions], list(top), kind="both", output=output_key,
                                     grid_resolution=20, n_jobs=n_jobs)
         for feature, curve in zip(top, curves):
             dependence.append((curve, {"feature": _plain(feature), "categorical": bool(curve.categorical[0]),
@@ -350,6 +357,30 @@ def _explainer(shapley, model, background, n_coalitions, seed, positive, feature
                               feature_groups=feature_groups, n_jobs=n_jobs, progress=False)
 
 
+def _offers_proba(model):
+    return hasattr(model, "predict_proba") or getattr(model, "__name__", None) == "predict_proba"
+
+
+class _ProbabilityAuc:
+    """ROC AUC scorer of a bare callable that returns class probabilities (its only response)."""
+
+    def __init__(self, positive, position):
+        self.positive = positive
+        self.position = position
+        self.__name__ = "roc_auc"
+
+    def __call__(self, estimator, X, y, sample_weight=None):
+        from sklearn.metrics import roc_auc_score
+
+        scores = np.asarray(estimator.predict(X), dtype=np.float64)
+        scores = scores[:, self.position] if scores.ndim == 2 else scores
+        truth = np.array([_same(v, self.positive) for v in np.asarray(y, dtype=object)])
+        return float(roc_auc_score(truth, scores, sample_weight=sample_weight))
+
+    def __repr__(self):
+        return f"roc_auc of P({self.positive})"
+
+
 def _index_of(outputs, label, name):
     for j, output in enumerate(outputs):
         if _same(output, label):
@@ -386,8 +417,9 @@ def _sensitive(sensitive, frame, index):
         if isinstance(values, pd.Series):
             if len(values) != len(frame):
                 raise ValueError(f"sensitive attribute {name!r} has {len(values)} values for {len(frame)} rows")
-            values = values.reindex(index) if values.index.equals(index) or set(values.index) == set(index) \
-                else values
+            if not values.index.equals(index) and index.is_unique and values.index.is_unique and \
+                    set(values.index) == set(index):
+                values = values.reindex(index)  # aligned by label; otherwise by position
             series = pd.Series(values.to_numpy(), name=name)
         else:
             array = np.asarray(values, dtype=object)
@@ -502,7 +534,7 @@ def _figures(result, importance, dependence, positive):
         calibration = result["performance"]["calibration"]
         figures["calibration"] = draw.calibration(calibration["mean_predicted"], calibration["fraction_positive"],
                                                   positive)
-    figures["partial_dependence"] = [draw.partial_dependence(curve, positive) for curve, _ in dependence]
+    figures["partial_dependence"] = [draw.partial_dependence(curve, None) for curve, _ in dependence]
     figures["fairness"] = []
     for entry in result["fairness"]:
         table = entry["table"]
@@ -542,6 +574,13 @@ def _columns(frame):
             entry["top"] = [str(v) for v in top.index]
         columns.append(entry)
     return columns
+
+
+def _model_type(model):
+    owner = getattr(model, "__self__", None)
+    if owner is not None and hasattr(model, "__name__"):
+        return f"{type(owner).__name__}.{model.__name__}"
+    return getattr(model, "__name__", None) if type(model).__name__ == "function" else type(model).__name__
 
 
 def _model_repr(model, limit=4000):

@@ -263,3 +263,24 @@ def test_reasons_cite_sensitive_sources(small_audit):
     flagged = {r["feature"] for r in reasons if r["sensitive"]}
     assert flagged <= {"personal_status_sex", "age", "foreign_worker"}
     assert result["reasons"]["n_sensitive"] == sum(r["sensitive"] for r in reasons)
+
+
+@pytest.mark.parametrize("as_callable", ["bound method", "bare function"])
+def test_callable_models(as_callable):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+
+    X, y = tx.datasets.load_german_credit()
+    X = X[["duration", "amount", "age"]]
+    fitted = LogisticRegression(max_iter=1000).fit(X[:700], y[:700])
+    model = fitted.predict_proba if as_callable == "bound method" else (lambda rows: fitted.predict_proba(rows))
+    report = tx.audit(model, X[700:], y[700:], positive="bad", favorable="good", n_background=5, n_explained=10,
+                      n_repeats=2, n_bootstrap=0, max_applicants=3)
+    result = report.to_dict()
+    assert result["model"]["outputs"] == ["bad", "good"]
+    assert result["permutation_importance"]["scoring"] == "roc_auc"
+    direct = tx.permutation_importance(fitted, X[700:], y[700:], scoring="roc_auc", n_repeats=2, random_state=0)
+    np.testing.assert_allclose(sorted(result["permutation_importance"]["mean"]), sorted(direct.importances_mean),
+                               atol=1e-12)
+    proba = fitted.predict_proba(X[700:])[:, 0]
+    assert result["performance"]["roc_auc"] == pytest.approx(roc_auc_score(y[700:] == "bad", proba))
