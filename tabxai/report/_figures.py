@@ -11,9 +11,33 @@ import io
 
 import numpy as np
 
-__all__ = ["bar_with_intervals", "calibration", "group_rates", "partial_dependence", "permutation_importance"]
+__all__ = [
+    "attribution_bar",
+    "beeswarm",
+    "library_plots","bar_with_intervals", "calibration", "group_rates", "partial_dependence", "permutation_importance"]
 
 _DPI = 80
+
+
+def library_plots():
+    """``tabxai.plots`` when it has the attribution plots (bar, beeswarm), else None."""
+    from .. import plots
+
+    return plots if hasattr(plots, "bar") and hasattr(plots, "beeswarm") else None
+
+
+def attribution_bar(explanation, max_display=15, cohorts=None):
+    """``tx.plots.bar`` of the explained rows (per cohort with ``cohorts``)."""
+    figure, ax = _figure(6.5, 0.32 * max_display + 1.2 if cohorts is None else 0.5 * max_display + 1.5)
+    library_plots().bar(explanation, ax=ax, max_display=max_display, cohorts=cohorts)
+    return _data_uri(figure)
+
+
+def beeswarm(explanation, max_display=12):
+    """``tx.plots.beeswarm`` of the explained rows."""
+    figure, ax = _figure(6.5, 0.35 * max_display + 1.2)
+    library_plots().beeswarm(explanation, ax=ax, max_display=max_display)
+    return _data_uri(figure)
 
 
 def _figure(width=6.0, height=3.2):

@@ -294,7 +294,7 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
 
     # fairness ---------------------------------------------------------------------------------
     tick = time.perf_counter()
-    fairness = []
+    fairness, fairness_groups = [], []
     for name, (values_of_rows, source) in sensitive_values.items():
         say(f"fairness by {name}")
         groups = values_of_rows
@@ -314,6 +314,7 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
                  "threshold": metrics["threshold"], "n_bootstrap": n_bootstrap}
         entry["direct_attribution"] = _direct(source, players, mean_abs)
         entry["group_mean_attributions"] = _group_means(global_expl, groups.iloc[global_positions], players)
+        fairness_groups.append(groups.iloc[global_positions])
         fairness.append(entry)
     result["fairness"] = fairness
     timings["fairness"] = time.perf_counter() - tick
@@ -341,7 +342,7 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
     timings["total"] = time.perf_counter() - started
     result["timings"] = {key: round(value, 3) for key, value in timings.items()}
     result = _plain(result)
-    figures = _figures(result, importance, dependence, positive)
+    figures = _figures(result, importance, dependence, positive, global_expl, fairness_groups)
     return AuditReport(result, figures)
 
 
@@ -519,15 +520,25 @@ def _glass_box(model, X, y_values, seed):
     return out
 
 
-def _figures(result, importance, dependence, positive):
+def _figures(result, importance, dependence, positive, global_expl, fairness_groups):
     from . import _figures as draw
 
-    figures = {"permutation_importance": None, "calibration": None}
+    library = draw.library_plots() is not None  # tx.plots' attribution plots, when this tabxai has them
+    figures = {"permutation_importance": None, "calibration": None, "beeswarm": None,
+               "cohorts": [None] * len(fairness_groups)}
     shap = result["shapley"]
     shown = slice(0, 15)
-    figures["shapley"] = draw.bar_with_intervals(shap["features"][shown], shap["mean_abs"][shown],
-                                                 shap["ci_low"][shown], shap["ci_high"][shown],
-                                                 f"mean |Shapley value| on P({positive})")
+    if library:
+        figures["shapley"] = draw.attribution_bar(global_expl)
+        figures["beeswarm"] = draw.beeswarm(global_expl)
+        for i, groups in enumerate(fairness_groups):
+            labels = pd.Series(np.asarray(groups, dtype=object)).fillna("missing").astype(str).to_numpy()
+            if 1 < len(set(labels)) <= 8:
+                figures["cohorts"][i] = draw.attribution_bar(global_expl, max_display=8, cohorts=labels)
+    else:
+        figures["shapley"] = draw.bar_with_intervals(shap["features"][shown], shap["mean_abs"][shown],
+                                                     shap["ci_low"][shown], shap["ci_high"][shown],
+                                                     f"mean |Shapley value| on P({positive})")
     if importance is not None:
         figures["permutation_importance"] = draw.permutation_importance(importance)
     if result["performance"] is not None:
