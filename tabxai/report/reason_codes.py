@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_choice, check_int, check_real
-from ..data import Players
+from .._display import player_members, row_conditions
 
 __all__ = ["format_condition", "format_value", "reason_codes"]
 
@@ -55,18 +55,10 @@ def format_condition(feature, value, unit=None):
 
 
 def _members(explanation, data):
-    """Columns of each player: a group's members, or the column itself."""
-    columns = list(data.columns) if isinstance(data, pd.DataFrame) else None
-    groups = (explanation.params.get("parameters") or {}).get("feature_groups")
-    if columns is None:
-        return {name: [] for name in explanation.feature_names}
-    try:
-        players = Players(columns, groups)
-    except (TypeError, ValueError):
-        players = None
-    if players is not None and tuple(players.names) == tuple(explanation.feature_names):
-        return {name: [columns[j] for j in members] for name, members in zip(players.names, players.columns)}
-    return {name: [name] if name in columns else [] for name in explanation.feature_names}
+    """Columns of each player (a group's members, or the column itself): the results' one rule."""
+    names = list(explanation.feature_names)
+    members = player_members(names, data, explanation.params, getattr(explanation, "groups", None))
+    return {name: list(columns) for name, columns in zip(names, members)}
 
 
 def _condition(name, members, row, units):
@@ -162,6 +154,7 @@ def reason_codes(explanation, k=4, direction="positive", *, output=None, units=N
         order = np.argsort(-scores, kind="stable")
         listed = [j for j in order[:k] if scores[j] > 0]
         row = frame.iloc[i]
+        given = row_conditions(getattr(explanation, "conditions", None), i, len(names))
         for rank, j in enumerate(listed):
             neighbours = [order[rank - 1]] if rank > 0 else []
             if rank + 1 < len(order):
@@ -169,7 +162,8 @@ def reason_codes(explanation, k=4, direction="positive", *, output=None, units=N
             certain = all(_separated(scores[j], stderr[i, j], scores[m], stderr[i, m], z) for m in neighbours)
             lines.append({
                 "row": index[i], "rank": rank + 1, "feature": names[j],
-                "condition": _condition(names[j], members.get(names[j], []), row, units),
+                "condition": given[j] if given is not None and given[j] is not None else
+                _condition(names[j], members.get(names[j], []), row, units),
                 "contribution": float(values[i, j]),
                 "stderr": np.nan if exact else float(stderr[i, j]),
                 "certain": bool(certain),
