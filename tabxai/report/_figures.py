@@ -14,29 +14,35 @@ import numpy as np
 __all__ = [
     "attribution_bar",
     "beeswarm",
-    "library_plots","bar_with_intervals", "calibration", "group_rates", "partial_dependence", "permutation_importance"]
+    "waterfall","calibration", "group_rates", "partial_dependence", "permutation_importance"]
 
 _DPI = 80
 
 
-def library_plots():
-    """``tabxai.plots`` when it has the attribution plots (bar, beeswarm), else None."""
+def attribution_bar(explanation, max_display=15, cohorts=None):
+    """``tx.plots.bar`` of the explained rows: mean |attribution| with CIs (one bar per cohort with ``cohorts``)."""
     from .. import plots
 
-    return plots if hasattr(plots, "bar") and hasattr(plots, "beeswarm") else None
-
-
-def attribution_bar(explanation, max_display=15, cohorts=None):
-    """``tx.plots.bar`` of the explained rows (per cohort with ``cohorts``)."""
     figure, ax = _figure(6.5, 0.32 * max_display + 1.2 if cohorts is None else 0.5 * max_display + 1.5)
-    library_plots().bar(explanation, ax=ax, max_display=max_display, cohorts=cohorts)
+    plots.bar(explanation, ax=ax, max_display=max_display, cohorts=cohorts)
     return _data_uri(figure)
 
 
 def beeswarm(explanation, max_display=12):
     """``tx.plots.beeswarm`` of the explained rows."""
+    from .. import plots
+
     figure, ax = _figure(6.5, 0.35 * max_display + 1.2)
-    library_plots().beeswarm(explanation, ax=ax, max_display=max_display)
+    plots.beeswarm(explanation, ax=ax, max_display=max_display)
+    return _data_uri(figure)
+
+
+def waterfall(explanation, max_display=10):
+    """``tx.plots.waterfall`` of one explained row."""
+    from .. import plots
+
+    figure, ax = _figure(6.5, 0.4 * max_display + 1.2)
+    plots.waterfall(explanation, ax=ax, max_display=max_display)
     return _data_uri(figure)
 
 
@@ -56,19 +62,6 @@ def _data_uri(figure):
 def _short(label, width=32):
     text = str(label)
     return text if len(text) <= width else text[:width - 1] + "…"
-
-
-def bar_with_intervals(names, values, low, high, xlabel):
-    """Horizontal bars (largest on top) with interval whiskers."""
-    figure, ax = _figure(6.0, 0.3 * len(names) + 1.0)
-    positions = np.arange(len(names))[::-1]
-    values = np.asarray(values, dtype=float)
-    errors = np.vstack([values - np.asarray(low, float), np.asarray(high, float) - values])
-    ax.barh(positions, values, xerr=np.where(np.isfinite(errors), errors, 0), color="#4a78a8", capsize=2)
-    ax.set_yticks(positions, [_short(n) for n in names])
-    ax.set_xlabel(xlabel)
-    ax.axvline(0, color="black", linewidth=0.6)
-    return _data_uri(figure)
 
 
 def permutation_importance(result, max_features=12):

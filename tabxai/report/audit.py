@@ -342,7 +342,7 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
     timings["total"] = time.perf_counter() - started
     result["timings"] = {key: round(value, 3) for key, value in timings.items()}
     result = _plain(result)
-    figures = _figures(result, importance, dependence, positive, global_expl, fairness_groups)
+    figures = _figures(result, importance, dependence, positive, global_expl, fairness_groups, applicant_expl[:1])
     return AuditReport(result, figures)
 
 
@@ -520,25 +520,19 @@ def _glass_box(model, X, y_values, seed):
     return out
 
 
-def _figures(result, importance, dependence, positive, global_expl, fairness_groups):
+def _figures(result, importance, dependence, positive, global_expl, fairness_groups, first_applicant):
     from . import _figures as draw
 
-    library = draw.library_plots() is not None  # tx.plots' attribution plots, when this tabxai has them
-    figures = {"permutation_importance": None, "calibration": None, "beeswarm": None,
+    figures = {"permutation_importance": None, "calibration": None, "waterfall": None,
                "cohorts": [None] * len(fairness_groups)}
-    shap = result["shapley"]
-    shown = slice(0, 15)
-    if library:
-        figures["shapley"] = draw.attribution_bar(global_expl)
-        figures["beeswarm"] = draw.beeswarm(global_expl)
-        for i, groups in enumerate(fairness_groups):
-            labels = pd.Series(np.asarray(groups, dtype=object)).fillna("missing").astype(str).to_numpy()
-            if 1 < len(set(labels)) <= 8:
-                figures["cohorts"][i] = draw.attribution_bar(global_expl, max_display=8, cohorts=labels)
-    else:
-        figures["shapley"] = draw.bar_with_intervals(shap["features"][shown], shap["mean_abs"][shown],
-                                                     shap["ci_low"][shown], shap["ci_high"][shown],
-                                                     f"mean |Shapley value| on P({positive})")
+    figures["shapley"] = draw.attribution_bar(global_expl)
+    figures["beeswarm"] = draw.beeswarm(global_expl)
+    for i, groups in enumerate(fairness_groups):
+        labels = pd.Series(np.asarray(groups, dtype=object)).fillna("missing").astype(str).to_numpy()
+        if 1 < len(set(labels)) <= 8:  # tx.plots.bar draws at most 8 cohorts
+            figures["cohorts"][i] = draw.attribution_bar(global_expl, max_display=8, cohorts=labels)
+    if len(first_applicant):
+        figures["waterfall"] = draw.waterfall(first_applicant[0])
     if importance is not None:
         figures["permutation_importance"] = draw.permutation_importance(importance)
     if result["performance"] is not None:
