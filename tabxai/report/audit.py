@@ -421,7 +421,7 @@ def _sensitive(sensitive, frame, index):
             if not values.index.equals(index) and index.is_unique and values.index.is_unique and \
                     set(values.index) == set(index):
                 values = values.reindex(index)  # aligned by label; otherwise by position
-            series = pd.Series(values.to_numpy(), name=name)
+            series = values.reset_index(drop=True).rename(name)  # keeps a categorical's order
         else:
             array = np.asarray(values, dtype=object)
             if array.shape != (len(frame),):
@@ -483,13 +483,17 @@ def _direct(source, players, mean_abs):
 def _group_means(expl, groups, players, n_features=6):
     """Mean attribution per group over the global rows, for the features whose group means differ most."""
     values = expl.values
+    order = list(groups.cat.categories) if isinstance(getattr(groups, "dtype", None), pd.CategoricalDtype) else None
     groups = pd.Series(np.asarray(groups, dtype=object))
     present = groups.notna().to_numpy()
-    labels = [g for g in pd.unique(groups[present])]
-    try:
-        labels = sorted(labels)
-    except TypeError:
-        pass
+    labels = list(pd.unique(groups[present]))
+    if order is not None:
+        labels = [label for label in order if label in set(labels)]
+    else:
+        try:
+            labels = sorted(labels)
+        except TypeError:
+            pass
     if not labels:
         return {"groups": [], "features": [], "means": [], "counts": []}
     means = np.array([values[(groups == g).to_numpy()].mean(axis=0) for g in labels])

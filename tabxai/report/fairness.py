@@ -82,7 +82,8 @@ def group_fairness(y_pred, sensitive, *, y_true=None, positive, favorable=None, 
     y_pred : array-like of shape (n_rows,)
         The model's decisions (class labels).
     sensitive : array-like of shape (n_rows,)
-        The group of each row (missing values form no group; their rows are left out).
+        The group of each row (missing values form no group; their rows are left out). Groups are
+        listed in a categorical's order, otherwise sorted.
     y_true : array-like of shape (n_rows,), default=None
         True labels; without them only counts and selection rates are given.
     positive : label
@@ -124,6 +125,8 @@ def group_fairness(y_pred, sensitive, *, y_true=None, positive, favorable=None, 
     threshold = check_real(threshold, "threshold", min_value=0.0, max_value=1.0)
     favorable = positive if favorable is None else favorable
     y_pred = np.asarray(y_pred, dtype=object)
+    order = list(sensitive.cat.categories) if isinstance(getattr(sensitive, "dtype", None), pd.CategoricalDtype) \
+        else None
     sensitive = pd.Series(np.asarray(sensitive, dtype=object) if not isinstance(sensitive, pd.Series)
                           else sensitive.to_numpy(dtype=object))
     if len(sensitive) != len(y_pred) or (y_true is not None and len(y_true) != len(y_pred)):
@@ -132,10 +135,14 @@ def group_fairness(y_pred, sensitive, *, y_true=None, positive, favorable=None, 
     keep = sensitive.notna().to_numpy()
     groups_text = sensitive[keep]
     labels = list(pd.unique(groups_text))
-    try:
-        labels = sorted(labels)
-    except TypeError:
-        pass
+    if order is not None:  # a categorical's own order (age bands from young to old)
+        present = set(labels)
+        labels = [label for label in order if label in present]
+    else:
+        try:
+            labels = sorted(labels)
+        except TypeError:
+            pass
     if not labels:
         raise ValueError("the sensitive attribute has no non-missing values")
     code_of = {label: j for j, label in enumerate(labels)}

@@ -108,3 +108,9 @@ def test_bad_input():
         group_fairness([1, 0], [None, None], positive=1)
     with pytest.raises(ValueError, match="`n_bootstrap` must be an int >= 0"):
         group_fairness([1, 0], ["a", "b"], positive=1, n_bootstrap=-1)
+
+
+def test_groups_in_a_categoricals_order():
+    bands = pd.Series(pd.Categorical(["50+", "< 25", "25-49", "< 25"], categories=["< 25", "25-49", "50+"]))
+    table = group_fairness([1, 0, 1, 1], bands, positive=1, n_bootstrap=0)["table"]
+    assert table.index.tolist() == ["< 25", "25-49", "50+"]
