@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -257,7 +258,7 @@ def _audit(args, say):
         raise InputError("give both --model and --data, or neither (to audit the bundled German credit data)")
     from threadpoolctl import threadpool_limits
 
-    provenance = {}
+    provenance = {"command_line": args.command_line}
     threads = None
     if args.model is None:
         for option in ("target", "sensitive", "positive", "favorable"):
@@ -392,7 +393,7 @@ def _explain(args, say):
     provenance = {"method": explanation.params.get("method"), "parameters": explanation.params.get("parameters"),
                   "random_state": explanation.params.get("random_state"), "model_rows":
                   explanation.params.get("model_rows"), "versions": package_versions(), "time": utc_now(),
-                  "command_line": " ".join(["tabxai", *sys.argv[1:]]), "model_file": str(args.model),
+                  "command_line": args.command_line, "model_file": str(args.model),
                   "model_file_sha256": file_sha256(args.model), "data_file": str(args.data),
                   "data_file_sha256": file_sha256(args.data), "background_seed": args.seed}
     provenance = json.loads(json.dumps(provenance, default=str))
@@ -420,7 +421,9 @@ def _check_writable(path, option):
 def main(argv=None):
     """Run the ``tabxai`` command; returns the exit code (0, or 2 for bad input)."""
     parser = _parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
+    args.command_line = shlex.join(["tabxai", *argv])
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2

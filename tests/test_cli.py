@@ -72,6 +72,7 @@ def test_audit_of_a_user_model_with_every_option(files, tmp_path, capsys):
         hashlib.sha256((folder / "model.joblib").read_bytes()).hexdigest()
     assert result["provenance"]["data_file_sha256"] == \
         hashlib.sha256((folder / "applicants.csv").read_bytes()).hexdigest()
+    assert result["provenance"]["command_line"].startswith("tabxai audit --model ")
     html = out.read_text()
     assert "Q3 audit" in html and "applicants.csv" in html
     proba = model.predict_proba(pd.read_csv(folder / "applicants.csv")[features])[:, 0]
@@ -191,6 +192,7 @@ def test_explain_writes_values_with_standard_errors_and_provenance(files, tmp_pa
     np.testing.assert_allclose(totals.to_numpy(), proba, atol=1e-9)
     assert provenance["method"] == {"kernel-shap": "KernelSHAP", "exact": "ExactShapley",
                                     "permutation": "PermutationShapley"}[method]
+    assert provenance["command_line"].startswith(f"tabxai explain --model ") and method in provenance["command_line"]
     assert provenance["data_file"].endswith("applicants.csv") and len(provenance["model_file_sha256"]) == 64
     if method == "exact":
         assert values["stderr"].isna().all()
