@@ -339,10 +339,12 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
         "data_sha256": _provenance.data_sha256(X, y), "model_sha256": _provenance.model_sha256(model),
         **{str(key): _plain(value) for key, value in (provenance or {}).items()},
     }
+    result = _plain(result)
+    tick = time.perf_counter()
+    figures = _figures(result, importance, dependence, positive, global_expl, fairness_groups, applicant_expl[:1])
+    timings["figures"] = time.perf_counter() - tick
     timings["total"] = time.perf_counter() - started
     result["timings"] = {key: round(value, 3) for key, value in timings.items()}
-    result = _plain(result)
-    figures = _figures(result, importance, dependence, positive, global_expl, fairness_groups, applicant_expl[:1])
     return AuditReport(result, figures)
 
 
