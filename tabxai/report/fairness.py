@@ -61,6 +61,12 @@ def _group_rates(positive_pred, positive_true, groups, n_groups, weights=None):
 
 
 def _summary(rates, favorable_is_positive):
+    with warnings.catch_warnings():  # a rate undefined in every group (no positives) gives NaN, not a warning
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _summary_of(rates, favorable_is_positive)
+
+
+def _summary_of(rates, favorable_is_positive):
     favorable = rates["selection_rate"] if favorable_is_positive else 1.0 - rates["selection_rate"]
     with np.errstate(divide="ignore", invalid="ignore"):
         impact = favorable / np.nanmax(favorable) if np.any(np.isfinite(favorable)) else favorable
