@@ -85,6 +85,8 @@ def _parser():
                        help="rows explained for the global view (default: %(default)s)")
     audit.add_argument("--repeats", metavar="N", type=_positive_int, default=5,
                        help="permutation importance repeats (default: %(default)s)")
+    audit.add_argument("--log-odds", action="store_true",
+                       help="Shapley values, reasons and partial dependence on the log-odds scale (default: probability)")
     audit.add_argument("--bootstrap", metavar="N", type=_non_negative_int, default=200,
                        help="bootstrap resamples of the fairness intervals (default: %(default)s)")
     _common_options(audit)
@@ -304,7 +306,8 @@ def _audit(args, say):
         report = audit(model, X, y, sensitive=sensitive, positive=positive, favorable=favorable,
                        random_state=args.seed, n_coalitions=args.coalitions, n_background=args.background,
                        n_explained=args.explained, max_applicants=args.max_applicants, k=args.reasons,
-                       units=units, n_repeats=args.repeats, n_bootstrap=args.bootstrap, title=title,
+                       units=units, link="logit" if args.log_odds else None, n_repeats=args.repeats,
+                       n_bootstrap=args.bootstrap, title=title,
                        provenance=provenance, n_jobs=args.jobs, progress=say)
     except (ValueError, TypeError) as error:
         raise InputError(str(error)) from None

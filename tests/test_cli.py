@@ -52,11 +52,11 @@ def test_audit_of_a_user_model_with_every_option(files, tmp_path, capsys):
     code, _, err = _run(["audit", "--model", folder / "model.joblib", "--data", folder / "applicants.csv",
                          "--target", "risk", "--sensitive", "sex,age", "--positive", "bad", "--favorable", "good",
                          "--out", out, "--json", js, "--title", "Q3 audit", "--reasons", "2", "--seed", "5",
-                         "--jobs", "1", *FAST[:-1]], capsys)
+                         "--jobs", "1", "--log-odds", *FAST[:-1]], capsys)
     assert code == 0, err
     assert "loading model.joblib runs code" in err and "tabxai: wrote" in err
     result = json.loads(js.read_text())
-    assert result["title"] == "Q3 audit" and result["random_state"] == 5
+    assert result["title"] == "Q3 audit" and result["random_state"] == 5 and result["shapley"]["scale"] == "log-odds"
     assert [f["attribute"] for f in result["fairness"]] == ["sex", "age"]
     assert result["fairness"][0]["direct_attribution"] is None  # sex is not a model input
     assert result["fairness"][1]["banded"] and result["fairness"][1]["direct_attribution"]["feature"] == "age"

@@ -30,7 +30,7 @@ __all__ = ["audit"]
 
 def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, favorable=None, background=None,
           random_state=0, shapley="kernel", n_coalitions=160, n_background=25, n_explained=80,
-          max_applicants=None, k=4, units=None, feature_groups=None, n_repeats=5, top_features=3,
+          max_applicants=None, k=4, units=None, feature_groups=None, link=None, n_repeats=5, top_features=3,
           n_bootstrap=200, title=None, provenance=None, n_jobs=None, progress=None):
     """Audit a binary classifier: performance, drivers, reasons per adverse decision, fairness.
 
@@ -80,6 +80,9 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
         ``{column: unit}`` for the reasons, e.g. ``{"duration": "months"}``.
     feature_groups : dict, default=None
         Columns that share one attribution (Shapley values and permutation importance).
+    link : {None, "logit"}, default=None
+        Scale of the Shapley values, reasons and partial dependence: probabilities, or log-odds
+        (the additive scale of a credit scorecard).
     n_repeats : int, default=5
         Repeats of permutation importance.
     top_features : int, default=3
@@ -116,6 +119,7 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
     say = progress if callable(progress) else (lambda message: None)
     seed = resolve_seed(random_state)
     shapley = check_choice(shapley, "shapley", ("kernel", "permutation"))
+    link = check_choice(link, "link", (None, "logit"))
     n_coalitions = check_int(n_coalitions, "n_coalitions", min_value=2)
     n_background = check_int(n_background, "n_background", min_value=1)
     n_explained = check_int(n_explained, "n_explained", min_value=1)
@@ -202,7 +206,8 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
     explained_positions = np.union1d(global_positions, applicant_positions)
     say(f"Shapley values of {len(explained_positions)} rows ({shapley}, {n_coalitions} coalitions, "
         f"{len(background_rows)} background rows)")
-    explainer = _explainer(shapley, model, background_rows, n_coalitions, seed, output_key, feature_groups, n_jobs)
+    explainer = _explainer(shapley, model, background_rows, n_coalitions, seed, output_key, feature_groups, link,
+                           n_jobs)
     explanation = explainer.explain(X.iloc[explained_positions])
     where = {int(p): i for i, p in enumerate(explained_positions)}
     global_expl = explanation[[where[int(p)] for p in global_positions]]
@@ -221,6 +226,7 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
         "explained_positions": explained_positions.tolist(), "global_positions": global_positions.tolist(),
         "background_positions": None if background_positions is None else background_positions.tolist(),
         "n_background": len(background_rows), "base_value": float(explanation.base_values[0]),
+        "scale": "log-odds" if link == "logit" else "probability",
         "features": [_plain(players[j]) for j in order],
         "mean_abs": [float(mean_abs[j]) for j in order],
         "ci_low": [float(mean_abs[j] - half[j]) for j in order],
@@ -252,7 +258,7 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
     dependence = []
     if top:
         say(f"partial dependence and ICE of {len(top)} features")
-        curves = partial_dependence(model, X.iloc[global_positions], list(top), kind="both", output=output_key,
+        curves = partial_dependence(model, X.iloc[global_positions], list(top), kind="both", output=output_key, link=link,
                                     grid_resolution=20, n_jobs=n_jobs)
         for feature, curve in zip(top, curves):
             dependence.append((curve, {"feature": _plain(feature), "categorical": bool(curve.categorical[0]),
@@ -329,6 +335,7 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
     parameters = {"positive": _plain(positive), "favorable": _plain(favorable), "random_state": seed,
                   "shapley": shapley, "n_coalitions": n_coalitions, "n_background": n_background,
                   "n_explained": n_explained, "max_applicants": max_applicants, "k": k, "units": units,
+                  "link": link,
                   "feature_groups": _plain(feature_groups), "n_repeats": n_repeats, "top_features": top_features,
                   "n_bootstrap": n_bootstrap, "background": "given" if background is not None else "drawn from X",
                   "applicants": "given" if applicants is not None else "adverse decisions",
@@ -349,15 +356,15 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
 
 
 # helpers ------------------------------------------------------------------------------------
-def _explainer(shapley, model, background, n_coalitions, seed, positive, feature_groups, n_jobs):
+def _explainer(shapley, model, background, n_coalitions, seed, positive, feature_groups, link, n_jobs):
     if shapley == "kernel":
         return KernelSHAP(model, background, n_coalitions=n_coalitions, random_state=seed, output=positive,
-                          feature_groups=feature_groups, n_jobs=n_jobs, progress=False)
+                          feature_groups=feature_groups, link=link, n_jobs=n_jobs, progress=False)
     probe = KernelSHAP(model, background.iloc[:1], n_coalitions="auto", output=positive, feature_groups=feature_groups)
     n_players = len(probe.feature_names)
     pairs = max(1, math.ceil(n_coalitions / (2 * max(n_players - 1, 1))))
     return PermutationShapley(model, background, n_permutations=pairs, random_state=seed, output=positive,
-                              feature_groups=feature_groups, n_jobs=n_jobs, progress=False)
+                              feature_groups=feature_groups, link=link, n_jobs=n_jobs, progress=False)
 
 
 def _offers_proba(model):

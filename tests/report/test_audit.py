@@ -284,3 +284,24 @@ def test_callable_models(as_callable):
                                atol=1e-12)
     proba = fitted.predict_proba(X[700:])[:, 0]
     assert result["performance"]["roc_auc"] == pytest.approx(roc_auc_score(y[700:] == "bad", proba))
+
+
+def test_log_odds_scale(credit):
+    model, X, y = credit
+    report = tx.audit(model, X, y, link="logit", n_background=6, n_coalitions=30, n_explained=12, n_repeats=1,
+                      n_bootstrap=0, max_applicants=3, random_state=2, top_features=1)
+    result = report.to_dict()
+    shap = result["shapley"]
+    assert shap["scale"] == "log-odds" and "on the log-odds scale" in report.to_html()
+    background = X.iloc[shap["background_positions"]]
+    direct = tx.KernelSHAP(model, background, n_coalitions=30, random_state=2, output="good", link="logit").explain(
+        X.iloc[shap["explained_positions"]])
+    where = {p: i for i, p in enumerate(shap["explained_positions"])}
+    values = direct.values[[where[p] for p in shap["global_positions"]]]
+    mean_abs = dict(zip(direct.feature_names, np.abs(values).mean(axis=0)))
+    assert shap["mean_abs"] == pytest.approx([mean_abs[f] for f in shap["features"]], abs=1e-12)
+    proba = model.predict_proba(X.iloc[shap["explained_positions"][:1]])[0, 1]
+    assert direct.base_values[0] + direct.values[0].sum() == pytest.approx(np.log(proba / (1 - proba)), abs=1e-9)
+    curve = tx.partial_dependence(model, X.iloc[shap["global_positions"]], result["partial_dependence"][0]["feature"],
+                                  kind="both", output="good", link="logit", grid_resolution=20)
+    np.testing.assert_allclose(result["partial_dependence"][0]["average"], curve.average[0], atol=1e-12)
