@@ -10,8 +10,10 @@ import base64
 import io
 
 import numpy as np
+import pandas as pd
 
 __all__ = [
+    "report_figures",
     "attribution_bar",
     "beeswarm",
     "waterfall","calibration", "group_rates", "partial_dependence", "permutation_importance"]
@@ -110,3 +112,43 @@ def group_rates(groups, rates, low, high, label):
     ax.set_xlabel(label)
     ax.set_xlim(0, 1)
     return _data_uri(figure)
+
+
+def report_figures(result, importance, dependence, positive, global_expl, fairness_groups, first_applicant):
+    """Every figure of the report, by section, as data URIs (None where a section has none)."""
+    figures = {"permutation_importance": None, "calibration": None, "waterfall": None,
+               "cohorts": [None] * len(fairness_groups)}
+    figures["shapley"] = attribution_bar(global_expl)
+    figures["beeswarm"] = beeswarm(global_expl)
+    for i, groups in enumerate(fairness_groups):
+        labels = pd.Series(np.asarray(groups, dtype=object)).fillna("missing").astype(str).to_numpy()
+        if 1 < len(set(labels)) <= 8:  # tx.plots.bar draws at most 8 cohorts
+            figures["cohorts"][i] = attribution_bar(global_expl, max_display=8, cohorts=labels)
+    if len(first_applicant):
+        figures["waterfall"] = waterfall(first_applicant[0])
+    if importance is not None:
+        figures["permutation_importance"] = permutation_importance(importance)
+    if result["performance"] is not None:
+        curve = result["performance"]["calibration"]
+        figures["calibration"] = calibration(curve["mean_predicted"], curve["fraction_positive"], positive)
+    figures["partial_dependence"] = [partial_dependence(curve, None) for curve, _ in dependence]
+    figures["fairness"] = []
+    for entry in result["fairness"]:
+        table = entry["table"]
+        low = table.get("impact_ratio_low")
+        figures["fairness"].append(group_rates(
+            entry["groups"], table["favorable_rate"],
+            [np.nan] * len(entry["groups"]) if low is None else _favorable_bounds(table, "low"),
+            [np.nan] * len(entry["groups"]) if low is None else _favorable_bounds(table, "high"),
+            f"rate of '{result['model']['favorable']}' decisions"))
+    return figures
+
+
+def _favorable_bounds(table, side):
+    """Bootstrap bounds of the favourable rate (of the selection rate, flipped when favourable is not positive)."""
+    rates, favorable = table["selection_rate"], table["favorable_rate"]
+    flipped = any(r is not None and f is not None and abs(r - f) > 1e-12 for r, f in zip(rates, favorable))
+    if not flipped:
+        return [np.nan if v is None else v for v in table[f"selection_rate_{side}"]]
+    other = "high" if side == "low" else "low"
+    return [np.nan if v is None else 1.0 - v for v in table[f"selection_rate_{other}"]]

@@ -15,8 +15,8 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from .._validation import check_choice, check_int, check_real
 from .._display import player_members, row_conditions
+from .._validation import check_choice, check_int, check_real
 
 __all__ = ["format_condition", "format_value", "reason_codes"]
 
