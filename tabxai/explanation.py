@@ -43,10 +43,15 @@ class Explanation:
     params : dict
         How the values were computed: ``method``, its parameters, ``random_state`` (the seed
         actually used), and ``versions`` of tabxai and its dependencies.
+    diagnostics : dict
+        Per explained row: name -> array whose first axis is the rows (e.g. a surrogate's ``r2``).
+    conditions : ndarray of str, shape (n, p), or None
+        What each feature's value means for each row, in words, when the method has interpretable
+        conditions (LIME: ``"duration > 24"``, ``"status = no checking account"``).
     """
 
     def __init__(self, values, base_values, data, feature_names, output_names, *, stderr=None,
-                 params=None, single_output=None):
+                 params=None, diagnostics=None, conditions=None, single_output=None):
         values = np.asarray(values, dtype=np.float64)
         if values.ndim == 2:
             values = values[:, :, None]
@@ -70,6 +75,12 @@ class Explanation:
         self._feature_names = feature_names
         self._output_names = output_names
         self.params = dict(params or {})
+        self._diagnostics = {name: np.asarray(array) for name, array in (diagnostics or {}).items()}
+        if conditions is not None:
+            conditions = np.asarray(conditions, dtype=object)
+            if conditions.shape != (n_rows, n_features):
+                raise ValueError(f"conditions must have shape {(n_rows, n_features)}; got {conditions.shape}")
+        self._conditions = conditions
         single = n_outputs == 1 if single_output is None else bool(single_output)
         self._dropped = {"rows": False, "features": False, "outputs": single and n_outputs == 1}
 
@@ -85,6 +96,18 @@ class Explanation:
     @property
     def stderr(self):
         return None if self._stderr is None else self._view(self._stderr, _AXES)
+
+    @property
+    def conditions(self):
+        """Readable conditions (rows x features strings), or None when the method has none."""
+        return None if self._conditions is None else self._view(self._conditions, _AXES[:2])
+
+    @property
+    def diagnostics(self):
+        """Per-row diagnostics of the method (name -> array, rows first)."""
+        if self._dropped["rows"]:
+            return {name: array[0] for name, array in self._diagnostics.items()}
+        return dict(self._diagnostics)
 
     @property
     def base_values(self):
@@ -142,10 +165,12 @@ class Explanation:
         data = self._data
         if not (isinstance(rows, slice) and rows == slice(None)):
             data = data.iloc[rows] if hasattr(data, "iloc") else data[rows]
+        conditions = None if self._conditions is None else self._conditions[rows][:, features]
+        diagnostics = {name: array[rows] for name, array in self._diagnostics.items()}
         result = Explanation(values, self._base[rows][:, outputs], data,
                              np.asarray(self._feature_names, dtype=object)[features].tolist(),
                              np.asarray(self._output_names, dtype=object)[outputs].tolist(),
-                             stderr=stderr, params=self.params)
+                             stderr=stderr, params=self.params, diagnostics=diagnostics, conditions=conditions)
         result._dropped = dropped
         return result
 
@@ -238,6 +263,8 @@ class Explanation:
 
     def _feature_label(self, j):
         name = self._feature_names[j]
+        if self._conditions is not None and self._values.shape[0]:
+            return str(self._conditions[0, j])
         data = self._data
         if isinstance(data, pd.DataFrame) and len(data) and name in data.columns:
             value = data.iloc[0][name]

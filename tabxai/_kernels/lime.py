@@ -1,0 +1,254 @@
+"""Kernels for LIME: neighbourhood samples, kernel weights, weighted ridge normal equations, selection.
+
+Nothing here validates input; :mod:`tabxai.lime` converts everything to the dtypes used here
+(float64, int64, C order) and draws every uniform number from the explained row's own generator.
+"""
+
+import math
+
+import numba
+import numpy as np
+
+_SQRT2 = math.sqrt(2.0)
+_SQRT2PI = math.sqrt(2.0 * math.pi)
+
+# Acklam's rational approximation of the normal quantile (relative error 1.2e-9 before refinement)
+_A = (-3.969683028665376e01, 2.209460984245205e02, -2.759285104469687e02, 1.383577518672690e02,
+      -3.066479806614716e01, 2.506628277459239e00)
+_B = (-5.447609879822406e01, 1.615858368580409e02, -1.556989798598866e02, 6.680131188771972e01,
+      -1.328068155288572e01)
+_C = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e00, -2.549732539343734e00,
+      4.374664141464968e00, 2.938163982698783e00)
+_D = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00, 3.754408661907416e00)
+
+
+@numba.njit(cache=True)
+def normal_cdf(x):
+    """Standard normal distribution function, accurate in the lower tail (through ``erfc``)."""
+    return 0.5 * math.erfc(-x / _SQRT2)
+
+
+@numba.njit(cache=True)
+def normal_quantile(p):
+    """Inverse of :func:`normal_cdf` for ``0 < p < 1``: Acklam's approximation and one Halley step."""
+    if p <= 0.0:
+        return -np.inf
+    if p >= 1.0:
+        return np.inf
+    low = 0.02425
+    if p < low:
+        q = math.sqrt(-2.0 * math.log(p))
+        x = ((((((_C[0] * q + _C[1]) * q + _C[2]) * q + _C[3]) * q + _C[4]) * q + _C[5])
+             / ((((_D[0] * q + _D[1]) * q + _D[2]) * q + _D[3]) * q + 1.0))
+    elif p <= 1.0 - low:
+        q = p - 0.5
+        r = q * q
+        x = ((((((_A[0] * r + _A[1]) * r + _A[2]) * r + _A[3]) * r + _A[4]) * r + _A[5]) * q
+             / (((((_B[0] * r + _B[1]) * r + _B[2]) * r + _B[3]) * r + _B[4]) * r + 1.0))
+    else:
+        q = math.sqrt(-2.0 * math.log(1.0 - p))
+        x = -((((((_C[0] * q + _C[1]) * q + _C[2]) * q + _C[3]) * q + _C[4]) * q + _C[5])
+              / ((((_D[0] * q + _D[1]) * q + _D[2]) * q + _D[3]) * q + 1.0))
+    if p < 0.5:  # refine where the lower tail is computed accurately; mirror the upper half
+        e = normal_cdf(x) - p
+    else:
+        e = -(normal_cdf(-x) - (1.0 - p))
+    u = e * _SQRT2PI * math.exp(0.5 * x * x)
+    return x - u / (1.0 + 0.5 * x * u)
+
+
+@numba.njit(cache=True)
+def truncated_normal(low, high, mean, std, uniform):
+    """The ``uniform``-quantile of the normal (``mean``, ``std``) truncated to ``[low, high]``.
+
+    Inverse-CDF sampling; both bounds are mirrored into the lower tail when they lie above the mean,
+    where the distribution function keeps its relative accuracy. ``low == high`` gives that value.
+    """
+    if not high > low:
+        return low
+    a = (low - mean) / std
+    b = (high - mean) / std
+    flip = a > 0.0
+    if flip:
+        a, b = -b, -a
+    pa = normal_cdf(a)
+    pb = normal_cdf(b)
+    if not pb > pa:  # the whole interval lies beyond the reach of double precision: its nearest end
+        z = b
+    else:
+        z = normal_quantile(pa + uniform * (pb - pa))
+        z = min(max(z, a), b)
+    if flip:
+        z = -z
+    value = mean + std * z
+    return min(max(value, low), high)
+
+
+@numba.njit(cache=True, nogil=True)
+def lime_samples(row_keys, row_codes, background_keys, background_codes, picks, uniforms, numeric_slot,
+                 lows, highs, means, stds, player_columns, player_start, codes_out, binary_out):
+    """Neighbourhood of one explained row, as lime's tabular sampler with a quartile discretizer.
+
+    Sample ``s`` gives player ``p`` the bins (or categories) of background row ``picks[s, p]``;
+    a numeric column then takes a value drawn inside that bin from the truncated normal with the
+    bin's background mean and standard deviation (the bin's quantile ``uniforms[s, slot]``), a
+    missing bin gives NaN, a categorical column takes the background code. ``binary_out[s, p]`` is
+    1 when every column of player ``p`` falls in the explained row's bin (or category).
+
+    Keys are bin indices (numeric columns) or codes (categorical), ``-1`` for missing.
+    ``numeric_slot[j]`` is the column's index in ``uniforms`` and in the bin tables, or -1.
+    """
+    n_samples, n_players = picks.shape
+    for s in range(n_samples):
+        for p in range(n_players):
+            b = picks[s, p]
+            same = 1.0
+            for t in range(player_start[p], player_start[p + 1]):
+                j = player_columns[t]
+                key = background_keys[b, j]
+                if key != row_keys[j]:
+                    same = 0.0
+                slot = numeric_slot[j]
+                if slot < 0:
+                    codes_out[s, j] = background_codes[b, j]
+                elif key < 0:
+                    codes_out[s, j] = np.nan
+                else:
+                    codes_out[s, j] = truncated_normal(lows[slot, key], highs[slot, key], means[slot, key],
+                                                       stds[slot, key], uniforms[s, slot])
+            binary_out[s, p] = same
+
+
+@numba.njit(cache=True)
+def kernel_weights(binary, kernel_width):
+    """``sqrt(exp(-d^2 / w^2))`` with ``d`` the Euclidean distance of each binary row from all ones."""
+    n_samples, n_players = binary.shape
+    out = np.empty(n_samples)
+    scale = 1.0 / (kernel_width * kernel_width)
+    for s in range(n_samples):
+        d2 = 0.0
+        for p in range(n_players):
+            gap = 1.0 - binary[s, p]
+            d2 += gap * gap
+        out[s] = math.sqrt(math.exp(-d2 * scale))
+    return out
+
+
+@numba.njit(cache=True)
+def centred_normal_equations(design, weights, targets):
+    """Weighted means and the centred ``G = X'WX``, ``m = X'Wy`` of a regression with intercept.
+
+    Two passes (means, then centred sums) so that the sums lose no precision to cancellation.
+    """
+    n_samples, n_players = design.shape
+    n_outputs = targets.shape[1]
+    total = 0.0
+    x_mean = np.zeros(n_players)
+    y_mean = np.zeros(n_outputs)
+    for s in range(n_samples):
+        w = weights[s]
+        total += w
+        for p in range(n_players):
+            x_mean[p] += w * design[s, p]
+        for k in range(n_outputs):
+            y_mean[k] += w * targets[s, k]
+    x_mean /= total
+    y_mean /= total
+    gram = np.zeros((n_players, n_players))
+    moment = np.zeros((n_players, n_outputs))
+    y_square = np.zeros(n_outputs)
+    centred = np.empty(n_players)
+    for s in range(n_samples):
+        w = weights[s]
+        for p in range(n_players):
+            centred[p] = design[s, p] - x_mean[p]
+        for k in range(n_outputs):
+            r = targets[s, k] - y_mean[k]
+            y_square[k] += w * r * r
+            for p in range(n_players):
+                moment[p, k] += w * centred[p] * r
+        for p in range(n_players):
+            wp = w * centred[p]
+            if wp != 0.0:
+                for q in range(p, n_players):
+                    gram[p, q] += wp * centred[q]
+    for p in range(n_players):
+        for q in range(p):
+            gram[p, q] = gram[q, p]
+    return total, x_mean, y_mean, gram, moment, y_square
+
+
+@numba.njit(cache=True)
+def sandwich_meat(design, weights, x_mean, residuals, inverse, total):
+    """Leverage-corrected (HC3) meat of the sandwich: ``sum_s (w_s r_s / (1 - h_s))^2 x_s x_s'``.
+
+    ``x_s`` are centred design rows, ``h_s = w_s / sum w + w_s x_s' inverse x_s`` the leverage of
+    sample ``s`` in the fit with intercept. One matrix per output: shape (n_outputs, p, p).
+    """
+    n_samples, n_players = design.shape
+    n_outputs = residuals.shape[1]
+    meat = np.zeros((n_outputs, n_players, n_players))
+    centred = np.empty(n_players)
+    projected = np.empty(n_players)
+    for s in range(n_samples):
+        w = weights[s]
+        if w == 0.0:
+            continue
+        for p in range(n_players):
+            centred[p] = design[s, p] - x_mean[p]
+        leverage = w / total
+        for p in range(n_players):
+            acc = 0.0
+            for q in range(n_players):
+                acc += inverse[p, q] * centred[q]
+            projected[p] = acc
+            leverage += w * centred[p] * acc
+        leverage = min(leverage, 0.99)
+        for k in range(n_outputs):
+            score = w * residuals[s, k] / (1.0 - leverage)
+            s2 = score * score
+            if s2 == 0.0:
+                continue
+            for p in range(n_players):
+                sp = s2 * centred[p]
+                for q in range(n_players):
+                    meat[k, p, q] += sp * centred[q]
+    return meat
+
+
+@numba.njit(cache=True)
+def forward_selection(gram, moment, y_square, alpha, n_selected):
+    """Players chosen one at a time, each the one whose addition most lowers the ridge objective.
+
+    From the centred normal equations of one output (``gram`` p x p, ``moment`` p, ``y_square`` the
+    centred weighted sum of squares): the residual sum of squares of the ridge fit on players ``S``
+    is ``y_square - m_S' (G_SS + alpha I)^-1 m_S`` (exact for ``alpha = 0``, the penalised objective
+    otherwise). Ties go to the lower index. Returns the chosen players in order of choice.
+    """
+    n_players = gram.shape[0]
+    chosen = np.empty(n_selected, dtype=np.int64)
+    used = np.zeros(n_players, dtype=np.bool_)
+    for step in range(n_selected):
+        best = -1
+        best_gain = -np.inf
+        for candidate in range(n_players):
+            if used[candidate]:
+                continue
+            chosen[step] = candidate
+            size = step + 1
+            sub = np.empty((size, size))
+            rhs = np.empty(size)
+            for a in range(size):
+                rhs[a] = moment[chosen[a]]
+                for b in range(size):
+                    sub[a, b] = gram[chosen[a], chosen[b]]
+                sub[a, a] += alpha
+            gain = -np.inf
+            if np.linalg.matrix_rank(sub) == size:
+                gain = np.dot(rhs, np.linalg.solve(sub, rhs))
+            if gain > best_gain + 1e-12 * abs(y_square) or best < 0:
+                best_gain = gain
+                best = candidate
+        chosen[step] = best
+        used[best] = True
+    return chosen

@@ -1,0 +1,556 @@
+"""LIME for tables: local linear surrogates, reproducible row by row, with standard errors and fidelity.
+
+A LIME explanation of a row ``x`` is a weighted linear regression fitted to the model's outputs on
+samples drawn around ``x``: each sample is described by binary *interpretable features* (one per
+player), weighted by a kernel of its distance from ``x``, and the surrogate's coefficients are the
+explanation (Ribeiro, Singh & Guestrin 2016). Two samplers:
+
+``sampling="lime"``
+    The estimand of ``lime.lime_tabular.LimeTabularExplainer`` with its defaults. Numeric columns
+    are cut at the quartiles of the background (``np.percentile(..., [25, 50, 75])``, duplicates
+    removed, a value equal to an edge belongs to the bin below it); a sample gives each player the
+    bin (or category) of a background row drawn at random, so bins come with the background's
+    frequencies, and a numeric value is then drawn inside its bin from the normal with the bin's
+    background mean and standard deviation truncated to the bin's bounds. The interpretable feature
+    of a player is 1 when the sample falls in the explained row's bin (or category). The first
+    sample is the explained row itself. Kernel ``sqrt(exp(-d^2 / w^2))`` of the Euclidean distance
+    between binary vectors, ``w = 0.75 * sqrt(n_players)``, and ridge regression with an
+    unpenalised intercept and ``alpha = 1``. Unlike lime: every explained row draws from its own
+    generator (same result whatever the call order, ``n_jobs`` or ``max_rows``), raw values
+    (strings, categoricals, missing values, which get a bin of their own) go straight into the
+    user's pipeline, a feature group draws its columns jointly from one background row, and a bin
+    whose bounds coincide (a tie at a quartile) gives that value where lime gives its standardised
+    value (0).
+``sampling="background"``
+    The interpretable features are coalitions of players: a player that is off takes the values of
+    the background rows through the masker (the value of a coalition is the mean of the model over
+    the background, as in KernelSHAP), so samples stay on the data. The number of players that are
+    off is uniform on ``1 ... n_players``, the players chosen at random; the first sample is the
+    whole row. Ordinary weighted least squares (``alpha = 0``) by default. This sampler works with
+    any masker, e.g. superpixels as players.
+
+Standard errors are the leverage-corrected (HC3) sandwich of the weighted regression, as in
+KernelSHAP; ``n_features`` keeps the players chosen by forward selection and refits; ``tol`` samples
+in rounds until the standard errors are small.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from functools import partial
+
+import numpy as np
+import pandas as pd
+
+from ._engine import coalition_values, map_row_blocks, single_blas_thread, stream_rows
+from ._kernels.lime import centred_normal_equations, forward_selection, kernel_weights, lime_samples, sandwich_meat
+from ._provenance import package_versions
+from ._validation import check_choice, check_int, check_real, resolve_seed, row_generator
+from .data import BOOLEAN, NUMERIC
+from .explanation import Explanation
+from .maskers import IndependentMasker
+from .shapley._base import MaskingExplainer, RowResults, largest_relative_stderr
+
+__all__ = ["LimeTabular"]
+
+_QUARTILES = [25, 50, 75]
+_STD_FLOOR = 1e-11  # lime adds this to every bin's standard deviation
+_MIN_HOLDOUT = 20
+
+
+class _Discretizer:
+    """lime's quartile discretizer fitted on background codes, plus the tables its sampler needs.
+
+    ``keys`` are what the binary features compare: the bin of a numeric value, the code of a
+    category, ``-1`` for a missing value.
+    """
+
+    def __init__(self, schema, background_codes):
+        numeric = [j for j, column in enumerate(schema.columns) if column.kind == NUMERIC]
+        self.numeric = np.array(numeric, dtype=np.int64)
+        self.slot = np.full(schema.n_columns, -1, dtype=np.int64)
+        self.slot[self.numeric] = np.arange(len(numeric))
+        self.edges = []
+        n_slots = max(len(numeric), 1)
+        self.lows = np.zeros((n_slots, 4))
+        self.highs = np.zeros((n_slots, 4))
+        self.means = np.zeros((n_slots, 4))
+        self.stds = np.ones((n_slots, 4))
+        for slot, j in enumerate(numeric):
+            values = background_codes[:, j]
+            values = values[~np.isnan(values)]
+            if len(values) == 0:
+                self.edges.append(np.zeros(0))
+                continue
+            edges = np.unique(np.percentile(values, _QUARTILES))
+            self.edges.append(edges)
+            bins = np.searchsorted(edges, values)
+            self.lows[slot, :len(edges) + 1] = np.concatenate([[values.min()], edges])
+            self.highs[slot, :len(edges) + 1] = np.concatenate([edges, [values.max()]])
+            for b in range(len(edges) + 1):
+                inside = values[bins == b]
+                self.means[slot, b] = inside.mean() if len(inside) else 0.0
+                self.stds[slot, b] = (inside.std() if len(inside) else 0.0) + _STD_FLOOR
+
+    def keys(self, codes):
+        """Bin (numeric) or code (categorical) of every cell, -1 for missing; int64, C order."""
+        keys = np.where(np.isnan(codes), -1.0, codes)
+        for slot, j in enumerate(self.numeric):
+            present = ~np.isnan(codes[:, j])
+            keys[present, j] = np.searchsorted(self.edges[slot], codes[present, j])
+        return np.ascontiguousarray(keys, dtype=np.int64)
+
+
+def _number(value):
+    """A number as people write it: ``24``, ``0.75``, ``3972.25``."""
+    value = float(value)
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return np.format_float_positional(value, precision=4, unique=True, fractional=False, trim="-")
+
+
+def _category(column, code):
+    if np.isnan(code):
+        return None
+    value = column.categories[int(code)] if column.kind != BOOLEAN else bool(code)
+    return str(value)
+
+
+class LimeTabular(MaskingExplainer):
+    """LIME for tabular rows: a local linear surrogate per row, reproducible, with standard errors.
+
+    See the module documentation for both samplers. The surrogate's coefficients are the values,
+    its intercept the base values; ``conditions`` says in words what each interpretable feature
+    means for each row (``"duration > 24"``, ``"18 < age <= 30"``, ``"status = no checking
+    account"``).
+
+    LIME and KernelSHAP answer different questions. KernelSHAP estimates Shapley values: a fixed
+    quantity of the model and the background (attributions sum to ``f(x) - E f``), which the
+    estimate approaches as coalitions grow. LIME fits the best linear model of the model's output
+    on whether each feature is *like the explained row's* (same quartile or category, or present),
+    weighted by closeness: its coefficients depend on the kernel width and the sampler, and its
+    fidelity (R^2) says how far a linear story holds near the row. Use LIME for "which conditions
+    of this applicant move the score, in words", KernelSHAP when attributions must add up.
+
+    Parameters
+    ----------
+    model : estimator, Pipeline or callable
+        A fitted scikit-learn estimator or pipeline (classifiers explain ``predict_proba``), or a
+        callable from rows to predictions.
+    background : DataFrame, ndarray or IndependentMasker
+        Reference rows in the model's own input format: with ``sampling="lime"`` the quartiles,
+        bin statistics and frequencies come from them, with ``"background"`` they fill absent players.
+    n_samples : int, default=5000
+        Samples per explained row that the surrogate is fitted on (the first is the row itself),
+        at least ``2 * n_players + 2``. A further ``max(n_samples // 10, 20)`` fresh samples per row
+        measure held-out fidelity. With ``sampling="background"`` each sample costs
+        ``n_background`` model rows.
+    kernel_width : float, default=None
+        Width ``w`` of the kernel ``sqrt(exp(-d^2 / w^2))``; default ``0.75 * sqrt(n_players)``
+        (lime's). Must be > 0.
+    sampling : {"lime", "background"}, default="lime"
+        How samples are drawn around the row (see the module documentation).
+    n_features : int, default=None
+        Keep at most this many players per row and output: forward selection (each step adds the
+        player that most lowers the weighted (ridge) residual sum of squares; ties to the first
+        player), then a refit on the chosen players. Other players get value 0 and standard error 0.
+        The refit's standard errors ignore the selection (they are conditional on it). Default: all.
+    tol : float, default=None
+        Sample in rounds and stop a row once its largest standard error is at most ``tol`` times
+        the spread (max - min) of its values, so that players whose values differ by more than a
+        few times that are ordered reliably (the top k is stable), or when ``n_samples`` are spent.
+        ``diagnostics``/``params["stopped_by"]`` says which, per row.
+    alpha : float, default=None
+        Ridge penalty of the surrogate (the intercept is not penalised). Default 1.0 with
+        ``sampling="lime"`` (lime's ``Ridge(alpha=1)``), 0.0 with ``"background"``.
+    feature_groups : dict or list, default=None
+        Players made of several columns (``{"name": [columns]}``); one interpretable feature each.
+    output : class label or int, default=None
+        Explain one output (e.g. the probability of class ``"bad"``); default all outputs.
+    link : {None, "logit"}, default=None
+        ``"logit"``: explain the log-odds of the model's probabilities.
+    random_state : int, numpy Generator or None, default=None
+        Seed. Each explained row draws from its own generator derived from the seed and its
+        position, so results do not depend on ``n_jobs``, ``max_rows`` or earlier calls.
+    n_jobs : int, default=None
+        Explained rows in parallel (joblib); None means 1.
+    max_rows : int, default=None
+        Most rows per model call (default 32,768).
+    progress : bool, default=None
+        Show a progress bar; default only for long jobs in a terminal or notebook.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> X = np.random.default_rng(0).normal(size=(200, 4))
+    >>> model = LinearRegression().fit(X, 3 * X[:, 0] - X[:, 2])
+    >>> expl = LimeTabular(model, X[:100], n_samples=2000, random_state=0).explain(X[:2])
+    >>> expl.values.shape, expl.stderr.shape
+    ((2, 4), (2, 4))
+    >>> print(expl.conditions[0, 2])
+    x2 > 0.564
+    >>> sorted(expl.diagnostics)[:3]
+    ['kernel_width', 'model_prediction', 'n_samples']
+    """
+
+    def __init__(self, model, background, *, n_samples=5000, kernel_width=None, sampling="lime", n_features=None,
+                 tol=None, alpha=None, feature_groups=None, output=None, link=None, random_state=None, n_jobs=None,
+                 max_rows=None, progress=None):
+        self.n_samples = n_samples
+        self.kernel_width = kernel_width
+        self.sampling = check_choice(sampling, "sampling", ("lime", "background"))
+        self.n_features = n_features
+        self.tol = check_real(tol, "tol", min_value=0, min_inclusive=False, allowed=(None,))
+        self.alpha = check_real(alpha, "alpha", min_value=0, allowed=(None,))
+        self.link = check_choice(link, "link", (None, "logit"))
+        self.random_state = random_state
+        check_int(n_samples, "n_samples", min_value=4)
+        check_real(kernel_width, "kernel_width", min_value=0, min_inclusive=False, allowed=(None,))
+        check_int(n_features, "n_features", min_value=1, allowed=(None,))
+        if random_state is not None and not isinstance(random_state, (np.random.Generator, np.random.RandomState)):
+            resolve_seed(random_state)  # type and range now, before the model is asked anything
+        if self.sampling == "lime" and hasattr(background, "bind") and not isinstance(background, IndependentMasker):
+            raise TypeError(f"sampling='lime' draws from tabular background data (a DataFrame, an array or an "
+                            f"IndependentMasker); got a {type(background).__name__}: use sampling='background'")
+        super().__init__(model, background, feature_groups=feature_groups, output=output, max_rows=max_rows,
+                         n_jobs=n_jobs, progress=progress)
+        n_players = self._players.n_players
+        minimum = 2 * n_players + 2
+        self._n_samples = check_int(n_samples, "n_samples", min_value=minimum)
+        if n_features is not None:
+            self._n_features = check_int(n_features, "n_features", min_value=1, max_value=n_players)
+        else:
+            self._n_features = None
+        self._kernel_width = 0.75 * math.sqrt(n_players) if kernel_width is None else float(kernel_width)
+        self._alpha = (1.0 if sampling == "lime" else 0.0) if alpha is None else self.alpha
+        self._n_holdout = max(self._n_samples // 10, _MIN_HOLDOUT)
+        if sampling == "lime":
+            codes = self._masker.bind(self._schema).codes
+            self._discretizer = _Discretizer(self._schema, codes)
+            self._background_keys = self._discretizer.keys(codes)
+            self._background_codes = codes
+            self._cumulative_weights = np.cumsum(self._masker.weights)
+            columns = [c for player in self._players.columns for c in player]
+            self._player_columns = np.array(columns, dtype=np.int64)
+            self._player_start = np.concatenate([[0], np.cumsum([len(p) for p in self._players.columns])])
+
+    # settings ----------------------------------------------------------------------------------
+    def _seed(self):
+        return resolve_seed(self.random_state)
+
+    def _parameters(self):
+        return {**super()._parameters(), "n_samples": self._n_samples, "kernel_width": self._kernel_width,
+                "sampling": self.sampling, "n_features": self._n_features, "tol": self.tol, "alpha": self._alpha,
+                "link": self.link, "n_holdout": self._n_holdout}
+
+    @property
+    def bins(self):
+        """Quartile edges of each numeric column (``{name: array}``), for ``sampling="lime"``."""
+        if self.sampling != "lime":
+            raise AttributeError("bins exist with sampling='lime' only")
+        return {self._schema.names[j]: edges for j, edges in zip(self._discretizer.numeric, self._discretizer.edges)}
+
+    # explain -----------------------------------------------------------------------------------
+    def explain(self, X):
+        """Surrogate coefficients for the rows of ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame or ndarray of shape (n_rows, n_columns)
+            Rows in the same format as the background (a DataFrame's columns are matched by name).
+
+        Returns
+        -------
+        Explanation
+            ``values`` the coefficients, ``base_values`` the intercepts, ``stderr`` their standard
+            errors, ``conditions`` (rows x players strings) what each interpretable feature means,
+            ``diagnostics`` per row: ``r2`` (weighted, on the fitted samples, lime's ``score``),
+            ``r2_holdout`` (weighted, on fresh samples), ``surrogate_prediction`` (at the row),
+            ``model_prediction``, ``kernel_width``, ``n_samples``, ``stopped_by``. R^2 is NaN when
+            the model is constant on the samples (it is undefined; a warning says so).
+        """
+        schema = self._schema.extended(X, what="X")
+        codes = schema.encode(X, what="X")
+        model = self._model.bind(schema)
+        masker = self._masker.bind(schema)
+        seed = self._seed()
+        n_rows = codes.shape[0]
+        n_outputs = self._base_values.shape[0]
+        sequential = self._n_jobs == 1 or n_rows == 1
+        work = partial(self._explain_rows, model, masker, codes, seed, self.progress if sequential else False)
+        blocks = map_row_blocks(work, n_rows, self._n_jobs, progress=bool(self.progress) and not sequential)
+        if n_rows == 0:
+            values = np.zeros((0, self._players.n_players, n_outputs))
+            stderr, intercept, model_rows, info = np.zeros_like(values), np.zeros((0, n_outputs)), 0, {}
+        else:
+            values = np.concatenate([b.values for b in blocks], axis=0)
+            stderr = np.concatenate([b.stderr for b in blocks], axis=0)
+            model_rows = int(sum(b.model_rows for b in blocks))
+            info = {name: np.concatenate([b.info[name] for b in blocks]) for name in blocks[0].info}
+            intercept = info.pop("intercept")
+        constant = info.get("constant")
+        if constant is not None and constant.any():
+            warnings.warn(f"the model's output is constant on the samples of {int(constant.any(axis=-1).sum())} "
+                          "explained row(s): R^2 is undefined there (NaN) and the values are 0", stacklevel=2)
+        diagnostics = {name: (array[:, 0] if array.ndim == 2 and n_outputs == 1 else array)
+                       for name, array in info.items() if name != "constant"}
+        params = {"method": type(self).__name__, "parameters": self._parameters(), "random_state": seed,
+                  "link": self.link, "model_rows": model_rows, "versions": package_versions()}
+        data = X[list(schema.names)] if isinstance(X, pd.DataFrame) else np.array(X, copy=True)
+        return Explanation(values, intercept, data, self._players.names,
+                           model.output_names or tuple(f"output_{k}" for k in range(n_outputs)),
+                           stderr=stderr, params=params, conditions=self._conditions(schema, codes),
+                           diagnostics=diagnostics)
+
+    def _conditions(self, schema, codes):
+        """What each interpretable feature means for each row, in words (rows x players, object)."""
+        n_rows = codes.shape[0]
+        per_column = np.empty((n_rows, schema.n_columns), dtype=object)
+        keys = self._discretizer.keys(codes) if self.sampling == "lime" else None
+        for j, column in enumerate(schema.columns):
+            name = str(column.name)
+            if column.kind == NUMERIC and self.sampling == "lime":
+                slot = self._discretizer.slot[j]
+                edges = [_number(e) for e in self._discretizer.edges[slot]]
+                texts = [f"{name} <= {edges[0]}"] if edges else [f"{name} is present"]
+                texts += [f"{edges[b - 1]} < {name} <= {edges[b]}" for b in range(1, len(edges))]
+                texts += [f"{name} > {edges[-1]}"] if edges else []
+                for i in range(n_rows):
+                    key = keys[i, j]
+                    per_column[i, j] = f"{name} is missing" if key < 0 else texts[key]
+            elif column.kind == NUMERIC:
+                for i in range(n_rows):
+                    value = codes[i, j]
+                    per_column[i, j] = f"{name} is missing" if np.isnan(value) else f"{name} = {_number(value)}"
+            else:
+                for i in range(n_rows):
+                    value = _category(column, codes[i, j])
+                    per_column[i, j] = f"{name} is missing" if value is None else f"{name} = {value}"
+        out = np.empty((n_rows, self._players.n_players), dtype=object)
+        for p, members in enumerate(self._players.columns):
+            for i in range(n_rows):
+                out[i, p] = " and ".join(per_column[i, j] for j in members)
+        return out
+
+    # per row block ------------------------------------------------------------------------------
+    def _explain_rows(self, model, masker, codes, seed, progress, row_indices):
+        rows = codes[row_indices]
+        n_rows, n_players = len(row_indices), self._players.n_players
+        generators = [row_generator(seed, index) for index in row_indices]
+        n_outputs = self._base_values.shape[0]
+        binary = [np.zeros((0, n_players)) for _ in range(n_rows)]
+        targets = [np.zeros((0, n_outputs)) for _ in range(n_rows)]
+        keys = self._discretizer.keys(rows) if self.sampling == "lime" else None
+        model_rows = 0
+        full = None
+        if self.sampling == "background":
+            full = model(rows)  # the whole row: its own value, not a mean over the background
+            model_rows += n_rows
+        schedule = _schedule(self._n_samples, n_players) if self.tol is not None else [self._n_samples]
+        used = np.zeros(n_rows, dtype=np.int64)
+        done = np.zeros(n_rows, dtype=bool)
+        values = np.zeros((n_rows, n_players, n_outputs))
+        stderr = np.zeros_like(values)
+        fits = [None] * n_rows
+        for round_index, target in enumerate(schedule):
+            active = np.flatnonzero(~done)
+            requests = [(i, target - used[i], used[i] == 0) for i in active]
+            last = round_index == len(schedule) - 1 or self.tol is None
+            if self.tol is None:  # one stream with the held-out samples: the model sees the largest batches
+                requests += [(i, self._n_holdout, False) for i in range(n_rows)]
+            samples, rows_asked = self._evaluate(model, masker, rows, keys, full, generators, requests, progress)
+            model_rows += rows_asked
+            for i, (z, y) in zip(active, samples[:len(active)]):
+                binary[i] = np.concatenate([binary[i], z])
+                targets[i] = np.concatenate([targets[i], y])
+                used[i] = len(binary[i])
+            with single_blas_thread():
+                for i in active:
+                    fits[i] = _fit(binary[i], self._kernel(binary[i]), targets[i], self._alpha, self._n_features)
+                    values[i], stderr[i] = fits[i].coef, fits[i].stderr
+            if self.tol is not None:
+                done |= largest_relative_stderr(values, stderr) <= self.tol
+            if done.all() or last:
+                break
+        if self.tol is not None:
+            requests = [(i, self._n_holdout, False) for i in range(n_rows)]
+            samples, rows_asked = self._evaluate(model, masker, rows, keys, full, generators, requests, progress)
+            model_rows += rows_asked
+        else:
+            samples = samples[len(samples) - n_rows:]
+        holdout = np.empty((n_rows, n_outputs))
+        for i, (z, y) in enumerate(samples):
+            holdout[i] = _weighted_r2(y, fits[i].predict(z), self._kernel(z))
+        info = {
+            "intercept": np.stack([f.intercept for f in fits]),
+            "r2": np.stack([f.r2 for f in fits]),
+            "r2_holdout": holdout,
+            "surrogate_prediction": np.stack([f.intercept + f.coef.sum(axis=0) for f in fits]),
+            "model_prediction": np.stack([t[0] for t in targets]),
+            "kernel_width": np.full(n_rows, self._kernel_width),
+            "n_samples": used.copy(),
+            "constant": np.stack([f.constant for f in fits]),
+            "stopped_by": np.where(done, "tol", "budget").astype(object) if self.tol is not None
+            else np.full(n_rows, "budget", dtype=object),
+        }
+        return RowResults(values, stderr, model_rows, info)
+
+    def _kernel(self, binary):
+        return kernel_weights(np.ascontiguousarray(binary, dtype=np.float64), self._kernel_width)
+
+    def _evaluate(self, model, masker, rows, keys, full, generators, requests, progress):
+        """Samples ``(binary, outputs)`` for each request ``(row, count, first)``, and the model rows asked."""
+        if self.sampling == "lime":
+            return self._evaluate_lime(model, rows, keys, generators, requests, progress)
+        return self._evaluate_background(model, masker, rows, full, generators, requests, progress)
+
+    def _draw_picks(self, rng, count):
+        """Background row of each (sample, player), drawn with the background weights."""
+        uniforms = rng.random((count, self._players.n_players))
+        picks = np.searchsorted(self._cumulative_weights, uniforms * self._cumulative_weights[-1], side="right")
+        return np.minimum(picks, len(self._cumulative_weights) - 1).astype(np.int64)
+
+    def _neighbourhood(self, row_codes, row_keys, rng, count, first):
+        """``count`` samples around one row (codes, binary), drawn from ``rng`` as lime does."""
+        discretizer = self._discretizer
+        picks = self._draw_picks(rng, count)
+        uniforms = rng.random((count, max(len(discretizer.numeric), 1)))
+        sample_codes = np.empty((count, row_codes.shape[0]))
+        sample_binary = np.empty((count, self._players.n_players))
+        lime_samples(row_keys, row_codes, self._background_keys, self._background_codes, picks, uniforms,
+                     discretizer.slot, discretizer.lows, discretizer.highs, discretizer.means, discretizer.stds,
+                     self._player_columns, self._player_start, sample_codes, sample_binary)
+        if first and count:
+            sample_codes[0] = row_codes
+            sample_binary[0] = 1.0
+        return sample_codes, sample_binary
+
+    def _evaluate_lime(self, model, rows, keys, generators, requests, progress):
+        counts = np.array([count for _, count, _ in requests], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(counts)])
+        total = int(offsets[-1])
+        binaries = [None] * len(requests)
+        pending = {}
+        outputs = []
+
+        def fill(start, stop, out):
+            segment = int(np.searchsorted(offsets, start, side="right")) - 1
+            while segment < len(requests) and offsets[segment] < stop:
+                lo, hi = offsets[segment], offsets[segment + 1]
+                if binaries[segment] is None:
+                    i, count, first = requests[segment]
+                    pending[segment], binaries[segment] = self._neighbourhood(rows[i], keys[i], generators[i],
+                                                                                  int(count), first)
+                a, b = max(start, lo), min(stop, hi)
+                if b > a:
+                    out[a - start:b - start] = pending[segment][a - lo:b - lo]
+                if b == hi:
+                    pending.pop(segment, None)
+                segment += 1
+
+        def consume(block, start):
+            if not outputs:
+                outputs.append(np.empty((total, block.shape[1])))
+            outputs[0][start:start + block.shape[0]] = block
+
+        stream_rows(model, total, rows.shape[1], fill, consume, progress=progress)
+        n_outputs = self._base_values.shape[0]
+        y = outputs[0] if outputs else np.zeros((0, n_outputs))
+        samples = [(binaries[s] if binaries[s] is not None else np.zeros((0, self._players.n_players)),
+                    y[offsets[s]:offsets[s + 1]]) for s in range(len(requests))]
+        return samples, total
+
+    def _evaluate_background(self, model, masker, rows, full, generators, requests, progress):
+        n_players = self._players.n_players
+        drawn = []
+        for i, count, first in requests:
+            rng = generators[i]
+            off = rng.integers(1, n_players + 1, size=count)
+            ranks = np.argsort(np.argsort(rng.random((count, n_players)), axis=1), axis=1)
+            coalitions = ranks >= off[:, None]
+            if first and count:
+                coalitions[0] = True
+            drawn.append(coalitions)
+        masked = [c if not first else c[1:] for c, (_, _, first) in zip(drawn, requests)]
+        pair_row = np.repeat([i for i, _, _ in requests], [len(c) for c in masked]).astype(np.int64)
+        stacked = np.concatenate(masked) if masked else np.zeros((0, n_players), dtype=bool)
+        values = coalition_values(model, masker, rows, self._players.column_mask(stacked), pair_row,
+                                  np.arange(len(stacked), dtype=np.int64), progress=progress)
+        samples, start = [], 0
+        for (i, count, first), coalitions, part in zip(requests, drawn, masked):
+            y = values[start:start + len(part)]
+            start += len(part)
+            if first and count:
+                y = np.concatenate([full[i:i + 1], y])
+            samples.append((coalitions.astype(np.float64), y))
+        return samples, len(stacked) * masker.rows_per_pair
+
+
+class _Fit:
+    """A surrogate fitted to one row's samples (all outputs)."""
+
+    def __init__(self, coef, intercept, stderr, r2, constant):
+        self.coef, self.intercept, self.stderr, self.r2, self.constant = coef, intercept, stderr, r2, constant
+
+    def predict(self, binary):
+        return self.intercept + binary @ self.coef
+
+
+def _fit(binary, weights, targets, alpha, n_features):
+    """Weighted ridge with an unpenalised intercept, its HC3 sandwich standard errors and weighted R^2.
+
+    ``binary`` (n, p), ``weights`` (n,), ``targets`` (n, k). With ``n_features`` the players are
+    chosen by forward selection per output and the surrogate refitted on them.
+    """
+    binary = np.ascontiguousarray(binary, dtype=np.float64)
+    targets = np.ascontiguousarray(targets, dtype=np.float64)
+    total, x_mean, y_mean, gram, moment, y_square = centred_normal_equations(binary, weights, targets)
+    n_players, n_outputs = moment.shape
+    coef = np.zeros((n_players, n_outputs))
+    stderr = np.zeros((n_players, n_outputs))
+    intercept = y_mean.copy()
+    r2 = np.full(n_outputs, np.nan)
+    scale = np.abs(targets).max(axis=0) if len(targets) else np.zeros(n_outputs)
+    constant = y_square <= total * (1e-12 * scale) ** 2
+    for k in np.flatnonzero(~constant):
+        if n_features is None or n_features >= n_players:
+            chosen = np.arange(n_players)
+        else:
+            chosen = np.sort(forward_selection(gram, moment[:, k].copy(), y_square[k], alpha, n_features))
+        system = gram[np.ix_(chosen, chosen)] + alpha * np.eye(len(chosen))
+        try:
+            inverse = np.linalg.inv(system)
+        except np.linalg.LinAlgError:
+            inverse = np.linalg.pinv(system)
+        beta = inverse @ moment[chosen, k]
+        coef[chosen, k] = beta
+        intercept[k] = y_mean[k] - x_mean[chosen] @ beta
+        design = np.ascontiguousarray(binary[:, chosen])
+        residuals = targets[:, k] - intercept[k] - design @ beta
+        r2[k] = 1.0 - float(weights @ residuals ** 2) / y_square[k]
+        meat = sandwich_meat(design, weights, x_mean[chosen], residuals[:, None], inverse, total)[0]
+        covariance = inverse @ meat @ inverse
+        stderr[chosen, k] = np.sqrt(np.maximum(np.diag(covariance), 0.0))
+    return _Fit(coef, intercept, stderr, r2, constant)
+
+
+def _weighted_r2(y, prediction, weights):
+    """Weighted R^2 per output; NaN where the outputs are constant (R^2 undefined)."""
+    total = weights.sum()
+    mean = weights @ y / total
+    spread = weights @ (y - mean) ** 2
+    scale = np.abs(y).max(axis=0) if len(y) else np.zeros(y.shape[1])
+    residual = weights @ (y - prediction) ** 2
+    undefined = spread <= total * (1e-12 * scale) ** 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(undefined, np.nan, 1.0 - residual / np.where(undefined, 1.0, spread))
+
+
+def _schedule(n_samples, n_players):
+    """Samples fitted after each round when ``tol`` is set: a first round, then growth by half."""
+    targets = [min(n_samples, max(4 * n_players + 4, n_samples // 8, 200))]
+    while targets[-1] < n_samples:
+        targets.append(min(n_samples, int(targets[-1] * 1.5)))
+    return targets
