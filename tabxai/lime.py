@@ -16,7 +16,9 @@ explanation (Ribeiro, Singh & Guestrin 2016). Two samplers:
     sample is the explained row itself. Kernel ``sqrt(exp(-d^2 / w^2))`` of the Euclidean distance
     between binary vectors, ``w = 0.75 * sqrt(n_players)``, and ridge regression with an
     unpenalised intercept and ``alpha = 1``. Unlike lime: every explained row draws from its own
-    generator (same result whatever the call order, ``n_jobs`` or ``max_rows``), raw values
+    generator (same result whatever the call order, ``n_jobs`` or ``max_rows``); an integer column
+    takes the value of the drawn background row (an integer of the same bin, where lime would give a
+    fraction); raw values
     (strings, categoricals, missing values, which get a bin of their own) go straight into the
     user's pipeline, a feature group draws its columns jointly from one background row, and a bin
     whose bounds coincide (a tie at a quartile) gives that value where lime gives its standardised
@@ -77,7 +79,9 @@ class _Discretizer:
         self.highs = np.zeros((n_slots, 4))
         self.means = np.zeros((n_slots, 4))
         self.stds = np.ones((n_slots, 4))
+        self.integral = np.zeros(n_slots, dtype=np.bool_)
         for slot, j in enumerate(numeric):
+            self.integral[slot] = _is_integer_dtype(schema.columns[j].dtype)
             values = background_codes[:, j]
             values = values[~np.isnan(values)]
             if len(values) == 0:
@@ -100,6 +104,13 @@ class _Discretizer:
             present = ~np.isnan(codes[:, j])
             keys[present, j] = np.searchsorted(self.edges[slot], codes[present, j])
         return np.ascontiguousarray(keys, dtype=np.int64)
+
+
+def _is_integer_dtype(dtype):
+    try:
+        return pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+    except TypeError:
+        return False
 
 
 def _number(value):
@@ -420,7 +431,7 @@ class LimeTabular(MaskingExplainer):
         sample_codes = np.empty((count, row_codes.shape[0]))
         sample_binary = np.empty((count, self._players.n_players))
         lime_samples(row_keys, row_codes, self._background_keys, self._background_codes, picks, uniforms,
-                     discretizer.slot, discretizer.lows, discretizer.highs, discretizer.means, discretizer.stds,
+                     discretizer.slot, discretizer.integral, discretizer.lows, discretizer.highs, discretizer.means, discretizer.stds,
                      self._player_columns, self._player_start, sample_codes, sample_binary)
         if first and count:
             sample_codes[0] = row_codes

@@ -362,3 +362,111 @@ def naive_game_shapley(value, n_players):
 
 
 # --- surrogate: end ---
+
+# --- lime: begin ---
+
+
+def naive_lime_kernel(binary, kernel_width):
+    """lime's kernel ``sqrt(exp(-d^2 / w^2))`` of the Euclidean distance of each binary row from all ones."""
+    out = []
+    for row in binary:
+        d = math.sqrt(sum((1.0 - z) ** 2 for z in row))
+        out.append(math.sqrt(math.exp(-(d ** 2) / kernel_width ** 2)))
+    return np.array(out)
+
+
+def naive_ridge(binary, y, weights, alpha, columns=None):
+    """Weighted ridge with an unpenalised intercept by least squares on the augmented system.
+
+    Minimises ``sum_s w_s (y_s - b - z_s . beta)^2 + alpha |beta|^2`` with ``numpy.linalg.lstsq``.
+    Returns (beta over ``columns``, intercept, objective at the minimum).
+    """
+    binary = np.asarray(binary, dtype=float)
+    columns = list(range(binary.shape[1])) if columns is None else list(columns)
+    n, k = binary.shape[0], len(columns)
+    design = np.zeros((n + k, k + 1))
+    target = np.zeros(n + k)
+    for s in range(n):
+        root = math.sqrt(weights[s])
+        design[s, 0] = root
+        for a, c in enumerate(columns):
+            design[s, a + 1] = root * binary[s, c]
+        target[s] = root * y[s]
+    for a in range(k):
+        design[n + a, a + 1] = math.sqrt(alpha)
+    solution = np.linalg.lstsq(design, target, rcond=None)[0]
+    objective = float(((design @ solution - target) ** 2).sum())
+    return solution[1:], solution[0], objective
+
+
+def naive_ridge_stderr(binary, y, weights, alpha):
+    """HC3 sandwich standard errors of :func:`naive_ridge`, from the full design with intercept."""
+    binary = np.asarray(binary, dtype=float)
+    n, p = binary.shape
+    full = np.column_stack([np.ones(n), binary])
+    penalty = np.diag([0.0] + [alpha] * p)
+    bread = np.linalg.inv(full.T @ (full * weights[:, None]) + penalty)
+    beta, intercept, _ = naive_ridge(binary, y, weights, alpha)
+    meat = np.zeros((p + 1, p + 1))
+    for s in range(n):
+        residual = y[s] - intercept - binary[s] @ beta
+        leverage = min(weights[s] * full[s] @ bread @ full[s], 0.99)
+        score = weights[s] * residual / (1 - leverage)
+        meat += score ** 2 * np.outer(full[s], full[s])
+    covariance = bread @ meat @ bread
+    return np.sqrt(np.diag(covariance))[1:]
+
+
+def naive_forward_selection(binary, y, weights, alpha, n_selected):
+    """Players added one at a time, each the one that most lowers the ridge objective (ties: lowest index)."""
+    chosen = []
+    for _ in range(n_selected):
+        best, best_objective = None, np.inf
+        for candidate in range(binary.shape[1]):
+            if candidate in chosen:
+                continue
+            objective = naive_ridge(binary, y, weights, alpha, chosen + [candidate])[2]
+            if best is None or objective < best_objective - 1e-9 * abs(best_objective):
+                best, best_objective = candidate, objective
+        chosen.append(best)
+    return sorted(chosen)
+
+
+def naive_lime_sample(row, background, edges, numeric, picks, uniforms):
+    """One lime sample built cell by cell: bins of background row ``picks[j]`` for column ``j``.
+
+    ``row`` and ``background`` are float code rows (NaN missing); ``numeric[j]`` says whether column
+    ``j`` is cut at ``edges[j]``; ``uniforms[j]`` is the quantile drawn inside the bin (scipy's
+    truncated normal with the bin's background mean and standard deviation + 1e-11).
+    Returns (values, binary per column).
+    """
+    from scipy.stats import truncnorm
+
+    values, binary = [], []
+    for j in range(len(row)):
+        source = background[picks[j], j]
+        if not numeric[j]:
+            values.append(source)
+            binary.append(float(source == row[j] or (np.isnan(source) and np.isnan(row[j]))))
+            continue
+        column = background[:, j][~np.isnan(background[:, j])]
+        bins = [sum(v > e for e in edges[j]) for v in column]
+        if np.isnan(source):
+            values.append(np.nan)
+            binary.append(float(np.isnan(row[j])))
+            continue
+        b = sum(source > e for e in edges[j])
+        own = None if np.isnan(row[j]) else sum(row[j] > e for e in edges[j])
+        inside = [v for v, vb in zip(column, bins) if vb == b]
+        mean, std = np.mean(inside), np.std(inside) + 1e-11
+        low = ([min(column)] + list(edges[j]))[b]
+        high = (list(edges[j]) + [max(column)])[b]
+        if low == high:
+            values.append(low)
+        else:
+            values.append(truncnorm.ppf(uniforms[j], (low - mean) / std, (high - mean) / std, loc=mean, scale=std))
+        binary.append(float(b == own))
+    return np.array(values), np.array(binary)
+
+
+# --- lime: end ---

@@ -69,12 +69,14 @@ def truncated_normal(low, high, mean, std, uniform):
     a = (low - mean) / std
     b = (high - mean) / std
     flip = a > 0.0
-    if flip:
+    if flip:  # mirrored: the uniform's complement keeps the map from uniforms to values increasing
         a, b = -b, -a
+        uniform = 1.0 - uniform
     pa = normal_cdf(a)
     pb = normal_cdf(b)
-    if not pb > pa:  # the whole interval lies beyond the reach of double precision: its nearest end
-        z = b
+    if not pb > pa:  # far in the tail, beyond double precision: the exponential limit of the density
+        rate = -b
+        z = b + math.log(uniform + (1.0 - uniform) * math.exp(-rate * (b - a))) / rate
     else:
         z = normal_quantile(pa + uniform * (pb - pa))
         z = min(max(z, a), b)
@@ -86,13 +88,14 @@ def truncated_normal(low, high, mean, std, uniform):
 
 @numba.njit(cache=True, nogil=True)
 def lime_samples(row_keys, row_codes, background_keys, background_codes, picks, uniforms, numeric_slot,
-                 lows, highs, means, stds, player_columns, player_start, codes_out, binary_out):
+                 integral, lows, highs, means, stds, player_columns, player_start, codes_out, binary_out):
     """Neighbourhood of one explained row, as lime's tabular sampler with a quartile discretizer.
 
     Sample ``s`` gives player ``p`` the bins (or categories) of background row ``picks[s, p]``;
     a numeric column then takes a value drawn inside that bin from the truncated normal with the
     bin's background mean and standard deviation (the bin's quantile ``uniforms[s, slot]``), a
-    missing bin gives NaN, a categorical column takes the background code. ``binary_out[s, p]`` is
+    missing bin gives NaN, a categorical column, or a numeric column whose slot is ``integral``, takes
+    the background row's own code (so an integer column keeps integer values from its bin). ``binary_out[s, p]`` is
     1 when every column of player ``p`` falls in the explained row's bin (or category).
 
     Keys are bin indices (numeric columns) or codes (categorical), ``-1`` for missing.
@@ -109,7 +112,7 @@ def lime_samples(row_keys, row_codes, background_keys, background_codes, picks, 
                 if key != row_keys[j]:
                     same = 0.0
                 slot = numeric_slot[j]
-                if slot < 0:
+                if slot < 0 or integral[slot]:
                     codes_out[s, j] = background_codes[b, j]
                 elif key < 0:
                     codes_out[s, j] = np.nan
