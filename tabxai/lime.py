@@ -46,7 +46,8 @@ import numpy as np
 import pandas as pd
 
 from ._engine import coalition_values, map_row_blocks, single_blas_thread, stream_rows
-from ._kernels.lime import centred_normal_equations, forward_selection, kernel_weights, lime_samples, sandwich_meat
+from ._kernels.lime import (centred_normal_equations, cluster_scores, forward_selection, kernel_weights,
+                           kronecker_alpha, lime_samples, shifted_kronecker, truncation_table)
 from ._provenance import package_versions
 from ._validation import check_choice, check_int, check_real, resolve_seed, row_generator
 from .data import BOOLEAN, NUMERIC
@@ -59,6 +60,7 @@ __all__ = ["LimeTabular"]
 _QUARTILES = [25, 50, 75]
 _STD_FLOOR = 1e-11  # lime adds this to every bin's standard deviation
 _MIN_HOLDOUT = 20
+_N_BATCHES = 32  # independent batches of samples per row: the clusters of the standard errors
 
 
 class _Discretizer:
@@ -96,6 +98,15 @@ class _Discretizer:
                 inside = values[bins == b]
                 self.means[slot, b] = inside.mean() if len(inside) else 0.0
                 self.stds[slot, b] = (inside.std() if len(inside) else 0.0) + _STD_FLOOR
+        # per bin: low, high, mean, std, then the standardised bounds and their normal probabilities
+        self.tables = np.zeros((n_slots, 4, 8))
+        self.flipped = np.zeros((n_slots, 4), dtype=np.bool_)
+        for slot in range(n_slots):
+            for b in range(4):
+                low, high, mean, std = self.lows[slot, b], self.highs[slot, b], self.means[slot, b], self.stds[slot, b]
+                a, z, pa, pz, flipped = truncation_table(low, high, mean, std)
+                self.tables[slot, b] = (low, high, mean, std, a, z, pa, pz)
+                self.flipped[slot, b] = flipped
 
     def keys(self, codes):
         """Bin (numeric) or code (categorical) of every cell, -1 for missing; int64, C order."""
@@ -104,6 +115,29 @@ class _Discretizer:
             present = ~np.isnan(codes[:, j])
             keys[present, j] = np.searchsorted(self.edges[slot], codes[present, j])
         return np.ascontiguousarray(keys, dtype=np.int64)
+
+
+def _pick_tables(players, keys, codes, weights):
+    """Per player: background rows sorted by the bin and value of its first column, their cumulative
+    weights (total 1), and the share ``[start, stop)`` of each bin in that order.
+    """
+    n_background = len(weights)
+    orders = np.empty((players.n_players, n_background), dtype=np.int64)
+    cumulative = np.empty((players.n_players, n_background))
+    segments = np.zeros((players.n_players, 4, 2))
+    for p, members in enumerate(players.columns):
+        j = members[0]
+        values = np.where(np.isnan(codes[:, j]), -np.inf, codes[:, j])
+        order = np.lexsort((np.arange(n_background), values, keys[:, j]))
+        orders[p] = order
+        cumulative[p] = np.cumsum(weights[order])
+        cumulative[p, -1] = 1.0
+        start = np.concatenate([[0.0], cumulative[p, :-1]])
+        for key in range(4):
+            inside = keys[order, j] == key
+            if inside.any():
+                segments[p, key] = start[inside][0], cumulative[p][inside][-1]
+    return orders, cumulative, segments
 
 
 def _is_integer_dtype(dtype):
@@ -242,7 +276,11 @@ class LimeTabular(MaskingExplainer):
             self._discretizer = _Discretizer(self._schema, codes)
             self._background_keys = self._discretizer.keys(codes)
             self._background_codes = codes
-            self._cumulative_weights = np.cumsum(self._masker.weights)
+            self._alpha_steps = kronecker_alpha(self._schema.n_columns)
+            weights = self._masker.weights / self._masker.weights.sum()
+            self._equal_weights = bool(np.all(weights == weights[0]))
+            self._orders, self._cumulative, self._segments = _pick_tables(
+                self._players, self._background_keys, codes, weights)
             columns = [c for player in self._players.columns for c in player]
             self._player_columns = np.array(columns, dtype=np.int64)
             self._player_start = np.concatenate([[0], np.cumsum([len(p) for p in self._players.columns])])
@@ -346,53 +384,68 @@ class LimeTabular(MaskingExplainer):
         return out
 
     # per row block ------------------------------------------------------------------------------
+    def _stream_layout(self):
+        """Batch size, and where the held-out samples start, in a row's stream of random samples."""
+        n_random = self._n_samples - 1
+        batch = max(1, n_random // _N_BATCHES)
+        holdout_start = -(-n_random // batch) * batch
+        n_batches = (holdout_start + self._n_holdout + batch - 1) // batch
+        return batch, holdout_start, n_batches
+
     def _explain_rows(self, model, masker, codes, seed, progress, row_indices):
         rows = codes[row_indices]
         n_rows, n_players = len(row_indices), self._players.n_players
+        batch, holdout_start, n_batches = self._stream_layout()
         generators = [row_generator(seed, index) for index in row_indices]
+        shifts = None
+        if self.sampling == "lime":  # one uniform shift per batch and column, drawn first, in order
+            shifts = [rng.random((n_batches, codes.shape[1])) for rng in generators]
+        state = _RowState(generators, shifts, batch, self._discretizer.keys(rows) if self.sampling == "lime" else None)
         n_outputs = self._base_values.shape[0]
         binary = [np.zeros((0, n_players)) for _ in range(n_rows)]
         targets = [np.zeros((0, n_outputs)) for _ in range(n_rows)]
-        keys = self._discretizer.keys(rows) if self.sampling == "lime" else None
+        clusters = [np.zeros(0, dtype=np.int64) for _ in range(n_rows)]
         model_rows = 0
         full = None
         if self.sampling == "background":
             full = model(rows)  # the whole row: its own value, not a mean over the background
             model_rows += n_rows
-        schedule = _schedule(self._n_samples, n_players) if self.tol is not None else [self._n_samples]
-        used = np.zeros(n_rows, dtype=np.int64)
+        n_random = self._n_samples - 1
+        schedule = _schedule(n_random, batch) if self.tol is not None else [n_random]
+        used = np.zeros(n_rows, dtype=np.int64)  # random samples fitted so far
         done = np.zeros(n_rows, dtype=bool)
         values = np.zeros((n_rows, n_players, n_outputs))
         stderr = np.zeros_like(values)
         fits = [None] * n_rows
+        holdout_requests = [(i, holdout_start, self._n_holdout, False) for i in range(n_rows)]
         for round_index, target in enumerate(schedule):
             active = np.flatnonzero(~done)
-            requests = [(i, target - used[i], used[i] == 0) for i in active]
-            last = round_index == len(schedule) - 1 or self.tol is None
+            requests = [(i, used[i], target - used[i], used[i] == 0) for i in active]
+            last = round_index == len(schedule) - 1
             if self.tol is None:  # one stream with the held-out samples: the model sees the largest batches
-                requests += [(i, self._n_holdout, False) for i in range(n_rows)]
-            samples, rows_asked = self._evaluate(model, masker, rows, keys, full, generators, requests, progress)
+                requests += holdout_requests
+            samples, rows_asked = self._evaluate(model, masker, rows, full, state, requests, progress)
             model_rows += rows_asked
-            for i, (z, y) in zip(active, samples[:len(active)]):
+            for (i, start, count, first), (z, y) in zip(requests, samples[:len(active)]):
+                order = np.arange(start, start + count) // batch
                 binary[i] = np.concatenate([binary[i], z])
                 targets[i] = np.concatenate([targets[i], y])
-                used[i] = len(binary[i])
+                clusters[i] = np.concatenate([clusters[i], order[:1] if first else order[:0], order])
+                used[i] = target
             with single_blas_thread():
                 for i in active:
-                    fits[i] = _fit(binary[i], self._kernel(binary[i]), targets[i], self._alpha, self._n_features)
+                    fits[i] = _fit(binary[i], self._kernel(binary[i]), targets[i], self._alpha, self._n_features,
+                                   clusters[i])
                     values[i], stderr[i] = fits[i].coef, fits[i].stderr
             if self.tol is not None:
                 done |= largest_relative_stderr(values, stderr) <= self.tol
             if done.all() or last:
                 break
         if self.tol is not None:
-            requests = [(i, self._n_holdout, False) for i in range(n_rows)]
-            samples, rows_asked = self._evaluate(model, masker, rows, keys, full, generators, requests, progress)
+            samples, rows_asked = self._evaluate(model, masker, rows, full, state, holdout_requests, progress)
             model_rows += rows_asked
-        else:
-            samples = samples[len(samples) - n_rows:]
         holdout = np.empty((n_rows, n_outputs))
-        for i, (z, y) in enumerate(samples):
+        for i, (z, y) in enumerate(samples[len(samples) - n_rows:]):
             holdout[i] = _weighted_r2(y, fits[i].predict(z), self._kernel(z))
         info = {
             "intercept": np.stack([f.intercept for f in fits]),
@@ -401,7 +454,7 @@ class LimeTabular(MaskingExplainer):
             "surrogate_prediction": np.stack([f.intercept + f.coef.sum(axis=0) for f in fits]),
             "model_prediction": np.stack([t[0] for t in targets]),
             "kernel_width": np.full(n_rows, self._kernel_width),
-            "n_samples": used.copy(),
+            "n_samples": used + 1,
             "constant": np.stack([f.constant for f in fits]),
             "stopped_by": np.where(done, "tol", "budget").astype(object) if self.tol is not None
             else np.full(n_rows, "budget", dtype=object),
@@ -411,35 +464,34 @@ class LimeTabular(MaskingExplainer):
     def _kernel(self, binary):
         return kernel_weights(np.ascontiguousarray(binary, dtype=np.float64), self._kernel_width)
 
-    def _evaluate(self, model, masker, rows, keys, full, generators, requests, progress):
-        """Samples ``(binary, outputs)`` for each request ``(row, count, first)``, and the model rows asked."""
+    def _evaluate(self, model, masker, rows, full, state, requests, progress):
+        """Samples ``(binary, outputs)`` for each request ``(row, start, count, first)``, and the model rows asked.
+
+        A request asks for random samples ``start ... start + count`` of the row's stream, preceded by
+        the row itself when ``first``.
+        """
         if self.sampling == "lime":
-            return self._evaluate_lime(model, rows, keys, generators, requests, progress)
-        return self._evaluate_background(model, masker, rows, full, generators, requests, progress)
+            return self._evaluate_lime(model, rows, state, requests, progress)
+        return self._evaluate_background(model, masker, rows, full, state, requests, progress)
 
-    def _draw_picks(self, rng, count):
-        """Background row of each (sample, player), drawn with the background weights."""
-        uniforms = rng.random((count, self._players.n_players))
-        picks = np.searchsorted(self._cumulative_weights, uniforms * self._cumulative_weights[-1], side="right")
-        return np.minimum(picks, len(self._cumulative_weights) - 1).astype(np.int64)
-
-    def _neighbourhood(self, row_codes, row_keys, rng, count, first):
-        """``count`` samples around one row (codes, binary), drawn from ``rng`` as lime does."""
+    def _neighbourhood(self, row_codes, row_keys, shifts, batch, start, count, first):
+        """Samples ``start ... start + count`` of one row's stream (codes, binary), the row first if ``first``."""
         discretizer = self._discretizer
-        picks = self._draw_picks(rng, count)
-        uniforms = rng.random((count, max(len(discretizer.numeric), 1)))
-        sample_codes = np.empty((count, row_codes.shape[0]))
-        sample_binary = np.empty((count, self._players.n_players))
-        lime_samples(row_keys, row_codes, self._background_keys, self._background_codes, picks, uniforms,
-                     discretizer.slot, discretizer.integral, discretizer.lows, discretizer.highs, discretizer.means, discretizer.stds,
-                     self._player_columns, self._player_start, sample_codes, sample_binary)
-        if first and count:
+        uniforms = shifted_kronecker(shifts, self._alpha_steps, batch, start, count)
+        extra = 1 if first else 0
+        sample_codes = np.empty((count + extra, row_codes.shape[0]))
+        sample_binary = np.empty((count + extra, self._players.n_players))
+        lime_samples(row_keys, self._background_keys, self._background_codes, self._orders, self._cumulative,
+                     self._segments, self._equal_weights, uniforms,
+                     discretizer.slot, discretizer.integral, discretizer.tables, discretizer.flipped,
+                     self._player_columns, self._player_start, sample_codes[extra:], sample_binary[extra:])
+        if first:
             sample_codes[0] = row_codes
             sample_binary[0] = 1.0
         return sample_codes, sample_binary
 
-    def _evaluate_lime(self, model, rows, keys, generators, requests, progress):
-        counts = np.array([count for _, count, _ in requests], dtype=np.int64)
+    def _evaluate_lime(self, model, rows, state, requests, progress):
+        counts = np.array([count + (1 if first else 0) for _, _, count, first in requests], dtype=np.int64)
         offsets = np.concatenate([[0], np.cumsum(counts)])
         total = int(offsets[-1])
         binaries = [None] * len(requests)
@@ -451,9 +503,9 @@ class LimeTabular(MaskingExplainer):
             while segment < len(requests) and offsets[segment] < stop:
                 lo, hi = offsets[segment], offsets[segment + 1]
                 if binaries[segment] is None:
-                    i, count, first = requests[segment]
-                    pending[segment], binaries[segment] = self._neighbourhood(rows[i], keys[i], generators[i],
-                                                                                  int(count), first)
+                    i, first_sample, count, first = requests[segment]
+                    pending[segment], binaries[segment] = self._neighbourhood(
+                        rows[i], state.keys[i], state.shifts[i], state.batch, int(first_sample), int(count), first)
                 a, b = max(start, lo), min(stop, hi)
                 if b > a:
                     out[a - start:b - start] = pending[segment][a - lo:b - lo]
@@ -473,30 +525,36 @@ class LimeTabular(MaskingExplainer):
                     y[offsets[s]:offsets[s + 1]]) for s in range(len(requests))]
         return samples, total
 
-    def _evaluate_background(self, model, masker, rows, full, generators, requests, progress):
+    def _evaluate_background(self, model, masker, rows, full, state, requests, progress):
         n_players = self._players.n_players
         drawn = []
-        for i, count, first in requests:
-            rng = generators[i]
+        for i, _, count, first in requests:
+            rng = state.generators[i]
             off = rng.integers(1, n_players + 1, size=count)
             ranks = np.argsort(np.argsort(rng.random((count, n_players)), axis=1), axis=1)
             coalitions = ranks >= off[:, None]
-            if first and count:
-                coalitions[0] = True
             drawn.append(coalitions)
-        masked = [c if not first else c[1:] for c, (_, _, first) in zip(drawn, requests)]
-        pair_row = np.repeat([i for i, _, _ in requests], [len(c) for c in masked]).astype(np.int64)
-        stacked = np.concatenate(masked) if masked else np.zeros((0, n_players), dtype=bool)
+        pair_row = np.repeat([i for i, _, _, _ in requests], [len(c) for c in drawn]).astype(np.int64)
+        stacked = np.concatenate(drawn) if drawn else np.zeros((0, n_players), dtype=bool)
         values = coalition_values(model, masker, rows, self._players.column_mask(stacked), pair_row,
                                   np.arange(len(stacked), dtype=np.int64), progress=progress)
         samples, start = [], 0
-        for (i, count, first), coalitions, part in zip(requests, drawn, masked):
-            y = values[start:start + len(part)]
-            start += len(part)
-            if first and count:
+        for (i, _, count, first), coalitions in zip(requests, drawn):
+            y = values[start:start + count]
+            start += count
+            z = coalitions.astype(np.float64)
+            if first:
                 y = np.concatenate([full[i:i + 1], y])
-            samples.append((coalitions.astype(np.float64), y))
+                z = np.concatenate([np.ones((1, n_players)), z])
+            samples.append((z, y))
         return samples, len(stacked) * masker.rows_per_pair
+
+
+class _RowState:
+    """Per explained row: its generator, its batch shifts (lime sampler) and its bin keys."""
+
+    def __init__(self, generators, shifts, batch, keys):
+        self.generators, self.shifts, self.batch, self.keys = generators, shifts, batch, keys
 
 
 class _Fit:
@@ -509,11 +567,14 @@ class _Fit:
         return self.intercept + binary @ self.coef
 
 
-def _fit(binary, weights, targets, alpha, n_features):
-    """Weighted ridge with an unpenalised intercept, its HC3 sandwich standard errors and weighted R^2.
+def _fit(binary, weights, targets, alpha, n_features, clusters):
+    """Weighted ridge with an unpenalised intercept, cluster-robust standard errors and weighted R^2.
 
-    ``binary`` (n, p), ``weights`` (n,), ``targets`` (n, k). With ``n_features`` the players are
-    chosen by forward selection per output and the surrogate refitted on them.
+    ``binary`` (n, p), ``weights`` (n,), ``targets`` (n, k); ``clusters`` (n,) numbers the
+    independent batches the samples came in (samples within a batch may be dependent). The standard
+    errors are the sandwich ``A^-1 (R / (R - 1) sum_c G_c G_c') A^-1`` over the ``R`` batches, with
+    ``G_c`` the batch's summed scores. With ``n_features`` the players are chosen by forward
+    selection per output and the surrogate refitted on them.
     """
     binary = np.ascontiguousarray(binary, dtype=np.float64)
     targets = np.ascontiguousarray(targets, dtype=np.float64)
@@ -525,6 +586,10 @@ def _fit(binary, weights, targets, alpha, n_features):
     r2 = np.full(n_outputs, np.nan)
     scale = np.abs(targets).max(axis=0) if len(targets) else np.zeros(n_outputs)
     constant = y_square <= total * (1e-12 * scale) ** 2
+    clusters = np.ascontiguousarray(clusters, dtype=np.int64)
+    n_clusters = int(clusters.max()) + 1 if len(clusters) else 0
+    n_used = len(np.unique(clusters))
+    factor = n_used / (n_used - 1) if n_used > 1 else 1.0
     for k in np.flatnonzero(~constant):
         if n_features is None or n_features >= n_players:
             chosen = np.arange(n_players)
@@ -541,9 +606,9 @@ def _fit(binary, weights, targets, alpha, n_features):
         design = np.ascontiguousarray(binary[:, chosen])
         residuals = targets[:, k] - intercept[k] - design @ beta
         r2[k] = 1.0 - float(weights @ residuals ** 2) / y_square[k]
-        meat = sandwich_meat(design, weights, x_mean[chosen], residuals[:, None], inverse, total)[0]
-        covariance = inverse @ meat @ inverse
-        stderr[chosen, k] = np.sqrt(np.maximum(np.diag(covariance), 0.0))
+        scores = cluster_scores(design, weights, x_mean[chosen], residuals[:, None], clusters, n_clusters)[:, :, 0]
+        spread = inverse @ scores.T  # (chosen, clusters)
+        stderr[chosen, k] = np.sqrt(factor * (spread ** 2).sum(axis=1))
     return _Fit(coef, intercept, stderr, r2, constant)
 
 
@@ -559,9 +624,10 @@ def _weighted_r2(y, prediction, weights):
         return np.where(undefined, np.nan, 1.0 - residual / np.where(undefined, 1.0, spread))
 
 
-def _schedule(n_samples, n_players):
-    """Samples fitted after each round when ``tol`` is set: a first round, then growth by half."""
-    targets = [min(n_samples, max(4 * n_players + 4, n_samples // 8, 200))]
-    while targets[-1] < n_samples:
-        targets.append(min(n_samples, int(targets[-1] * 1.5)))
-    return targets
+def _schedule(n_random, batch):
+    """Random samples fitted after each round when ``tol`` is set: whole batches, eight first, then half more."""
+    n_batches = -(-n_random // batch)
+    targets = [min(n_batches, 8)]
+    while targets[-1] < n_batches:
+        targets.append(min(n_batches, int(targets[-1] * 1.5)))
+    return [min(t * batch, n_random) for t in targets]

@@ -399,20 +399,22 @@ def naive_ridge(binary, y, weights, alpha, columns=None):
     return solution[1:], solution[0], objective
 
 
-def naive_ridge_stderr(binary, y, weights, alpha):
-    """HC3 sandwich standard errors of :func:`naive_ridge`, from the full design with intercept."""
+def naive_ridge_stderr(binary, y, weights, alpha, clusters):
+    """Cluster-robust sandwich standard errors of :func:`naive_ridge`, from the full design with intercept.
+
+    ``A^-1 (R / (R - 1) sum_c g_c g_c') A^-1`` with ``g_c`` the summed scores ``w r x`` of cluster ``c``.
+    """
     binary = np.asarray(binary, dtype=float)
     n, p = binary.shape
     full = np.column_stack([np.ones(n), binary])
     penalty = np.diag([0.0] + [alpha] * p)
     bread = np.linalg.inv(full.T @ (full * weights[:, None]) + penalty)
     beta, intercept, _ = naive_ridge(binary, y, weights, alpha)
-    meat = np.zeros((p + 1, p + 1))
+    sums = {}
     for s in range(n):
         residual = y[s] - intercept - binary[s] @ beta
-        leverage = min(weights[s] * full[s] @ bread @ full[s], 0.99)
-        score = weights[s] * residual / (1 - leverage)
-        meat += score ** 2 * np.outer(full[s], full[s])
+        sums[clusters[s]] = sums.get(clusters[s], 0.0) + weights[s] * residual * full[s]
+    meat = sum(np.outer(g, g) for g in sums.values()) * len(sums) / (len(sums) - 1)
     covariance = bread @ meat @ bread
     return np.sqrt(np.diag(covariance))[1:]
 
@@ -432,40 +434,51 @@ def naive_forward_selection(binary, y, weights, alpha, n_selected):
     return sorted(chosen)
 
 
-def naive_lime_sample(row, background, edges, numeric, picks, uniforms):
-    """One lime sample built cell by cell: bins of background row ``picks[j]`` for column ``j``.
+def naive_lime_sample(row, background, edges, numeric, uniforms):
+    """One lime sample built cell by cell, one player per column, equal background weights.
 
-    ``row`` and ``background`` are float code rows (NaN missing); ``numeric[j]`` says whether column
-    ``j`` is cut at ``edges[j]``; ``uniforms[j]`` is the quantile drawn inside the bin (scipy's
-    truncated normal with the bin's background mean and standard deviation + 1e-11).
-    Returns (values, binary per column).
+    Column ``j`` sorts the background rows by (bin or category, value, position) and takes the row
+    whose equal share of ``[0, 1)`` holds ``uniforms[j]``; a numeric column then takes, inside that
+    row's bin, the quantile of scipy's truncated normal (the bin's background mean and standard
+    deviation + 1e-11, bounded by the bin) at the position of ``uniforms[j]`` within the share of
+    the whole bin. ``row`` and ``background`` are float code rows (NaN missing); ``numeric[j]``
+    says whether column ``j`` is cut at ``edges[j]``. Returns (values, binary per column).
     """
     from scipy.stats import truncnorm
 
+    n = len(background)
     values, binary = [], []
     for j in range(len(row)):
-        source = background[picks[j], j]
-        if not numeric[j]:
+        def key(value):
+            if np.isnan(value):
+                return -1
+            return sum(value > e for e in edges[j]) if numeric[j] else value
+
+        def sort_key(b):
+            value = background[b, j]
+            return (key(value), -np.inf if np.isnan(value) else value, b)
+
+        order = sorted(range(n), key=sort_key)
+        position = min(int(uniforms[j] * n), n - 1)
+        source = background[order[position], j]
+        same = key(source) == key(row[j])
+        binary.append(float(same))
+        if not numeric[j] or np.isnan(source):
             values.append(source)
-            binary.append(float(source == row[j] or (np.isnan(source) and np.isnan(row[j]))))
             continue
-        column = background[:, j][~np.isnan(background[:, j])]
-        bins = [sum(v > e for e in edges[j]) for v in column]
-        if np.isnan(source):
-            values.append(np.nan)
-            binary.append(float(np.isnan(row[j])))
-            continue
-        b = sum(source > e for e in edges[j])
-        own = None if np.isnan(row[j]) else sum(row[j] > e for e in edges[j])
-        inside = [v for v, vb in zip(column, bins) if vb == b]
+        b = key(source)
+        column = [v for v in background[:, j] if not np.isnan(v)]
+        inside = [v for v in column if key(v) == b]
+        first = [i for i, r in enumerate(order) if key(background[r, j]) == b]
+        start, stop = first[0] / n, (first[-1] + 1) / n
+        v = min(max((uniforms[j] - start) / (stop - start), 0.0), 1.0)
         mean, std = np.mean(inside), np.std(inside) + 1e-11
         low = ([min(column)] + list(edges[j]))[b]
         high = (list(edges[j]) + [max(column)])[b]
         if low == high:
             values.append(low)
         else:
-            values.append(truncnorm.ppf(uniforms[j], (low - mean) / std, (high - mean) / std, loc=mean, scale=std))
-        binary.append(float(b == own))
+            values.append(truncnorm.ppf(v, (low - mean) / std, (high - mean) / std, loc=mean, scale=std))
     return np.array(values), np.array(binary)
 
 

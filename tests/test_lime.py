@@ -13,7 +13,7 @@ from sklearn.preprocessing import OneHotEncoder
 
 import tabxai as tx
 from naive import (naive_forward_selection, naive_lime_kernel, naive_lime_sample, naive_ridge, naive_ridge_stderr)
-from tabxai._kernels.lime import normal_quantile, truncated_normal
+from tabxai._kernels.lime import kronecker_alpha, normal_quantile, shifted_kronecker, truncated_normal
 from tabxai._validation import row_generator
 from tabxai.lime import _fit
 
@@ -62,20 +62,24 @@ def test_coefficients_agree_with_lime_within_standard_errors(mixed):
     array, frame, predict = mixed
     n_samples, rows = 20_000, [0, 1, 2, 3]
     ours = tx.LimeTabular(predict, frame, n_samples=n_samples, random_state=1).explain(frame.iloc[rows])
-    reference = LimeTabularExplainer(array, mode="regression", categorical_features=[4], random_state=3)
-    z = []
-    for i, row in enumerate(rows):
-        theirs = reference.explain_instance(array[row], _logistic, num_features=5, num_samples=n_samples)
-        coef = np.zeros(5)
-        for j, value in theirs.local_exp[1]:
-            coef[j] = value
-        # both are the same estimator on independent samples: the difference has twice our variance
-        z.append((coef - ours.values[i]) / (np.sqrt(2) * ours.stderr[i]))
-        assert abs(theirs.intercept[1] - ours.base_values[i]) < 0.01
-        assert abs(theirs.score - ours.diagnostics["r2"][i]) < 0.03
-    z = np.concatenate(z)
-    assert np.abs(z).max() < 4, z
-    assert 0.3 < np.mean(z ** 2) < 2.0, z
+    runs = []
+    for seed in range(4):
+        reference = LimeTabularExplainer(array, mode="regression", categorical_features=[4], random_state=seed)
+        coefs = []
+        for i, row in enumerate(rows):
+            theirs = reference.explain_instance(array[row], _logistic, num_features=5, num_samples=n_samples)
+            coef = np.zeros(5)
+            for j, value in theirs.local_exp[1]:
+                coef[j] = value
+            coefs.append(coef)
+            assert abs(theirs.intercept[1] - ours.base_values[i]) < 0.01
+            assert abs(theirs.score - ours.diagnostics["r2"][i]) < 0.03
+        runs.append(coefs)
+    runs = np.array(runs)
+    # lime's mean over 4 seeds against ours: each with its own standard error
+    z = (runs.mean(axis=0) - ours.values) / np.sqrt(runs.var(axis=0, ddof=1) / 4 + ours.stderr ** 2)
+    assert np.abs(z).max() < 4.5, z
+    assert np.mean(z ** 2) < 2.5, z
 
 
 # --- against the slow references, on the same samples ---------------------------------------------
@@ -89,17 +93,30 @@ def test_samples_are_built_as_the_naive_sampler_builds_them(mixed):
     codes = explainer._schema.encode(background)
     edges = [explainer.bins.get(name, []) for name in "abcde"]
     numeric = [True, True, True, True, False]
+    shifts = np.random.default_rng(3).random((5, 5))
     for index in [0, 17, 5]:
         row = codes[index]
         keys = explainer._discretizer.keys(row[None])[0]
-        sample_codes, sample_binary = explainer._neighbourhood(row, keys, row_generator(7, index), 60, False)
-        rng = row_generator(7, index)
-        picks = explainer._draw_picks(rng, 60)
-        uniforms = rng.random((60, 4))
-        for s in range(60):
-            values, binary = naive_lime_sample(row, codes, edges, numeric, picks[s], np.append(uniforms[s], 0))
-            np.testing.assert_allclose(sample_codes[s], values, rtol=1e-9, atol=1e-12)
-            np.testing.assert_array_equal(sample_binary[s], binary)
+        sample_codes, sample_binary = explainer._neighbourhood(row, keys, shifts, 13, 4, 50, True)
+        np.testing.assert_array_equal(sample_codes[0], row)
+        uniforms = shifted_kronecker(shifts, explainer._alpha_steps, 13, 4, 50)
+        for s in range(50):
+            values, binary = naive_lime_sample(row, codes, edges, numeric, uniforms[s])
+            np.testing.assert_allclose(sample_codes[s + 1], values, rtol=1e-8, atol=1e-10)
+            np.testing.assert_array_equal(sample_binary[s + 1], binary)
+
+
+def test_uniforms_are_shifted_kronecker_points():
+    alpha = kronecker_alpha(3)
+    phi = 1.0
+    for _ in range(200):
+        phi = (1 + phi) ** (1 / 4)  # the root of x^4 = x + 1
+    np.testing.assert_allclose(alpha, (1 / phi ** np.arange(1, 4)) % 1, rtol=1e-12)
+    shifts = np.random.default_rng(0).random((4, 3))
+    points = shifted_kronecker(shifts, alpha, 5, 3, 12)
+    for s in range(12):
+        t = 3 + s
+        np.testing.assert_allclose(points[s], (shifts[t // 5] + (t % 5) * alpha) % 1, rtol=0, atol=1e-15)
 
 
 def test_values_equal_the_naive_fit_on_the_same_samples(mixed):
@@ -109,15 +126,18 @@ def test_values_equal_the_naive_fit_on_the_same_samples(mixed):
     expl = explainer.explain(frame.iloc[:3])
     width = explainer._kernel_width
     codes = explainer._schema.encode(frame.iloc[:3])
+    batch, _, n_batches = explainer._stream_layout()
+    clusters = np.concatenate([[0], np.arange(n_samples - 1) // batch])
     for i in range(3):
         keys = explainer._discretizer.keys(codes[i:i + 1])[0]
-        sample_codes, binary = explainer._neighbourhood(codes[i], keys, row_generator(seed, i), n_samples, True)
+        shifts = row_generator(seed, i).random((n_batches, codes.shape[1]))
+        sample_codes, binary = explainer._neighbourhood(codes[i], keys, shifts, batch, 0, n_samples - 1, True)
         y = predict(explainer._schema.decode(sample_codes))
         weights = naive_lime_kernel(binary, width)
         beta, intercept, _ = naive_ridge(binary, y, weights, 1.0)
         np.testing.assert_allclose(expl.values[i], beta, rtol=0, atol=1e-10)
         np.testing.assert_allclose(expl.base_values[i], intercept, rtol=0, atol=1e-10)
-        np.testing.assert_allclose(expl.stderr[i], naive_ridge_stderr(binary, y, weights, 1.0), rtol=1e-8)
+        np.testing.assert_allclose(expl.stderr[i], naive_ridge_stderr(binary, y, weights, 1.0, clusters), rtol=1e-8)
         assert expl.diagnostics["model_prediction"][i] == pytest.approx(y[0], abs=1e-15)
         np.testing.assert_allclose(expl.diagnostics["surrogate_prediction"][i], intercept + beta.sum(), atol=1e-10)
         lime_ridge = Ridge(alpha=1.0).fit(binary, y, sample_weight=weights)  # lime's own regressor
@@ -133,7 +153,7 @@ def test_fit_and_forward_selection_equal_the_naive_ones(seed, n_players, alpha, 
     y = binary @ rng.normal(size=n_players) + 0.3 * rng.normal(size=40) + binary[:, 0] * binary[:, -1]
     weights = rng.random(40) + 0.05
     n_selected = min(n_selected, n_players)
-    fit = _fit(binary, weights, y[:, None], alpha, n_selected)
+    fit = _fit(binary, weights, y[:, None], alpha, n_selected, np.arange(40))
     chosen = naive_forward_selection(binary, y, weights, alpha, n_selected)
     assert list(np.flatnonzero(fit.coef[:, 0])) == chosen
     beta, intercept, _ = naive_ridge(binary, y, weights, alpha, chosen)
@@ -145,7 +165,7 @@ def test_kernels_match_scipy():
     from scipy.stats import norm, truncnorm
 
     p = np.concatenate([np.logspace(-300, -1, 60), np.linspace(0.01, 0.99, 99), 1 - np.logspace(-15, -1, 20)])
-    np.testing.assert_allclose([normal_quantile(q) for q in p], norm.ppf(p), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose([normal_quantile(q) for q in p], norm.ppf(p), rtol=2e-9, atol=1e-12)
     for low, high, mean, std in [(-1, 2, 0.5, 1.0), (3, 4, 0, 1), (-40, -39, 0, 1), (0, 1, 0.5, 1e-11), (1, 1, 0, 1)]:
         for u in [0.0, 0.1, 0.5, 0.9, 0.999]:
             value = truncated_normal(low, high, mean, std, u)
@@ -153,7 +173,7 @@ def test_kernels_match_scipy():
             if high > low and std > 1e-6:
                 expected = truncnorm.ppf(u, (low - mean) / std, (high - mean) / std, loc=mean, scale=std)
                 tail = high < mean - 37 * std  # beyond double precision: the exponential tail limit
-                assert value == pytest.approx(expected, rel=1e-3 if tail else 1e-9, abs=1e-9)
+                assert value == pytest.approx(expected, rel=1e-3 if tail else 1e-8, abs=1e-8)
 
 
 # --- the background sampler ---------------------------------------------------------------------

@@ -30,7 +30,7 @@ def normal_cdf(x):
 
 @numba.njit(cache=True)
 def normal_quantile(p):
-    """Inverse of :func:`normal_cdf` for ``0 < p < 1``: Acklam's approximation and one Halley step."""
+    """Inverse of :func:`normal_cdf` for ``0 < p < 1`` (Acklam's approximation, relative error < 1.2e-9)."""
     if p <= 0.0:
         return -np.inf
     if p >= 1.0:
@@ -38,73 +38,134 @@ def normal_quantile(p):
     low = 0.02425
     if p < low:
         q = math.sqrt(-2.0 * math.log(p))
-        x = ((((((_C[0] * q + _C[1]) * q + _C[2]) * q + _C[3]) * q + _C[4]) * q + _C[5])
-             / ((((_D[0] * q + _D[1]) * q + _D[2]) * q + _D[3]) * q + 1.0))
-    elif p <= 1.0 - low:
+        return ((((((_C[0] * q + _C[1]) * q + _C[2]) * q + _C[3]) * q + _C[4]) * q + _C[5])
+                / ((((_D[0] * q + _D[1]) * q + _D[2]) * q + _D[3]) * q + 1.0))
+    if p <= 1.0 - low:
         q = p - 0.5
         r = q * q
-        x = ((((((_A[0] * r + _A[1]) * r + _A[2]) * r + _A[3]) * r + _A[4]) * r + _A[5]) * q
-             / (((((_B[0] * r + _B[1]) * r + _B[2]) * r + _B[3]) * r + _B[4]) * r + 1.0))
-    else:
-        q = math.sqrt(-2.0 * math.log(1.0 - p))
-        x = -((((((_C[0] * q + _C[1]) * q + _C[2]) * q + _C[3]) * q + _C[4]) * q + _C[5])
-              / ((((_D[0] * q + _D[1]) * q + _D[2]) * q + _D[3]) * q + 1.0))
-    if p < 0.5:  # refine where the lower tail is computed accurately; mirror the upper half
-        e = normal_cdf(x) - p
-    else:
-        e = -(normal_cdf(-x) - (1.0 - p))
-    u = e * _SQRT2PI * math.exp(0.5 * x * x)
-    return x - u / (1.0 + 0.5 * x * u)
+        return ((((((_A[0] * r + _A[1]) * r + _A[2]) * r + _A[3]) * r + _A[4]) * r + _A[5]) * q
+                / (((((_B[0] * r + _B[1]) * r + _B[2]) * r + _B[3]) * r + _B[4]) * r + 1.0))
+    q = math.sqrt(-2.0 * math.log(1.0 - p))
+    return -((((((_C[0] * q + _C[1]) * q + _C[2]) * q + _C[3]) * q + _C[4]) * q + _C[5])
+             / ((((_D[0] * q + _D[1]) * q + _D[2]) * q + _D[3]) * q + 1.0))
 
 
 @numba.njit(cache=True)
-def truncated_normal(low, high, mean, std, uniform):
+def truncation_table(low, high, mean, std):
+    """What :func:`truncated_quantile` needs for one bin: ``(a, b, Phi(a), Phi(b), flipped)``.
+
+    Bounds ``a, b`` are standardised; when both lie above the mean they are mirrored into the lower
+    tail (``flipped``), where the distribution function keeps its relative accuracy.
+    """
+    a = (low - mean) / std
+    b = (high - mean) / std
+    flipped = a > 0.0
+    if flipped:
+        a, b = -b, -a
+    return a, b, normal_cdf(a), normal_cdf(b), flipped
+
+
+@numba.njit(cache=True)
+def truncated_quantile(low, high, mean, std, a, b, pa, pb, flipped, uniform):
     """The ``uniform``-quantile of the normal (``mean``, ``std``) truncated to ``[low, high]``.
 
-    Inverse-CDF sampling; both bounds are mirrored into the lower tail when they lie above the mean,
-    where the distribution function keeps its relative accuracy. ``low == high`` gives that value.
+    Inverse-CDF sampling from the bin's :func:`truncation_table`; ``low == high`` gives that value.
+    Beyond double precision in the tail (``Phi(a) == Phi(b)``) the density's exponential limit is used.
     """
     if not high > low:
         return low
-    a = (low - mean) / std
-    b = (high - mean) / std
-    flip = a > 0.0
-    if flip:  # mirrored: the uniform's complement keeps the map from uniforms to values increasing
-        a, b = -b, -a
+    if flipped:  # mirrored: the complement keeps the map from uniforms to values increasing
         uniform = 1.0 - uniform
-    pa = normal_cdf(a)
-    pb = normal_cdf(b)
-    if not pb > pa:  # far in the tail, beyond double precision: the exponential limit of the density
+    if not pb > pa:
         rate = -b
         z = b + math.log(uniform + (1.0 - uniform) * math.exp(-rate * (b - a))) / rate
     else:
         z = normal_quantile(pa + uniform * (pb - pa))
         z = min(max(z, a), b)
-    if flip:
+    if flipped:
         z = -z
     value = mean + std * z
     return min(max(value, low), high)
 
 
+@numba.njit(cache=True)
+def truncated_normal(low, high, mean, std, uniform):
+    """:func:`truncated_quantile` with the bin's table computed on the spot."""
+    a, b, pa, pb, flipped = truncation_table(low, high, mean, std)
+    return truncated_quantile(low, high, mean, std, a, b, pa, pb, flipped, uniform)
+
+
+@numba.njit(cache=True)
+def kronecker_alpha(n_dimensions):
+    """Steps of the R_d sequence (Roberts 2018): ``1 / phi^(j + 1)`` with ``phi^(d + 1) = phi + 1``."""
+    phi = 2.0
+    for _ in range(60):
+        phi = phi - (phi ** (n_dimensions + 1) - phi - 1.0) / ((n_dimensions + 1) * phi ** n_dimensions - 1.0)
+    alpha = np.empty(n_dimensions)
+    for j in range(n_dimensions):
+        alpha[j] = (1.0 / phi ** (j + 1)) % 1.0
+    return alpha
+
+
+@numba.njit(cache=True)
+def shifted_kronecker(shifts, alpha, batch_size, offset, count):
+    """Uniforms ``frac(shift_batch + t * alpha)`` for samples ``offset ... offset + count`` of a stream.
+
+    Sample ``t`` belongs to batch ``t // batch_size`` (its row of ``shifts``, drawn uniformly) at
+    position ``t % batch_size``: every sample is uniform on the unit cube, batches are independent,
+    and within a batch the points are spread more evenly than independent draws.
+    """
+    n_dimensions = alpha.shape[0]
+    out = np.empty((count, n_dimensions))
+    for s in range(count):
+        t = offset + s
+        batch = t // batch_size
+        step = t - batch * batch_size
+        for j in range(n_dimensions):
+            out[s, j] = (shifts[batch, j] + step * alpha[j]) % 1.0
+    return out
+
+
 @numba.njit(cache=True, nogil=True)
-def lime_samples(row_keys, row_codes, background_keys, background_codes, picks, uniforms, numeric_slot,
-                 integral, lows, highs, means, stds, player_columns, player_start, codes_out, binary_out):
+def lime_samples(row_keys, background_keys, background_codes, orders, cumulative, segments, equal_weights, uniforms,
+                 numeric_slot, integral, tables, flipped, player_columns, player_start, codes_out, binary_out):
     """Neighbourhood of one explained row, as lime's tabular sampler with a quartile discretizer.
 
-    Sample ``s`` gives player ``p`` the bins (or categories) of background row ``picks[s, p]``;
-    a numeric column then takes a value drawn inside that bin from the truncated normal with the
-    bin's background mean and standard deviation (the bin's quantile ``uniforms[s, slot]``), a
-    missing bin gives NaN, a categorical column, or a numeric column whose slot is ``integral``, takes
-    the background row's own code (so an integer column keeps integer values from its bin). ``binary_out[s, p]`` is
-    1 when every column of player ``p`` falls in the explained row's bin (or category).
-
+    For sample ``s`` and player ``p`` with first column ``j0``, the uniform ``u = uniforms[s, j0]``
+    picks a background row: ``orders[p]`` lists the background rows sorted by the bin (or category)
+    and value of column ``j0``, ``cumulative[p]`` their cumulative weights (total 1), and ``u``
+    falls in the share of row ``b``. So a row is picked with its weight, and a bin with its
+    background frequency. The player takes the bins (or categories) of row ``b``. A numeric column
+    then takes a value inside its bin: the ``v``-quantile of the normal with the bin's background
+    mean and standard deviation truncated to the bin (``tables[slot, bin]`` holds ``low, high,
+    mean, std, a, b, Phi(a), Phi(b)``), where for column ``j0`` ``v`` is ``u``'s position within
+    the bin's share ``segments[p, bin]`` (uniform, independent of the bin) and for the other
+    columns of a group their own uniform. A missing bin gives NaN; a categorical column, or a
+    numeric column whose slot is ``integral``, takes row ``b``'s own code. Every map from ``u`` to
+    a value is monotone within a bin, so evenly spread uniforms give evenly spread samples.
+    ``binary_out[s, p]`` is 1 when every column of the player falls in the explained row's bin.
     Keys are bin indices (numeric columns) or codes (categorical), ``-1`` for missing.
-    ``numeric_slot[j]`` is the column's index in ``uniforms`` and in the bin tables, or -1.
     """
-    n_samples, n_players = picks.shape
+    n_samples = uniforms.shape[0]
+    n_players = player_start.shape[0] - 1
+    n_background = orders.shape[1]
     for s in range(n_samples):
         for p in range(n_players):
-            b = picks[s, p]
+            first = player_columns[player_start[p]]
+            u = uniforms[s, first]
+            if equal_weights:
+                position = min(int(u * n_background), n_background - 1)
+            else:
+                lo = 0
+                hi = n_background - 1
+                while lo < hi:  # first position with cumulative > u
+                    mid = (lo + hi) // 2
+                    if cumulative[p, mid] > u:
+                        hi = mid
+                    else:
+                        lo = mid + 1
+                position = lo
+            b = orders[p, position]
             same = 1.0
             for t in range(player_start[p], player_start[p + 1]):
                 j = player_columns[t]
@@ -117,8 +178,17 @@ def lime_samples(row_keys, row_codes, background_keys, background_codes, picks, 
                 elif key < 0:
                     codes_out[s, j] = np.nan
                 else:
-                    codes_out[s, j] = truncated_normal(lows[slot, key], highs[slot, key], means[slot, key],
-                                                       stds[slot, key], uniforms[s, slot])
+                    if t == player_start[p]:
+                        share = segments[p, key, 1] - segments[p, key, 0]
+                        v = (u - segments[p, key, 0]) / share if share > 0 else 0.5
+                        v = min(max(v, 0.0), 1.0)
+                    else:
+                        v = uniforms[s, j]
+                    codes_out[s, j] = truncated_quantile(tables[slot, key, 0], tables[slot, key, 1],
+                                                         tables[slot, key, 2], tables[slot, key, 3],
+                                                         tables[slot, key, 4], tables[slot, key, 5],
+                                                         tables[slot, key, 6], tables[slot, key, 7],
+                                                         flipped[slot, key], v)
             binary_out[s, p] = same
 
 
@@ -168,13 +238,13 @@ def centred_normal_equations(design, weights, targets):
         for k in range(n_outputs):
             r = targets[s, k] - y_mean[k]
             y_square[k] += w * r * r
+            wr = w * r
             for p in range(n_players):
-                moment[p, k] += w * centred[p] * r
+                moment[p, k] += wr * centred[p]
         for p in range(n_players):
             wp = w * centred[p]
-            if wp != 0.0:
-                for q in range(p, n_players):
-                    gram[p, q] += wp * centred[q]
+            for q in range(n_players):
+                gram[p, q] += wp * centred[q]
     for p in range(n_players):
         for q in range(p):
             gram[p, q] = gram[q, p]
@@ -182,41 +252,22 @@ def centred_normal_equations(design, weights, targets):
 
 
 @numba.njit(cache=True)
-def sandwich_meat(design, weights, x_mean, residuals, inverse, total):
-    """Leverage-corrected (HC3) meat of the sandwich: ``sum_s (w_s r_s / (1 - h_s))^2 x_s x_s'``.
+def cluster_scores(design, weights, x_mean, residuals, clusters, n_clusters):
+    """Scores of the weighted regression summed per cluster: ``G_c = sum_{s in c} w_s r_s (x_s - mean)``.
 
-    ``x_s`` are centred design rows, ``h_s = w_s / sum w + w_s x_s' inverse x_s`` the leverage of
-    sample ``s`` in the fit with intercept. One matrix per output: shape (n_outputs, p, p).
+    Shape (n_clusters, n_players, n_outputs); ``clusters[s]`` is the cluster of sample ``s``.
     """
     n_samples, n_players = design.shape
     n_outputs = residuals.shape[1]
-    meat = np.zeros((n_outputs, n_players, n_players))
-    centred = np.empty(n_players)
-    projected = np.empty(n_players)
+    out = np.zeros((n_clusters, n_players, n_outputs))
     for s in range(n_samples):
+        c = clusters[s]
         w = weights[s]
-        if w == 0.0:
-            continue
         for p in range(n_players):
-            centred[p] = design[s, p] - x_mean[p]
-        leverage = w / total
-        for p in range(n_players):
-            acc = 0.0
-            for q in range(n_players):
-                acc += inverse[p, q] * centred[q]
-            projected[p] = acc
-            leverage += w * centred[p] * acc
-        leverage = min(leverage, 0.99)
-        for k in range(n_outputs):
-            score = w * residuals[s, k] / (1.0 - leverage)
-            s2 = score * score
-            if s2 == 0.0:
-                continue
-            for p in range(n_players):
-                sp = s2 * centred[p]
-                for q in range(n_players):
-                    meat[k, p, q] += sp * centred[q]
-    return meat
+            centred = w * (design[s, p] - x_mean[p])
+            for k in range(n_outputs):
+                out[c, p, k] += centred * residuals[s, k]
+    return out
 
 
 @numba.njit(cache=True)
