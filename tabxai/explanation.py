@@ -41,17 +41,23 @@ class Explanation:
     output_names : tuple
         Names of the model outputs (class labels for a classifier's probabilities).
     params : dict
-        How the values were computed: ``method``, its parameters, ``random_state`` (the seed
-        actually used), and ``versions`` of tabxai and its dependencies.
+        How the values were computed (settings and provenance, the same for every row):
+        ``method``, its ``parameters``, ``random_state`` (the seed actually used), ``link``,
+        ``response`` (the model method asked), ``model_rows`` (rows the model was asked about) and
+        ``versions`` of tabxai and its dependencies.
     diagnostics : dict
-        Per explained row: name -> array whose first axis is the rows (e.g. a surrogate's ``r2``).
+        Per explained row, arrays of length ``n`` (sliced with the rows), e.g. ``n_coalitions``
+        used, ``stopped_by`` (``"tol"``, ``"budget"`` or ``"exact"``), ``converged``, or a
+        surrogate's ``r2``.
+    groups : dict
+        ``{player: (columns...)}`` for players that are feature groups.
     conditions : ndarray of str, shape (n, p), or None
         What each feature's value means for each row, in words, when the method has interpretable
         conditions (LIME: ``"duration > 24"``, ``"status = no checking account"``).
     """
 
     def __init__(self, values, base_values, data, feature_names, output_names, *, stderr=None,
-                 params=None, diagnostics=None, conditions=None, single_output=None):
+                 params=None, diagnostics=None, groups=None, conditions=None, single_output=None):
         values = np.asarray(values, dtype=np.float64)
         if values.ndim == 2:
             values = values[:, :, None]
@@ -75,7 +81,11 @@ class Explanation:
         self._feature_names = feature_names
         self._output_names = output_names
         self.params = dict(params or {})
-        self._diagnostics = {name: np.asarray(array) for name, array in (diagnostics or {}).items()}
+        self.diagnostics = {name: np.asarray(value) for name, value in (diagnostics or {}).items()}
+        for name, value in self.diagnostics.items():
+            if value.shape[:1] != (n_rows,):
+                raise ValueError(f"diagnostic {name!r} must have one entry per row ({n_rows}); got shape {value.shape}")
+        self.groups = dict(groups or {})
         if conditions is not None:
             conditions = np.asarray(conditions, dtype=object)
             if conditions.shape != (n_rows, n_features):
@@ -101,13 +111,6 @@ class Explanation:
     def conditions(self):
         """Readable conditions (rows x features strings), or None when the method has none."""
         return None if self._conditions is None else self._view(self._conditions, _AXES[:2])
-
-    @property
-    def diagnostics(self):
-        """Per-row diagnostics of the method (name -> array, rows first)."""
-        if self._dropped["rows"]:
-            return {name: array[0] for name, array in self._diagnostics.items()}
-        return dict(self._diagnostics)
 
     @property
     def base_values(self):
@@ -166,11 +169,12 @@ class Explanation:
         if not (isinstance(rows, slice) and rows == slice(None)):
             data = data.iloc[rows] if hasattr(data, "iloc") else data[rows]
         conditions = None if self._conditions is None else self._conditions[rows][:, features]
-        diagnostics = {name: array[rows] for name, array in self._diagnostics.items()}
         result = Explanation(values, self._base[rows][:, outputs], data,
                              np.asarray(self._feature_names, dtype=object)[features].tolist(),
                              np.asarray(self._output_names, dtype=object)[outputs].tolist(),
-                             stderr=stderr, params=self.params, diagnostics=diagnostics, conditions=conditions)
+                             stderr=stderr, params=self.params,
+                             diagnostics={name: value[rows] for name, value in self.diagnostics.items()},
+                             groups=self.groups, conditions=conditions)
         result._dropped = dropped
         return result
 

@@ -45,14 +45,15 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from ._engine import coalition_values, map_row_blocks, single_blas_thread, stream_rows
+from ._engine import coalition_values, map_row_blocks, predict, single_blas_thread, stream_rows
 from ._kernels.lime import (centred_normal_equations, cluster_scores, forward_selection, kernel_weights,
                            kronecker_alpha, lime_samples, shifted_kronecker, truncation_table)
 from ._provenance import package_versions
-from ._validation import check_choice, check_int, check_real, resolve_seed, row_generator
+from ._validation import (check_choice, check_int, check_n_jobs, check_random_state, check_real, resolve_seed,
+                          row_generator)
 from .data import BOOLEAN, NUMERIC
 from .explanation import Explanation
-from .maskers import IndependentMasker
+from .maskers import IndependentMasker, Masker
 from .shapley._base import MaskingExplainer, RowResults, largest_relative_stderr
 
 __all__ = ["LimeTabular"]
@@ -249,30 +250,22 @@ class LimeTabular(MaskingExplainer):
         self.n_features = n_features
         self.tol = check_real(tol, "tol", min_value=0, min_inclusive=False, allowed=(None,))
         self.alpha = check_real(alpha, "alpha", min_value=0, allowed=(None,))
-        self.link = check_choice(link, "link", (None, "logit"))
         self.random_state = random_state
         check_int(n_samples, "n_samples", min_value=4)
         check_real(kernel_width, "kernel_width", min_value=0, min_inclusive=False, allowed=(None,))
         check_int(n_features, "n_features", min_value=1, allowed=(None,))
-        if random_state is not None and not isinstance(random_state, (np.random.Generator, np.random.RandomState)):
-            resolve_seed(random_state)  # type and range now, before the model is asked anything
-        if self.sampling == "lime" and hasattr(background, "bind") and not isinstance(background, IndependentMasker):
+        check_random_state(random_state)
+        if self.sampling == "lime" and isinstance(background, Masker) and not isinstance(background, IndependentMasker):
             raise TypeError(f"sampling='lime' draws from tabular background data (a DataFrame, an array or an "
                             f"IndependentMasker); got a {type(background).__name__}: use sampling='background'")
-        super().__init__(model, background, feature_groups=feature_groups, output=output, max_rows=max_rows,
-                         n_jobs=n_jobs, progress=progress)
+        super().__init__(model, background, feature_groups=feature_groups, output=output, link=link,
+                         max_rows=max_rows, n_jobs=n_jobs, progress=progress)
         n_players = self._players.n_players
-        minimum = 2 * n_players + 2
-        self._n_samples = check_int(n_samples, "n_samples", min_value=minimum)
-        if n_features is not None:
-            self._n_features = check_int(n_features, "n_features", min_value=1, max_value=n_players)
-        else:
-            self._n_features = None
         self._kernel_width = 0.75 * math.sqrt(n_players) if kernel_width is None else float(kernel_width)
         self._alpha = (1.0 if sampling == "lime" else 0.0) if alpha is None else self.alpha
         self._n_holdout = max(self._n_samples // 10, _MIN_HOLDOUT)
         if sampling == "lime":
-            codes = self._masker.bind(self._schema).codes
+            codes = self._masker.bind(self._schema, self._players).codes
             self._discretizer = _Discretizer(self._schema, codes)
             self._background_keys = self._discretizer.keys(codes)
             self._background_codes = codes
@@ -285,6 +278,12 @@ class LimeTabular(MaskingExplainer):
             self._player_columns = np.array(columns, dtype=np.int64)
             self._player_start = np.concatenate([[0], np.cumsum([len(p) for p in self._players.columns])])
 
+    def _check_players(self, n_players):
+        self._n_samples = check_int(self.n_samples, "n_samples", min_value=2 * n_players + 2)
+        self._n_features = None
+        if self.n_features is not None:
+            self._n_features = check_int(self.n_features, "n_features", min_value=1, max_value=n_players)
+
     # settings ----------------------------------------------------------------------------------
     def _seed(self):
         return resolve_seed(self.random_state)
@@ -292,7 +291,7 @@ class LimeTabular(MaskingExplainer):
     def _parameters(self):
         return {**super()._parameters(), "n_samples": self._n_samples, "kernel_width": self._kernel_width,
                 "sampling": self.sampling, "n_features": self._n_features, "tol": self.tol, "alpha": self._alpha,
-                "link": self.link, "n_holdout": self._n_holdout}
+                "n_holdout": self._n_holdout}
 
     @property
     def bins(self):
@@ -322,14 +321,15 @@ class LimeTabular(MaskingExplainer):
         """
         schema = self._schema.extended(X, what="X")
         codes = schema.encode(X, what="X")
-        model = self._model.bind(schema)
-        masker = self._masker.bind(schema)
+        model = self._bound_model.bind(schema)
+        masker = self._masker.bind(schema, self._players)
         seed = self._seed()
         n_rows = codes.shape[0]
         n_outputs = self._base_values.shape[0]
-        sequential = self._n_jobs == 1 or n_rows == 1
+        n_jobs = check_n_jobs(self.n_jobs)
+        sequential = n_jobs == 1 or n_rows == 1
         work = partial(self._explain_rows, model, masker, codes, seed, self.progress if sequential else False)
-        blocks = map_row_blocks(work, n_rows, self._n_jobs, progress=bool(self.progress) and not sequential)
+        blocks = map_row_blocks(work, n_rows, n_jobs, progress=bool(self.progress) and not sequential)
         if n_rows == 0:
             values = np.zeros((0, self._players.n_players, n_outputs))
             stderr, intercept, model_rows, info = np.zeros_like(values), np.zeros((0, n_outputs)), 0, {}
@@ -339,19 +339,18 @@ class LimeTabular(MaskingExplainer):
             model_rows = int(sum(b.model_rows for b in blocks))
             info = {name: np.concatenate([b.info[name] for b in blocks]) for name in blocks[0].info}
             intercept = info.pop("intercept")
-        constant = info.get("constant")
+        constant = info.pop("constant", None)
         if constant is not None and constant.any():
             warnings.warn(f"the model's output is constant on the samples of {int(constant.any(axis=-1).sum())} "
                           "explained row(s): R^2 is undefined there (NaN) and the values are 0", stacklevel=2)
         diagnostics = {name: (array[:, 0] if array.ndim == 2 and n_outputs == 1 else array)
-                       for name, array in info.items() if name != "constant"}
+                       for name, array in info.items()}
         params = {"method": type(self).__name__, "parameters": self._parameters(), "random_state": seed,
-                  "link": self.link, "model_rows": model_rows, "versions": package_versions()}
-        data = X[list(schema.names)] if isinstance(X, pd.DataFrame) else np.array(X, copy=True)
-        return Explanation(values, intercept, data, self._players.names,
-                           model.output_names or tuple(f"output_{k}" for k in range(n_outputs)),
-                           stderr=stderr, params=params, conditions=self._conditions(schema, codes),
-                           diagnostics=diagnostics)
+                  "link": self.link, "response": model.method, "model_rows": model_rows,
+                  "versions": package_versions()}
+        return Explanation(values, intercept, schema.explained_data(X), self._players.names, model.output_names,
+                           stderr=stderr, params=params, diagnostics=diagnostics, groups=self._players.groups(),
+                           conditions=self._conditions(schema, codes))
 
     def _conditions(self, schema, codes):
         """What each interpretable feature means for each row, in words (rows x players, object)."""
@@ -408,7 +407,7 @@ class LimeTabular(MaskingExplainer):
         model_rows = 0
         full = None
         if self.sampling == "background":
-            full = model(rows)  # the whole row: its own value, not a mean over the background
+            full = predict(model, rows)  # the whole row: its own value, not a mean over the background
             model_rows += n_rows
         n_random = self._n_samples - 1
         schedule = _schedule(n_random, batch) if self.tol is not None else [n_random]
@@ -536,7 +535,7 @@ class LimeTabular(MaskingExplainer):
             drawn.append(coalitions)
         pair_row = np.repeat([i for i, _, _, _ in requests], [len(c) for c in drawn]).astype(np.int64)
         stacked = np.concatenate(drawn) if drawn else np.zeros((0, n_players), dtype=bool)
-        values = coalition_values(model, masker, rows, self._players.column_mask(stacked), pair_row,
+        values = coalition_values(model, masker, rows, stacked, pair_row,
                                   np.arange(len(stacked), dtype=np.int64), progress=progress)
         samples, start = [], 0
         for (i, _, count, first), coalitions in zip(requests, drawn):

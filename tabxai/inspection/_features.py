@@ -16,7 +16,7 @@ __all__ = ["category_labels", "check_grid_resolution", "check_percentiles", "enc
 
 
 def encode_data(model, X):
-    """The schema and float64 codes of ``X``, with ``model`` (a Model) bound to the schema.
+    """The schema and float64 codes of ``X`` (``model``, a Model, names the columns of an array).
 
     An array gets the column names the model was fitted with (``feature_names_in_``) when it has them.
     """
@@ -25,7 +25,7 @@ def encode_data(model, X):
     codes = schema.encode(X, what="X")
     if codes.shape[0] == 0:
         raise ValueError("X has no rows")
-    return schema, codes, model.bind(schema)
+    return schema, codes
 
 
 def resolve_feature(schema, feature, what="features"):

@@ -190,6 +190,9 @@ class RuleListBase(ClassifierMixin, BaseEstimator):
         tags.input_tags.categorical = True
         return tags
 
+    def _check_params(self):
+        """Checks beyond what ``_parameter_constraints`` can say (subclasses)."""
+
     def fit(self, X, y):
         """Learn the rules from ``X`` (DataFrame or array; categorical, numeric, missing) and ``y``.
 
@@ -197,6 +200,7 @@ class RuleListBase(ClassifierMixin, BaseEstimator):
         -------
         self
         """
+        self._validate_params()  # scikit-learn's check of _parameter_constraints
         self._check_params()
         schema, codes, y_codes, classes, target_name = check_fit_input(self, X, y)
         self.classes_ = classes

@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from .._kernels.rules import oner_numeric_buckets
-from .._validation import check_int
+from numbers import Integral
+
+from sklearn.utils._param_validation import Interval
+
 from ._base import Condition, Rule, RuleListBase, as_python, category_labels, is_categorical, nice_threshold
 
 __all__ = ["OneR"]
@@ -85,6 +88,8 @@ class OneR(RuleListBase):
     ELSE price = high
     """
 
+    _parameter_constraints = {"min_bucket_size": [Interval(Integral, 1, None, closed="left")]}
+
     def __init__(self, min_bucket_size=6):
         self.min_bucket_size = min_bucket_size
 
@@ -92,9 +97,6 @@ class OneR(RuleListBase):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.poor_score = True  # one column cannot separate data that needs two
         return tags
-
-    def _check_params(self):
-        check_int(self.min_bucket_size, "min_bucket_size", min_value=1)
 
     def _learn(self, schema, codes, y_codes, n_classes):
         n_rows = codes.shape[0]

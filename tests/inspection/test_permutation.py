@@ -122,8 +122,9 @@ def test_model_calls_are_stacked_and_bounded_by_max_rows():
         return rows.sum(axis=1)
 
     result = tx.permutation_importance(predict, X, y, n_repeats=5, random_state=0, max_rows=700)
-    assert calls[0] == 100  # the baseline, which also finds the responses the scorer needs
-    assert sum(calls[1:]) == 4 * 5 * 100 and max(calls) == 700 and len(calls) == 1 + 3
+    assert calls[0] == 1  # one probe row names the outputs of a bare callable, at bind time
+    assert calls[1] == 100  # the baseline, which also finds the responses the scorer needs
+    assert sum(calls[2:]) == 4 * 5 * 100 and max(calls) == 700 and len(calls) == 2 + 3
     assert result.scoring == "r2" and result.params["responses"] == ["predict"] and result.params["direct_metric"]
 
 
@@ -209,3 +210,29 @@ def test_bad_input_gets_clear_errors(linear, classification):
     frame = pd.DataFrame(X, columns=["a", "b", "c"])
     with pytest.raises(ValueError, match="needs the targets"):
         tx.permutation_importance(LinearRegression().fit(frame, y), frame, None)
+
+
+def test_duck_typed_classifier_is_scored_like_a_scikit_learn_one():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(200, 3))
+    labels = np.where(X[:, 0] > 0, "yes", "no")
+    fitted = LogisticRegression().fit(X, labels)
+
+    class Duck:  # no scikit-learn base class, no tags: string labels from predict, classes_, probabilities
+        classes_ = fitted.classes_
+
+        def fit(self, X, y):
+            return self
+
+        def predict(self, X):
+            return fitted.predict(X)
+
+        def predict_proba(self, X):
+            return fitted.predict_proba(X)
+
+    duck = tx.permutation_importance(Duck(), X, labels, n_repeats=3, random_state=0)
+    real = tx.permutation_importance(fitted, X, labels, n_repeats=3, random_state=0)
+    np.testing.assert_array_equal(duck.importances, real.importances)
+    assert duck.baseline_score == real.baseline_score > 0.9
