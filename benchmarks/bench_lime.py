@@ -146,8 +146,8 @@ def _speed_and_fidelity(jobs, quick):
                                    random_state=0)
         explainer.explain(job["rows"].iloc[:1] if hasattr(job["rows"], "iloc") else job["rows"][:1])
         times, results = interleaved({
-            "tabxai": lambda: explainer.explain(job["rows"]),
-            "lime": lambda: _lime(job, 0),
+            "tabxai": lambda explainer=explainer, job=job: explainer.explain(job["rows"]),
+            "lime": lambda job=job: _lime(job, 0),
         }, repeats=1 if quick else 3)
         floor = model_floor(function, counted.sample, counted.rows)
         speed.append([job["name"], rows_per_row, times["tabxai"] / floor, times["lime"] / times["tabxai"],

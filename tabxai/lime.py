@@ -46,11 +46,26 @@ import numpy as np
 import pandas as pd
 
 from ._engine import coalition_values, map_row_blocks, predict, single_blas_thread, stream_rows
-from ._kernels.lime import (centred_normal_equations, cluster_scores, forward_selection, kernel_weights,
-                           kronecker_alpha, lime_samples, shifted_kronecker, truncation_table)
+from ._kernels.lime import (
+    centred_normal_equations,
+    cluster_scores,
+    forward_selection,
+    kernel_weights,
+    kronecker_alpha,
+    lime_samples,
+    shifted_kronecker,
+    truncation_table,
+)
 from ._provenance import package_versions
-from ._validation import (check_choice, check_int, check_n_jobs, check_random_state, check_real, resolve_seed,
-                          row_generator)
+from ._validation import (
+    check_choice,
+    check_int,
+    check_n_jobs,
+    check_random_state,
+    check_real,
+    resolve_seed,
+    row_generator,
+)
 from .data import BOOLEAN, NUMERIC
 from .explanation import Explanation
 from .maskers import IndependentMasker, Masker

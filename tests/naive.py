@@ -523,12 +523,12 @@ def naive_lime_sample(row, background, edges, numeric, uniforms):
     n = len(background)
     values, binary = [], []
     for j in range(len(row)):
-        def key(value):
+        def key(value, j=j):
             if np.isnan(value):
                 return -1
             return sum(value > e for e in edges[j]) if numeric[j] else value
 
-        def sort_key(b):
+        def sort_key(b, j=j):
             value = background[b, j]
             return (key(value), -np.inf if np.isnan(value) else value, b)
 

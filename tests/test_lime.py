@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from naive import naive_forward_selection, naive_lime_kernel, naive_lime_sample, naive_ridge, naive_ridge_stderr
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
@@ -12,7 +13,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 
 import tabxai as tx
-from naive import (naive_forward_selection, naive_lime_kernel, naive_lime_sample, naive_ridge, naive_ridge_stderr)
 from tabxai._kernels.lime import kronecker_alpha, normal_quantile, shifted_kronecker, truncated_normal
 from tabxai._validation import row_generator
 from tabxai.lime import _fit
@@ -45,7 +45,7 @@ def mixed():
 def test_bins_equal_limes_quartiles(mixed):
     from lime.discretize import QuartileDiscretizer
 
-    array, frame, predict = mixed
+    _, frame, predict = mixed
     tied = frame.copy()
     tied["a"] = np.round(tied["a"])  # ties at the quartiles: lime drops duplicated edges
     explainer = tx.LimeTabular(predict, tied, n_samples=100)
@@ -85,7 +85,7 @@ def test_coefficients_agree_with_lime_within_standard_errors(mixed):
 # --- against the slow references, on the same samples ---------------------------------------------
 
 def test_samples_are_built_as_the_naive_sampler_builds_them(mixed):
-    array, frame, predict = mixed
+    frame = mixed[1]
     background = frame.copy()
     background.loc[::17, "b"] = np.nan  # missing values get a bin of their own
     background["a"] = np.round(background["a"] * 2) / 2  # ties at the quartiles
@@ -120,7 +120,7 @@ def test_uniforms_are_shifted_kronecker_points():
 
 
 def test_values_equal_the_naive_fit_on_the_same_samples(mixed):
-    array, frame, predict = mixed
+    _, frame, predict = mixed
     seed, n_samples = 11, 400
     explainer = tx.LimeTabular(predict, frame, n_samples=n_samples, random_state=seed)
     expl = explainer.explain(frame.iloc[:3])
@@ -226,7 +226,7 @@ def test_background_sampling_with_groups_goes_through_the_masker():
 
 @pytest.mark.slow
 def test_standard_errors_are_calibrated(mixed):
-    array, frame, predict = mixed
+    _, frame, predict = mixed
     rows = frame.iloc[[0, 1]]
     limit = tx.LimeTabular(predict, frame, n_samples=400_000, alpha=0.0, random_state=99).explain(rows).values
     hits = []
@@ -277,7 +277,7 @@ def test_tol_stops_rows_early_and_says_why():
 
 
 def test_n_features_keeps_at_most_k_players(mixed):
-    array, frame, predict = mixed
+    _, frame, predict = mixed
     full = tx.LimeTabular(predict, frame, n_samples=2000, random_state=0).explain(frame.iloc[:4])
     sparse = tx.LimeTabular(predict, frame, n_samples=2000, n_features=2, random_state=0).explain(frame.iloc[:4])
     assert np.all((sparse.values != 0).sum(axis=1) == 2)
@@ -345,6 +345,11 @@ def test_a_classifier_gives_one_value_per_class_and_link_logit():
     assert expl.values.shape == (2, 3, 2)
     np.testing.assert_allclose(expl.values[..., 0], -expl.values[..., 1], atol=1e-9)  # probabilities sum to 1
     assert expl.diagnostics["r2"].shape == (2, 2)
+    logit = tx.LimeTabular(model, X[:50], n_samples=200, random_state=0, link="logit", output=True).explain(X[:2])
+    probability = model.predict_proba(X[:2])[:, 1]
+    np.testing.assert_allclose(logit.diagnostics["model_prediction"], np.log(probability / (1 - probability)),
+                               rtol=1e-6)
+    assert logit.params["link"] == "logit"
 
 
 def test_a_constant_model_says_r2_is_undefined():
@@ -395,7 +400,7 @@ def test_wrong_columns_and_unseen_shapes_are_refused():
 
 
 def test_results_do_not_depend_on_warnings_state(mixed):
-    array, frame, predict = mixed
+    _, frame, predict = mixed
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         expl = tx.LimeTabular(predict, frame, n_samples=200, random_state=0).explain(frame.iloc[:1])
