@@ -385,7 +385,7 @@ def test_bad_arguments_are_refused_before_the_model_is_called(kwargs, error, mes
     X = np.random.default_rng(0).normal(size=(20, 3))
     with pytest.raises(error, match=message):
         tx.LimeTabular(model, X, **kwargs)
-    assert calls == [] or "n_samples" in message or "n_features" in message
+    assert calls == []
 
 
 def test_wrong_columns_and_unseen_shapes_are_refused():
