@@ -31,8 +31,8 @@ explanation (Ribeiro, Singh & Guestrin 2016). Two samplers:
     whole row. Ordinary weighted least squares (``alpha = 0``) by default. This sampler works with
     any masker, e.g. superpixels as players.
 
-Standard errors are the leverage-corrected (HC3) sandwich of the weighted regression, as in
-KernelSHAP; ``n_features`` keeps the players chosen by forward selection and refits; ``tol`` samples
+Standard errors are the sandwich (heteroscedasticity-robust) estimate of the weighted regression,
+as in KernelSHAP; ``n_features`` keeps the players chosen by forward selection and refits; ``tol`` samples
 in rounds until the standard errors are small.
 """
 
@@ -51,9 +51,7 @@ from ._kernels.lime import (
     cluster_scores,
     forward_selection,
     kernel_weights,
-    kronecker_alpha,
     lime_samples,
-    shifted_kronecker,
     truncation_table,
 )
 from ._provenance import package_versions
@@ -76,7 +74,6 @@ __all__ = ["LimeTabular"]
 _QUARTILES = [25, 50, 75]
 _STD_FLOOR = 1e-11  # lime adds this to every bin's standard deviation
 _MIN_HOLDOUT = 20
-_N_BATCHES = 32  # independent batches of samples per row: the clusters of the standard errors
 
 
 class _Discretizer:
@@ -284,7 +281,6 @@ class LimeTabular(MaskingExplainer):
             self._discretizer = _Discretizer(self._schema, codes)
             self._background_keys = self._discretizer.keys(codes)
             self._background_codes = codes
-            self._alpha_steps = kronecker_alpha(self._schema.n_columns)
             weights = self._masker.weights / self._masker.weights.sum()
             self._equal_weights = bool(np.all(weights == weights[0]))
             self._orders, self._cumulative, self._segments = _pick_tables(
@@ -398,65 +394,50 @@ class LimeTabular(MaskingExplainer):
         return out
 
     # per row block ------------------------------------------------------------------------------
-    def _stream_layout(self):
-        """Batch size, and where the held-out samples start, in a row's stream of random samples."""
-        n_random = self._n_samples - 1
-        batch = max(1, n_random // _N_BATCHES)
-        holdout_start = -(-n_random // batch) * batch
-        n_batches = (holdout_start + self._n_holdout + batch - 1) // batch
-        return batch, holdout_start, n_batches
-
     def _explain_rows(self, model, masker, codes, seed, progress, row_indices):
         rows = codes[row_indices]
         n_rows, n_players = len(row_indices), self._players.n_players
-        batch, holdout_start, n_batches = self._stream_layout()
         generators = [row_generator(seed, index) for index in row_indices]
-        shifts = None
-        if self.sampling == "lime":  # one uniform shift per batch and column, drawn first, in order
-            shifts = [rng.random((n_batches, codes.shape[1])) for rng in generators]
-        state = _RowState(generators, shifts, batch, self._discretizer.keys(rows) if self.sampling == "lime" else None)
+        keys = self._discretizer.keys(rows) if self.sampling == "lime" else None
         n_outputs = self._base_values.shape[0]
         binary = [np.zeros((0, n_players)) for _ in range(n_rows)]
         targets = [np.zeros((0, n_outputs)) for _ in range(n_rows)]
-        clusters = [np.zeros(0, dtype=np.int64) for _ in range(n_rows)]
         model_rows = 0
         full = None
         if self.sampling == "background":
             full = predict(model, rows)  # the whole row: its own value, not a mean over the background
             model_rows += n_rows
         n_random = self._n_samples - 1
-        schedule = _schedule(n_random, batch) if self.tol is not None else [n_random]
+        schedule = _schedule(n_random, n_players) if self.tol is not None else [n_random]
         used = np.zeros(n_rows, dtype=np.int64)  # random samples fitted so far
         done = np.zeros(n_rows, dtype=bool)
         values = np.zeros((n_rows, n_players, n_outputs))
         stderr = np.zeros_like(values)
         fits = [None] * n_rows
-        holdout_requests = [(i, holdout_start, self._n_holdout, False) for i in range(n_rows)]
+        holdout_requests = [(i, self._n_holdout, False) for i in range(n_rows)]
         for round_index, target in enumerate(schedule):
             active = np.flatnonzero(~done)
-            requests = [(i, used[i], target - used[i], used[i] == 0) for i in active]
+            requests = [(i, target - used[i], used[i] == 0) for i in active]
             last = round_index == len(schedule) - 1
             if self.tol is None:  # one stream with the held-out samples: the model sees the largest batches
                 requests += holdout_requests
-            samples, rows_asked = self._evaluate(model, masker, rows, full, state, requests, progress)
+            samples, rows_asked = self._evaluate(model, masker, rows, keys, full, generators, requests, progress)
             model_rows += rows_asked
-            for (i, start, count, first), (z, y) in zip(requests, samples[:len(active)]):
-                order = np.arange(start, start + count) // batch
+            for i, (z, y) in zip(active, samples[:len(active)]):
                 binary[i] = np.concatenate([binary[i], z])
                 targets[i] = np.concatenate([targets[i], y])
-                clusters[i] = np.concatenate([clusters[i], order[:1] if first else order[:0], order])
                 used[i] = target
             with single_blas_thread():
                 for i in active:
-                    fits[i] = _fit(binary[i], self._kernel(binary[i]), targets[i], self._alpha, self._n_features,
-                                   clusters[i])
+                    fits[i] = _fit(binary[i], self._kernel(binary[i]), targets[i], self._alpha, self._n_features)
                     values[i], stderr[i] = fits[i].coef, fits[i].stderr
             if self.tol is not None:
                 done |= largest_relative_stderr(values, stderr) <= self.tol
             if done.all() or last:
                 break
         if self.tol is not None:
-            samples, rows_asked = self._evaluate(model, masker, rows, full, state, holdout_requests, progress)
+            samples, rows_asked = self._evaluate(model, masker, rows, keys, full, generators, holdout_requests,
+                                                 progress)
             model_rows += rows_asked
         holdout = np.empty((n_rows, n_outputs))
         for i, (z, y) in enumerate(samples[len(samples) - n_rows:]):
@@ -478,34 +459,33 @@ class LimeTabular(MaskingExplainer):
     def _kernel(self, binary):
         return kernel_weights(np.ascontiguousarray(binary, dtype=np.float64), self._kernel_width)
 
-    def _evaluate(self, model, masker, rows, full, state, requests, progress):
-        """Samples ``(binary, outputs)`` for each request ``(row, start, count, first)``, and the model rows asked.
+    def _evaluate(self, model, masker, rows, keys, full, generators, requests, progress):
+        """Samples ``(binary, outputs)`` for each request ``(row, count, first)``, and the model rows asked.
 
-        A request asks for random samples ``start ... start + count`` of the row's stream, preceded by
-        the row itself when ``first``.
+        A request asks for ``count`` new random samples of the row, preceded by the row itself when ``first``.
         """
         if self.sampling == "lime":
-            return self._evaluate_lime(model, rows, state, requests, progress)
-        return self._evaluate_background(model, masker, rows, full, state, requests, progress)
+            return self._evaluate_lime(model, rows, keys, generators, requests, progress)
+        return self._evaluate_background(model, masker, rows, full, generators, requests, progress)
 
-    def _neighbourhood(self, row_codes, row_keys, shifts, batch, start, count, first):
-        """Samples ``start ... start + count`` of one row's stream (codes, binary), the row first if ``first``."""
+    def _neighbourhood(self, row_codes, row_keys, rng, count, first):
+        """``count`` samples around one row (codes, binary) drawn from ``rng``, the row first if ``first``."""
         discretizer = self._discretizer
-        uniforms = shifted_kronecker(shifts, self._alpha_steps, batch, start, count)
+        uniforms = rng.random((count, row_codes.shape[0]))
         extra = 1 if first else 0
         sample_codes = np.empty((count + extra, row_codes.shape[0]))
         sample_binary = np.empty((count + extra, self._players.n_players))
         lime_samples(row_keys, self._background_keys, self._background_codes, self._orders, self._cumulative,
-                     self._segments, self._equal_weights, uniforms,
-                     discretizer.slot, discretizer.integral, discretizer.tables, discretizer.flipped,
-                     self._player_columns, self._player_start, sample_codes[extra:], sample_binary[extra:])
+                     self._segments, self._equal_weights, uniforms, discretizer.slot, discretizer.integral,
+                     discretizer.tables, discretizer.flipped, self._player_columns, self._player_start,
+                     sample_codes[extra:], sample_binary[extra:])
         if first:
             sample_codes[0] = row_codes
             sample_binary[0] = 1.0
         return sample_codes, sample_binary
 
-    def _evaluate_lime(self, model, rows, state, requests, progress):
-        counts = np.array([count + (1 if first else 0) for _, _, count, first in requests], dtype=np.int64)
+    def _evaluate_lime(self, model, rows, keys, generators, requests, progress):
+        counts = np.array([count + (1 if first else 0) for _, count, first in requests], dtype=np.int64)
         offsets = np.concatenate([[0], np.cumsum(counts)])
         total = int(offsets[-1])
         binaries = [None] * len(requests)
@@ -517,9 +497,9 @@ class LimeTabular(MaskingExplainer):
             while segment < len(requests) and offsets[segment] < stop:
                 lo, hi = offsets[segment], offsets[segment + 1]
                 if binaries[segment] is None:
-                    i, first_sample, count, first = requests[segment]
-                    pending[segment], binaries[segment] = self._neighbourhood(
-                        rows[i], state.keys[i], state.shifts[i], state.batch, int(first_sample), int(count), first)
+                    i, count, first = requests[segment]
+                    pending[segment], binaries[segment] = self._neighbourhood(rows[i], keys[i], generators[i],
+                                                                              int(count), first)
                 a, b = max(start, lo), min(stop, hi)
                 if b > a:
                     out[a - start:b - start] = pending[segment][a - lo:b - lo]
@@ -539,21 +519,21 @@ class LimeTabular(MaskingExplainer):
                     y[offsets[s]:offsets[s + 1]]) for s in range(len(requests))]
         return samples, total
 
-    def _evaluate_background(self, model, masker, rows, full, state, requests, progress):
+    def _evaluate_background(self, model, masker, rows, full, generators, requests, progress):
         n_players = self._players.n_players
         drawn = []
-        for i, _, count, first in requests:
-            rng = state.generators[i]
+        for i, count, first in requests:
+            rng = generators[i]
             off = rng.integers(1, n_players + 1, size=count)
             ranks = np.argsort(np.argsort(rng.random((count, n_players)), axis=1), axis=1)
             coalitions = ranks >= off[:, None]
             drawn.append(coalitions)
-        pair_row = np.repeat([i for i, _, _, _ in requests], [len(c) for c in drawn]).astype(np.int64)
+        pair_row = np.repeat([i for i, _, _ in requests], [len(c) for c in drawn]).astype(np.int64)
         stacked = np.concatenate(drawn) if drawn else np.zeros((0, n_players), dtype=bool)
         values = coalition_values(model, masker, rows, stacked, pair_row,
                                   np.arange(len(stacked), dtype=np.int64), progress=progress)
         samples, start = [], 0
-        for (i, _, count, first), coalitions in zip(requests, drawn):
+        for (i, count, first), coalitions in zip(requests, drawn):
             y = values[start:start + count]
             start += count
             z = coalitions.astype(np.float64)
@@ -562,13 +542,6 @@ class LimeTabular(MaskingExplainer):
                 z = np.concatenate([np.ones((1, n_players)), z])
             samples.append((z, y))
         return samples, len(stacked) * masker.rows_per_pair
-
-
-class _RowState:
-    """Per explained row: its generator, its batch shifts (lime sampler) and its bin keys."""
-
-    def __init__(self, generators, shifts, batch, keys):
-        self.generators, self.shifts, self.batch, self.keys = generators, shifts, batch, keys
 
 
 class _Fit:
@@ -581,14 +554,14 @@ class _Fit:
         return self.intercept + binary @ self.coef
 
 
-def _fit(binary, weights, targets, alpha, n_features, clusters):
-    """Weighted ridge with an unpenalised intercept, cluster-robust standard errors and weighted R^2.
+def _fit(binary, weights, targets, alpha, n_features, clusters=None):
+    """Weighted ridge with an unpenalised intercept, sandwich standard errors and weighted R^2.
 
-    ``binary`` (n, p), ``weights`` (n,), ``targets`` (n, k); ``clusters`` (n,) numbers the
-    independent batches the samples came in (samples within a batch may be dependent). The standard
-    errors are the sandwich ``A^-1 (R / (R - 1) sum_c G_c G_c') A^-1`` over the ``R`` batches, with
-    ``G_c`` the batch's summed scores. With ``n_features`` the players are chosen by forward
-    selection per output and the surrogate refitted on them.
+    ``binary`` (n, p), ``weights`` (n,), ``targets`` (n, k). The standard errors are the sandwich
+    ``A^-1 (R / (R - 1) sum_c G_c G_c') A^-1`` with ``A = X'WX + alpha I`` (centred) and ``G_c``
+    the summed scores ``w r x`` of the independent units ``c``: the samples, or the ``clusters``
+    (n,) they were drawn in. With ``n_features`` the players are chosen by forward selection per
+    output and the surrogate refitted on them.
     """
     binary = np.ascontiguousarray(binary, dtype=np.float64)
     targets = np.ascontiguousarray(targets, dtype=np.float64)
@@ -600,6 +573,8 @@ def _fit(binary, weights, targets, alpha, n_features, clusters):
     r2 = np.full(n_outputs, np.nan)
     scale = np.abs(targets).max(axis=0) if len(targets) else np.zeros(n_outputs)
     constant = y_square <= total * (1e-12 * scale) ** 2
+    if clusters is None:
+        clusters = np.arange(len(binary))
     clusters = np.ascontiguousarray(clusters, dtype=np.int64)
     n_clusters = int(clusters.max()) + 1 if len(clusters) else 0
     n_used = len(np.unique(clusters))
@@ -638,10 +613,9 @@ def _weighted_r2(y, prediction, weights):
         return np.where(undefined, np.nan, 1.0 - residual / np.where(undefined, 1.0, spread))
 
 
-def _schedule(n_random, batch):
-    """Random samples fitted after each round when ``tol`` is set: whole batches, eight first, then half more."""
-    n_batches = -(-n_random // batch)
-    targets = [min(n_batches, 8)]
-    while targets[-1] < n_batches:
-        targets.append(min(n_batches, int(targets[-1] * 1.5)))
-    return [min(t * batch, n_random) for t in targets]
+def _schedule(n_random, n_players):
+    """Random samples fitted after each round when ``tol`` is set: a first round, then growth by half."""
+    targets = [min(n_random, max(4 * n_players + 4, n_random // 8, 200))]
+    while targets[-1] < n_random:
+        targets.append(min(n_random, int(targets[-1] * 1.5)))
+    return targets

@@ -13,7 +13,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 
 import tabxai as tx
-from tabxai._kernels.lime import kronecker_alpha, normal_quantile, shifted_kronecker, truncated_normal
+from tabxai._kernels.lime import normal_quantile, truncated_normal
 from tabxai._validation import row_generator
 from tabxai.lime import _fit
 
@@ -72,8 +72,8 @@ def test_coefficients_agree_with_lime_within_standard_errors(mixed):
             for j, value in theirs.local_exp[1]:
                 coef[j] = value
             coefs.append(coef)
-            assert abs(theirs.intercept[1] - ours.base_values[i]) < 0.01
-            assert abs(theirs.score - ours.diagnostics["r2"][i]) < 0.03
+            assert abs(theirs.intercept[1] - ours.base_values[i]) < 0.03
+            assert abs(theirs.score - ours.diagnostics["r2"][i]) < 0.04
         runs.append(coefs)
     runs = np.array(runs)
     # lime's mean over 4 seeds against ours: each with its own standard error
@@ -93,30 +93,16 @@ def test_samples_are_built_as_the_naive_sampler_builds_them(mixed):
     codes = explainer._schema.encode(background)
     edges = [explainer.bins.get(name, []) for name in "abcde"]
     numeric = [True, True, True, True, False]
-    shifts = np.random.default_rng(3).random((5, 5))
     for index in [0, 17, 5]:
         row = codes[index]
         keys = explainer._discretizer.keys(row[None])[0]
-        sample_codes, sample_binary = explainer._neighbourhood(row, keys, shifts, 13, 4, 50, True)
+        sample_codes, sample_binary = explainer._neighbourhood(row, keys, np.random.default_rng(index), 50, True)
         np.testing.assert_array_equal(sample_codes[0], row)
-        uniforms = shifted_kronecker(shifts, explainer._alpha_steps, 13, 4, 50)
+        uniforms = np.random.default_rng(index).random((50, 5))
         for s in range(50):
             values, binary = naive_lime_sample(row, codes, edges, numeric, uniforms[s])
-            np.testing.assert_allclose(sample_codes[s + 1], values, rtol=1e-8, atol=1e-10)
+            np.testing.assert_allclose(sample_codes[s + 1], values, rtol=1e-8, atol=1e-8)
             np.testing.assert_array_equal(sample_binary[s + 1], binary)
-
-
-def test_uniforms_are_shifted_kronecker_points():
-    alpha = kronecker_alpha(3)
-    phi = 1.0
-    for _ in range(200):
-        phi = (1 + phi) ** (1 / 4)  # the root of x^4 = x + 1
-    np.testing.assert_allclose(alpha, (1 / phi ** np.arange(1, 4)) % 1, rtol=1e-12)
-    shifts = np.random.default_rng(0).random((4, 3))
-    points = shifted_kronecker(shifts, alpha, 5, 3, 12)
-    for s in range(12):
-        t = 3 + s
-        np.testing.assert_allclose(points[s], (shifts[t // 5] + (t % 5) * alpha) % 1, rtol=0, atol=1e-15)
 
 
 def test_values_equal_the_naive_fit_on_the_same_samples(mixed):
@@ -126,18 +112,15 @@ def test_values_equal_the_naive_fit_on_the_same_samples(mixed):
     expl = explainer.explain(frame.iloc[:3])
     width = explainer._kernel_width
     codes = explainer._schema.encode(frame.iloc[:3])
-    batch, _, n_batches = explainer._stream_layout()
-    clusters = np.concatenate([[0], np.arange(n_samples - 1) // batch])
     for i in range(3):
         keys = explainer._discretizer.keys(codes[i:i + 1])[0]
-        shifts = row_generator(seed, i).random((n_batches, codes.shape[1]))
-        sample_codes, binary = explainer._neighbourhood(codes[i], keys, shifts, batch, 0, n_samples - 1, True)
+        sample_codes, binary = explainer._neighbourhood(codes[i], keys, row_generator(seed, i), n_samples - 1, True)
         y = predict(explainer._schema.decode(sample_codes))
         weights = naive_lime_kernel(binary, width)
         beta, intercept, _ = naive_ridge(binary, y, weights, 1.0)
         np.testing.assert_allclose(expl.values[i], beta, rtol=0, atol=1e-10)
         np.testing.assert_allclose(expl.base_values[i], intercept, rtol=0, atol=1e-10)
-        np.testing.assert_allclose(expl.stderr[i], naive_ridge_stderr(binary, y, weights, 1.0, clusters), rtol=1e-8)
+        np.testing.assert_allclose(expl.stderr[i], naive_ridge_stderr(binary, y, weights, 1.0, np.arange(n_samples)), rtol=1e-8)
         assert expl.diagnostics["model_prediction"][i] == pytest.approx(y[0], abs=1e-15)
         np.testing.assert_allclose(expl.diagnostics["surrogate_prediction"][i], intercept + beta.sum(), atol=1e-10)
         lime_ridge = Ridge(alpha=1.0).fit(binary, y, sample_weight=weights)  # lime's own regressor
@@ -153,7 +136,7 @@ def test_fit_and_forward_selection_equal_the_naive_ones(seed, n_players, alpha, 
     y = binary @ rng.normal(size=n_players) + 0.3 * rng.normal(size=40) + binary[:, 0] * binary[:, -1]
     weights = rng.random(40) + 0.05
     n_selected = min(n_selected, n_players)
-    fit = _fit(binary, weights, y[:, None], alpha, n_selected, np.arange(40))
+    fit = _fit(binary, weights, y[:, None], alpha, n_selected)
     chosen = naive_forward_selection(binary, y, weights, alpha, n_selected)
     assert list(np.flatnonzero(fit.coef[:, 0])) == chosen
     beta, intercept, _ = naive_ridge(binary, y, weights, alpha, chosen)

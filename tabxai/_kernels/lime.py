@@ -95,37 +95,6 @@ def truncated_normal(low, high, mean, std, uniform):
     return truncated_quantile(low, high, mean, std, a, b, pa, pb, flipped, uniform)
 
 
-@numba.njit(cache=True)
-def kronecker_alpha(n_dimensions):
-    """Steps of the R_d sequence (Roberts 2018): ``1 / phi^(j + 1)`` with ``phi^(d + 1) = phi + 1``."""
-    phi = 2.0
-    for _ in range(60):
-        phi = phi - (phi ** (n_dimensions + 1) - phi - 1.0) / ((n_dimensions + 1) * phi ** n_dimensions - 1.0)
-    alpha = np.empty(n_dimensions)
-    for j in range(n_dimensions):
-        alpha[j] = (1.0 / phi ** (j + 1)) % 1.0
-    return alpha
-
-
-@numba.njit(cache=True)
-def shifted_kronecker(shifts, alpha, batch_size, offset, count):
-    """Uniforms ``frac(shift_batch + t * alpha)`` for samples ``offset ... offset + count`` of a stream.
-
-    Sample ``t`` belongs to batch ``t // batch_size`` (its row of ``shifts``, drawn uniformly) at
-    position ``t % batch_size``: every sample is uniform on the unit cube, batches are independent,
-    and within a batch the points are spread more evenly than independent draws.
-    """
-    n_dimensions = alpha.shape[0]
-    out = np.empty((count, n_dimensions))
-    for s in range(count):
-        t = offset + s
-        batch = t // batch_size
-        step = t - batch * batch_size
-        for j in range(n_dimensions):
-            out[s, j] = (shifts[batch, j] + step * alpha[j]) % 1.0
-    return out
-
-
 @numba.njit(cache=True, nogil=True)
 def lime_samples(row_keys, background_keys, background_codes, orders, cumulative, segments, equal_weights, uniforms,
                  numeric_slot, integral, tables, flipped, player_columns, player_start, codes_out, binary_out):
@@ -142,7 +111,7 @@ def lime_samples(row_keys, background_keys, background_codes, orders, cumulative
     the bin's share ``segments[p, bin]`` (uniform, independent of the bin) and for the other
     columns of a group their own uniform. A missing bin gives NaN; a categorical column, or a
     numeric column whose slot is ``integral``, takes row ``b``'s own code. Every map from ``u`` to
-    a value is monotone within a bin, so evenly spread uniforms give evenly spread samples.
+    a value is monotone within a bin.
     ``binary_out[s, p]`` is 1 when every column of the player falls in the explained row's bin.
     Keys are bin indices (numeric columns) or codes (categorical), ``-1`` for missing.
     """
