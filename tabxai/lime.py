@@ -44,9 +44,12 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
+from scipy.stats import truncnorm
 
 from ._engine import coalition_values, map_row_blocks, predict, single_blas_thread, stream_rows
 from ._kernels.lime import (
+    additive_fit,
+    additive_predict,
     centred_normal_equations,
     cluster_scores,
     forward_selection,
@@ -74,6 +77,7 @@ __all__ = ["LimeTabular"]
 _QUARTILES = [25, 50, 75]
 _STD_FLOOR = 1e-11  # lime adds this to every bin's standard deviation
 _MIN_HOLDOUT = 20
+_SWEEPS = 2  # backfitting sweeps of the additive control variate
 
 
 class _Discretizer:
@@ -83,7 +87,7 @@ class _Discretizer:
     category, ``-1`` for a missing value.
     """
 
-    def __init__(self, schema, background_codes):
+    def __init__(self, schema, background_codes, weights):
         numeric = [j for j, column in enumerate(schema.columns) if column.kind == NUMERIC]
         self.numeric = np.array(numeric, dtype=np.int64)
         self.slot = np.full(schema.n_columns, -1, dtype=np.int64)
@@ -120,6 +124,25 @@ class _Discretizer:
                 a, z, pa, pz, flipped = truncation_table(low, high, mean, std)
                 self.tables[slot, b] = (low, high, mean, std, a, z, pa, pz)
                 self.flipped[slot, b] = flipped
+        # the expected value of a sampled value given its bin (for the control variate)
+        self.expected = np.zeros((n_slots, 4))
+        for slot, j in enumerate(numeric):
+            present = ~np.isnan(background_codes[:, j])
+            bins = np.searchsorted(self.edges[slot], background_codes[present, j])
+            for b in range(len(self.edges[slot]) + 1):
+                low, high = self.lows[slot, b], self.highs[slot, b]
+                if self.integral[slot]:
+                    inside = bins == b
+                    share = weights[present][inside]
+                    self.expected[slot, b] = share @ background_codes[present, j][inside] / share.sum() \
+                        if share.sum() > 0 else low
+                elif high > low:
+                    mean, std = self.means[slot, b], self.stds[slot, b]
+                    with np.errstate(all="ignore"):
+                        value = truncnorm.mean((low - mean) / std, (high - mean) / std, loc=mean, scale=std)
+                    self.expected[slot, b] = value if np.isfinite(value) else min(max(mean, low), high)
+                else:
+                    self.expected[slot, b] = low
 
     def keys(self, codes):
         """Bin (numeric) or code (categorical) of every cell, -1 for missing; int64, C order."""
@@ -278,7 +301,8 @@ class LimeTabular(MaskingExplainer):
         self._n_holdout = max(self._n_samples // 10, _MIN_HOLDOUT)
         if sampling == "lime":
             codes = self._masker.bind(self._schema, self._players).codes
-            self._discretizer = _Discretizer(self._schema, codes)
+            weights = self._masker.weights / self._masker.weights.sum()
+            self._discretizer = _Discretizer(self._schema, codes, weights)
             self._background_keys = self._discretizer.keys(codes)
             self._background_codes = codes
             weights = self._masker.weights / self._masker.weights.sum()
@@ -402,6 +426,9 @@ class LimeTabular(MaskingExplainer):
         n_outputs = self._base_values.shape[0]
         binary = [np.zeros((0, n_players)) for _ in range(n_rows)]
         targets = [np.zeros((0, n_outputs)) for _ in range(n_rows)]
+        levels = [np.zeros((0, codes.shape[1]), dtype=np.int64) for _ in range(n_rows)]
+        deviations = [np.zeros((0, codes.shape[1])) for _ in range(n_rows)]
+        control = self._control_tables(rows, keys) if self.sampling == "lime" else None
         model_rows = 0
         full = None
         if self.sampling == "background":
@@ -423,13 +450,20 @@ class LimeTabular(MaskingExplainer):
                 requests += holdout_requests
             samples, rows_asked = self._evaluate(model, masker, rows, keys, full, generators, requests, progress)
             model_rows += rows_asked
-            for i, (z, y) in zip(active, samples[:len(active)]):
+            for i, (z, y, extra) in zip(active, samples[:len(active)]):
                 binary[i] = np.concatenate([binary[i], z])
                 targets[i] = np.concatenate([targets[i], y])
+                if extra is not None:
+                    levels[i] = np.concatenate([levels[i], extra[0]])
+                    deviations[i] = np.concatenate([deviations[i], extra[1]])
                 used[i] = target
             with single_blas_thread():
                 for i in active:
-                    fits[i] = _fit(binary[i], self._kernel(binary[i]), targets[i], self._alpha, self._n_features)
+                    pseudo = targets[i] if control is None else self._pseudo_targets(
+                        control, i, binary[i], targets[i], levels[i],
+                        deviations[i])
+                    fits[i] = _fit(binary[i], self._kernel(binary[i]), pseudo, self._alpha, self._n_features,
+                                   outcome=targets[i])
                     values[i], stderr[i] = fits[i].coef, fits[i].stderr
             if self.tol is not None:
                 done |= largest_relative_stderr(values, stderr) <= self.tol
@@ -440,7 +474,7 @@ class LimeTabular(MaskingExplainer):
                                                  progress)
             model_rows += rows_asked
         holdout = np.empty((n_rows, n_outputs))
-        for i, (z, y) in enumerate(samples[len(samples) - n_rows:]):
+        for i, (z, y, _) in enumerate(samples[len(samples) - n_rows:]):
             holdout[i] = _weighted_r2(y, fits[i].predict(z), self._kernel(z))
         info = {
             "intercept": np.stack([f.intercept for f in fits]),
@@ -459,8 +493,79 @@ class LimeTabular(MaskingExplainer):
     def _kernel(self, binary):
         return kernel_weights(np.ascontiguousarray(binary, dtype=np.float64), self._kernel_width)
 
+    # the additive control variate (lime sampler) ------------------------------------------------
+    def _control_features(self, sample_codes, sample_keys):
+        """Levels (0 for missing, then 1 + bin or category) and deviations from the bin's expected value."""
+        discretizer = self._discretizer
+        levels = sample_keys + 1
+        deviations = np.zeros(sample_codes.shape)
+        for slot, j in enumerate(discretizer.numeric):
+            present = sample_keys[:, j] >= 0
+            deviations[present, j] = sample_codes[present, j] - discretizer.expected[slot, sample_keys[present, j]]
+        return levels, deviations
+
+    def _control_tables(self, rows, keys):
+        """Per explained row: the level of each column and the share of background rows like it per player,
+        and per column the background frequencies of the levels."""
+        background = self._background_keys
+        n_levels = np.array([len(edges) + 2 for edges in self._discretizer.edges], dtype=np.int64)
+        counts = np.empty(rows.shape[1], dtype=np.int64)
+        counts[self._discretizer.numeric] = n_levels
+        others = np.flatnonzero(self._discretizer.slot < 0)
+        for j in others:
+            counts[j] = max(int(background[:, j].max(initial=-1)), int(keys[:, j].max(initial=-1))) + 2
+        weights = self._masker.weights / self._masker.weights.sum()
+        frequencies = np.zeros((rows.shape[1], counts.max()))
+        background_levels = background + 1
+        for j in range(rows.shape[1]):
+            frequencies[j, :counts[j]] = np.bincount(background_levels[:, j], weights=weights, minlength=counts[j])
+        row_levels = keys + 1
+        like_row = np.empty((rows.shape[0], self._players.n_players))
+        for p, members in enumerate(self._players.columns):
+            members = list(members)
+            same = (background[None, :, members] == keys[:, None, members]).all(axis=2)
+            like_row[:, p] = same @ weights
+        return {"counts": counts, "frequencies": frequencies, "row_levels": row_levels, "like_row": like_row}
+
+    def _pseudo_targets(self, control, i, binary, targets, levels, deviations):
+        """Outputs with an additive model of them taken out and its exact coefficients put back.
+
+        ``y - g(x) + z . Delta(g)``: ``g`` is an additive model of the outputs in the samples' bins
+        and within-bin values (backfitted on one half of the samples and applied to the other, so it
+        is independent of the samples it corrects), and ``Delta(g)`` its exact surrogate
+        coefficients (the mean of ``g`` in the row's bin minus its mean elsewhere, under the
+        sampling distribution). The surrogate's estimand is unchanged; its variance shrinks by the
+        share of the outputs that ``g`` explains.
+        """
+        counts, frequencies = control["counts"], control["frequencies"]
+        row_levels, like_row = control["row_levels"][i], control["like_row"][i]
+        n_samples = len(binary)
+        even = np.arange(n_samples) % 2 == 0
+        levels = np.ascontiguousarray(levels, dtype=np.int64)
+        out = np.array(targets, dtype=np.float64, copy=True)
+        for k in range(targets.shape[1]):
+            y = np.ascontiguousarray(targets[:, k])
+            for fit_on in (even, ~even):
+                gamma, slope = additive_fit(levels, deviations, y, fit_on, counts, _SWEEPS)
+                g = additive_predict(levels, deviations, gamma, slope)
+                delta = np.zeros(self._players.n_players)
+                for p, members in enumerate(self._players.columns):
+                    q = like_row[p]
+                    if q >= 1.0:
+                        continue
+                    for j in members:
+                        own = gamma[j, row_levels[j]]
+                        mean = frequencies[j, :counts[j]] @ gamma[j, :counts[j]]
+                        delta[p] += own - (mean - q * own) / (1.0 - q)
+                apply = ~fit_on
+                out[apply, k] = y[apply] - g[apply] + binary[apply] @ delta
+        return out
+
     def _evaluate(self, model, masker, rows, keys, full, generators, requests, progress):
-        """Samples ``(binary, outputs)`` for each request ``(row, count, first)``, and the model rows asked.
+        """Samples ``(binary, outputs, extra)`` for each request ``(row, count, first)``, and the model rows asked.
+
+        ``extra`` is ``(levels, deviations)`` of the samples' columns for the control variate (lime
+        sampler), or None.
 
         A request asks for ``count`` new random samples of the row, preceded by the row itself when ``first``.
         """
@@ -469,20 +574,25 @@ class LimeTabular(MaskingExplainer):
         return self._evaluate_background(model, masker, rows, full, generators, requests, progress)
 
     def _neighbourhood(self, row_codes, row_keys, rng, count, first):
-        """``count`` samples around one row (codes, binary) drawn from ``rng``, the row first if ``first``."""
+        """``count`` samples around one row drawn from ``rng``, the row first if ``first``.
+
+        Returns their codes, binary features and keys (bin or category of each cell, -1 missing).
+        """
         discretizer = self._discretizer
         uniforms = rng.random((count, row_codes.shape[0]))
         extra = 1 if first else 0
         sample_codes = np.empty((count + extra, row_codes.shape[0]))
         sample_binary = np.empty((count + extra, self._players.n_players))
+        sample_keys = np.empty((count + extra, row_codes.shape[0]), dtype=np.int64)
         lime_samples(row_keys, self._background_keys, self._background_codes, self._orders, self._cumulative,
                      self._segments, self._equal_weights, uniforms, discretizer.slot, discretizer.integral,
                      discretizer.tables, discretizer.flipped, self._player_columns, self._player_start,
-                     sample_codes[extra:], sample_binary[extra:])
+                     sample_codes[extra:], sample_binary[extra:], sample_keys[extra:])
         if first:
             sample_codes[0] = row_codes
             sample_binary[0] = 1.0
-        return sample_codes, sample_binary
+            sample_keys[0] = row_keys
+        return sample_codes, sample_binary, sample_keys
 
     def _evaluate_lime(self, model, rows, keys, generators, requests, progress):
         counts = np.array([count + (1 if first else 0) for _, count, first in requests], dtype=np.int64)
@@ -498,8 +608,10 @@ class LimeTabular(MaskingExplainer):
                 lo, hi = offsets[segment], offsets[segment + 1]
                 if binaries[segment] is None:
                     i, count, first = requests[segment]
-                    pending[segment], binaries[segment] = self._neighbourhood(rows[i], keys[i], generators[i],
-                                                                              int(count), first)
+                    sample_codes, sample_binary, sample_keys = self._neighbourhood(rows[i], keys[i], generators[i],
+                                                                                   int(count), first)
+                    pending[segment] = sample_codes
+                    binaries[segment] = (sample_binary, self._control_features(sample_codes, sample_keys))
                 a, b = max(start, lo), min(stop, hi)
                 if b > a:
                     out[a - start:b - start] = pending[segment][a - lo:b - lo]
@@ -515,8 +627,9 @@ class LimeTabular(MaskingExplainer):
         stream_rows(model, total, rows.shape[1], fill, consume, progress=progress)
         n_outputs = self._base_values.shape[0]
         y = outputs[0] if outputs else np.zeros((0, n_outputs))
-        samples = [(binaries[s] if binaries[s] is not None else np.zeros((0, self._players.n_players)),
-                    y[offsets[s]:offsets[s + 1]]) for s in range(len(requests))]
+        empty = (np.zeros((0, self._players.n_players)), None)
+        samples = [(*(binaries[s] or empty)[:1], y[offsets[s]:offsets[s + 1]], (binaries[s] or empty)[1])
+                   for s in range(len(requests))]
         return samples, total
 
     def _evaluate_background(self, model, masker, rows, full, generators, requests, progress):
@@ -540,7 +653,7 @@ class LimeTabular(MaskingExplainer):
             if first:
                 y = np.concatenate([full[i:i + 1], y])
                 z = np.concatenate([np.ones((1, n_players)), z])
-            samples.append((z, y))
+            samples.append((z, y, None))
         return samples, len(stacked) * masker.rows_per_pair
 
 
@@ -554,14 +667,15 @@ class _Fit:
         return self.intercept + binary @ self.coef
 
 
-def _fit(binary, weights, targets, alpha, n_features, clusters=None):
+def _fit(binary, weights, targets, alpha, n_features, clusters=None, outcome=None):
     """Weighted ridge with an unpenalised intercept, sandwich standard errors and weighted R^2.
 
     ``binary`` (n, p), ``weights`` (n,), ``targets`` (n, k). The standard errors are the sandwich
     ``A^-1 (R / (R - 1) sum_c G_c G_c') A^-1`` with ``A = X'WX + alpha I`` (centred) and ``G_c``
     the summed scores ``w r x`` of the independent units ``c``: the samples, or the ``clusters``
     (n,) they were drawn in. With ``n_features`` the players are chosen by forward selection per
-    output and the surrogate refitted on them.
+    output and the surrogate refitted on them. When ``targets`` are pseudo-targets with the
+    model's ``outcome`` (n, k) behind them, the intercept and R^2 are those of the outcome.
     """
     binary = np.ascontiguousarray(binary, dtype=np.float64)
     targets = np.ascontiguousarray(targets, dtype=np.float64)
@@ -569,10 +683,13 @@ def _fit(binary, weights, targets, alpha, n_features, clusters=None):
     n_players, n_outputs = moment.shape
     coef = np.zeros((n_players, n_outputs))
     stderr = np.zeros((n_players, n_outputs))
-    intercept = y_mean.copy()
+    outcome = targets if outcome is None else np.ascontiguousarray(outcome, dtype=np.float64)
+    outcome_mean = weights @ outcome / total
+    outcome_square = weights @ (outcome - outcome_mean) ** 2
+    intercept = outcome_mean.copy()
     r2 = np.full(n_outputs, np.nan)
-    scale = np.abs(targets).max(axis=0) if len(targets) else np.zeros(n_outputs)
-    constant = y_square <= total * (1e-12 * scale) ** 2
+    scale = np.abs(outcome).max(axis=0) if len(outcome) else np.zeros(n_outputs)
+    constant = outcome_square <= total * (1e-12 * scale) ** 2
     if clusters is None:
         clusters = np.arange(len(binary))
     clusters = np.ascontiguousarray(clusters, dtype=np.int64)
@@ -591,10 +708,11 @@ def _fit(binary, weights, targets, alpha, n_features, clusters=None):
             inverse = np.linalg.pinv(system)
         beta = inverse @ moment[chosen, k]
         coef[chosen, k] = beta
-        intercept[k] = y_mean[k] - x_mean[chosen] @ beta
+        intercept[k] = outcome_mean[k] - x_mean[chosen] @ beta
         design = np.ascontiguousarray(binary[:, chosen])
-        residuals = targets[:, k] - intercept[k] - design @ beta
-        r2[k] = 1.0 - float(weights @ residuals ** 2) / y_square[k]
+        fitted = design @ beta
+        r2[k] = 1.0 - float(weights @ (outcome[:, k] - intercept[k] - fitted) ** 2) / outcome_square[k]
+        residuals = targets[:, k] - (y_mean[k] - x_mean[chosen] @ beta) - fitted
         scores = cluster_scores(design, weights, x_mean[chosen], residuals[:, None], clusters, n_clusters)[:, :, 0]
         spread = inverse @ scores.T  # (chosen, clusters)
         stderr[chosen, k] = np.sqrt(factor * (spread ** 2).sum(axis=1))

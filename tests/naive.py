@@ -556,4 +556,64 @@ def naive_lime_sample(row, background, edges, numeric, uniforms):
     return np.array(values), np.array(binary)
 
 
+def naive_backfit(levels, deviations, y, fit_on, sweeps):
+    """Additive model ``sum_j gamma[j][level] + slope[j] * deviation`` by backfitting, with plain loops.
+
+    Each sweep, column by column: the level means of the partial residuals (over ``fit_on``
+    samples), then the least-squares slope of what is left on the deviations. The overall mean is
+    added to column 0's levels. Returns the function ``g(levels_row, deviations_row)``.
+    """
+    n, m = len(levels), len(levels[0])
+    mean = sum(y[s] for s in range(n) if fit_on[s]) / sum(1 for s in range(n) if fit_on[s])
+    gamma = [{} for _ in range(m)]
+    slope = [0.0] * m
+
+    def g(row_levels, row_deviations):
+        return sum(gamma[j].get(row_levels[j], 0.0) + slope[j] * row_deviations[j] for j in range(m))
+
+    for _ in range(sweeps):
+        for j in range(m):
+            partial = [y[s] - mean - g(levels[s], deviations[s]) + gamma[j].get(levels[s][j], 0.0)
+                       + slope[j] * deviations[s][j] for s in range(n)]
+            groups = {}
+            for s in range(n):
+                if fit_on[s]:
+                    groups.setdefault(levels[s][j], []).append(partial[s])
+            gamma[j] = {level: sum(v) / len(v) for level, v in groups.items()}
+            rest = [partial[s] - gamma[j].get(levels[s][j], 0.0) for s in range(n)]
+            square = sum(deviations[s][j] ** 2 for s in range(n) if fit_on[s])
+            cross = sum(rest[s] * deviations[s][j] for s in range(n) if fit_on[s])
+            slope[j] = cross / square if square > 0 else 0.0
+    gamma[0] = {level: value + mean for level, value in gamma[0].items()}
+    for level in {lv[0] for lv in levels} - set(gamma[0]):
+        gamma[0][level] = mean
+    return g, gamma
+
+
+def naive_lime_pseudo_targets(binary, y, levels, deviations, players, row_levels, frequencies, like_row, sweeps):
+    """``y - g(x) + z . Delta(g)`` with ``g`` backfitted on one half of the samples (even or odd
+    positions) and applied to the other; ``Delta_p = sum_{j in p} gamma_j(row) - (E gamma_j - q_p
+    gamma_j(row)) / (1 - q_p)`` with ``q_p`` the share of background rows like the row on player
+    ``p`` and ``E gamma_j`` over the background frequencies of column ``j``'s levels."""
+    n = len(binary)
+    out = np.array(y, dtype=float, copy=True)
+    for parity in (0, 1):
+        fit_on = [s % 2 == parity for s in range(n)]
+        g, gamma = naive_backfit(levels, deviations, y, fit_on, sweeps)
+        delta = []
+        for p, members in enumerate(players):
+            q = like_row[p]
+            total = 0.0
+            if q < 1:
+                for j in members:
+                    own = gamma[j].get(row_levels[j], 0.0)
+                    mean = sum(f * gamma[j].get(level, 0.0) for level, f in enumerate(frequencies[j]))
+                    total += own - (mean - q * own) / (1 - q)
+            delta.append(total)
+        for s in range(n):
+            if not fit_on[s]:
+                out[s] = y[s] - g(levels[s], deviations[s]) + sum(binary[s][p] * delta[p] for p in range(len(players)))
+    return out
+
+
 # --- lime: end ---

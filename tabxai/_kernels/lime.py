@@ -97,7 +97,8 @@ def truncated_normal(low, high, mean, std, uniform):
 
 @numba.njit(cache=True, nogil=True)
 def lime_samples(row_keys, background_keys, background_codes, orders, cumulative, segments, equal_weights, uniforms,
-                 numeric_slot, integral, tables, flipped, player_columns, player_start, codes_out, binary_out):
+                 numeric_slot, integral, tables, flipped, player_columns, player_start, codes_out, binary_out,
+                 keys_out):
     """Neighbourhood of one explained row, as lime's tabular sampler with a quartile discretizer.
 
     For sample ``s`` and player ``p`` with first column ``j0``, the uniform ``u = uniforms[s, j0]``
@@ -112,8 +113,8 @@ def lime_samples(row_keys, background_keys, background_codes, orders, cumulative
     columns of a group their own uniform. A missing bin gives NaN; a categorical column, or a
     numeric column whose slot is ``integral``, takes row ``b``'s own code. Every map from ``u`` to
     a value is monotone within a bin.
-    ``binary_out[s, p]`` is 1 when every column of the player falls in the explained row's bin.
-    Keys are bin indices (numeric columns) or codes (categorical), ``-1`` for missing.
+    ``binary_out[s, p]`` is 1 when every column of the player falls in the explained row's bin;
+    ``keys_out[s, j]`` is the key of the sample's column ``j``. Keys are bin indices (numeric columns) or codes (categorical), ``-1`` for missing.
     """
     n_samples = uniforms.shape[0]
     n_players = player_start.shape[0] - 1
@@ -139,6 +140,7 @@ def lime_samples(row_keys, background_keys, background_codes, orders, cumulative
             for t in range(player_start[p], player_start[p + 1]):
                 j = player_columns[t]
                 key = background_keys[b, j]
+                keys_out[s, j] = key
                 if key != row_keys[j]:
                     same = 0.0
                 slot = numeric_slot[j]
@@ -275,3 +277,96 @@ def forward_selection(gram, moment, y_square, alpha, n_selected):
         chosen[step] = best
         used[best] = True
     return chosen
+
+
+@numba.njit(cache=True)
+def additive_fit(levels, deviations, targets, fit_on, n_levels, sweeps):
+    """An additive model ``g(x) = sum_j gamma[j, level_j] + slope[j] * deviation_j`` by backfitting.
+
+    ``levels`` (n, columns) index each sample's bin or category (``n_levels[j]`` of them per
+    column), ``deviations`` (n, columns) its distance from the bin's expected value (0 where there
+    is none), ``targets`` (n,); only samples with ``fit_on`` are used. Each sweep refits, column by
+    column, the level means and the slope of the partial residuals. Returns ``gamma`` (columns,
+    max levels), ``slope`` (columns) and the level means' offset (the overall mean) folded into
+    ``gamma``.
+    """
+    n_samples, n_columns = levels.shape
+    width = 0
+    for j in range(n_columns):
+        width = max(width, n_levels[j])
+    gamma = np.zeros((n_columns, width))
+    slope = np.zeros(n_columns)
+    residual = np.empty(n_samples)
+    mean = 0.0
+    count = 0
+    for s in range(n_samples):
+        if fit_on[s]:
+            mean += targets[s]
+            count += 1
+    mean = mean / max(count, 1)
+    for s in range(n_samples):
+        residual[s] = targets[s] - mean
+    sums = np.empty(width)
+    counts = np.empty(width)
+    for _ in range(sweeps):
+        for j in range(n_columns):
+            for level in range(n_levels[j]):
+                sums[level] = 0.0
+                counts[level] = 0.0
+            for s in range(n_samples):
+                level = levels[s, j]
+                partial = residual[s] + gamma[j, level] + slope[j] * deviations[s, j]
+                residual[s] = partial
+                if fit_on[s]:
+                    sums[level] += partial
+                    counts[level] += 1.0
+            for level in range(n_levels[j]):
+                gamma[j, level] = sums[level] / counts[level] if counts[level] > 0 else 0.0
+            cross = 0.0
+            square = 0.0
+            for s in range(n_samples):
+                residual[s] -= gamma[j, levels[s, j]]
+                if fit_on[s]:
+                    cross += residual[s] * deviations[s, j]
+                    square += deviations[s, j] * deviations[s, j]
+            slope[j] = cross / square if square > 0 else 0.0
+            for s in range(n_samples):
+                residual[s] -= slope[j] * deviations[s, j]
+    for level in range(width):
+        gamma[0, level] += mean
+    return gamma, slope
+
+
+@numba.njit(cache=True)
+def additive_predict(levels, deviations, gamma, slope):
+    """``g`` of :func:`additive_fit` at each sample."""
+    n_samples, n_columns = levels.shape
+    out = np.empty(n_samples)
+    for s in range(n_samples):
+        total = 0.0
+        for j in range(n_columns):
+            total += gamma[j, levels[s, j]] + slope[j] * deviations[s, j]
+        out[s] = total
+    return out
+
+
+@numba.njit(cache=True)
+def centred_gram(design, weights, x_mean, take):
+    """``sum w (x - x_mean)(x - x_mean)'`` over the samples with ``take``, about a given mean."""
+    n_samples, n_players = design.shape
+    gram = np.zeros((n_players, n_players))
+    centred = np.empty(n_players)
+    for s in range(n_samples):
+        if not take[s]:
+            continue
+        w = weights[s]
+        for p in range(n_players):
+            centred[p] = design[s, p] - x_mean[p]
+        for p in range(n_players):
+            wp = w * centred[p]
+            for q in range(n_players):
+                gram[p, q] += wp * centred[q]
+    for p in range(n_players):
+        for q in range(p):
+            gram[p, q] = gram[q, p]
+    return gram
