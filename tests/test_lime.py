@@ -103,9 +103,16 @@ def test_samples_are_built_as_the_naive_sampler_builds_them(mixed):
     for index in [0, 17, 5]:
         row = codes[index]
         keys = explainer._discretizer.keys(row[None])[0]
-        sample_codes, sample_binary, sample_keys = explainer._neighbourhood(row, keys, np.random.default_rng(index),
-                                                                            50, True)
-        np.testing.assert_array_equal(sample_keys, explainer._discretizer.keys(sample_codes))
+        sample_codes, sample_binary, (levels, deviations) = explainer._neighbourhood(
+            row, keys, np.random.default_rng(index), 50, True)
+        sample_keys = explainer._discretizer.keys(sample_codes)
+        np.testing.assert_array_equal(levels, sample_keys + 1)
+        discretizer = explainer._discretizer
+        for slot, j in enumerate(discretizer.numeric):
+            present = sample_keys[:, j] >= 0
+            np.testing.assert_allclose(deviations[present, j], sample_codes[present, j]
+                                       - discretizer.expected[slot, sample_keys[present, j]], atol=1e-12)
+            assert np.all(deviations[~present, j] == 0)
         np.testing.assert_array_equal(sample_codes[0], row)
         uniforms = np.random.default_rng(index).random((50, 5))
         for s in range(50):
@@ -124,11 +131,10 @@ def test_values_equal_the_naive_fit_on_the_same_samples(mixed):
     keys = explainer._discretizer.keys(codes)
     control = explainer._control_tables(codes, keys)
     for i in range(3):
-        sample_codes, binary, sample_keys = explainer._neighbourhood(codes[i], keys[i], row_generator(seed, i),
-                                                                     n_samples - 1, True)
+        sample_codes, binary, (levels, deviations) = explainer._neighbourhood(codes[i], keys[i], row_generator(seed, i),
+                                                                              n_samples - 1, True)
         y = predict(explainer._schema.decode(sample_codes))
         weights = naive_lime_kernel(binary, width)
-        levels, deviations = explainer._control_features(sample_codes, sample_keys)
         pseudo = naive_lime_pseudo_targets(binary, y, levels.tolist(), deviations.tolist(), explainer._players.columns,
                                            control["row_levels"][i], control["frequencies"], control["like_row"][i],
                                            tx.lime._SWEEPS)
@@ -408,3 +414,19 @@ def test_results_do_not_depend_on_warnings_state(mixed):
         warnings.simplefilter("error")
         expl = tx.LimeTabular(predict, frame, n_samples=200, random_state=0).explain(frame.iloc[:1])
     assert np.isfinite(expl.values).all()
+
+
+def test_deviations_have_mean_zero_in_every_bin(mixed):
+    """The control variate needs the exact expected value of a sampled value in its bin."""
+    _, frame, predict = mixed
+    background = frame.assign(count=np.random.default_rng(2).integers(0, 9, len(frame)))
+    explainer = tx.LimeTabular(lambda df: df["a"].to_numpy(), background, n_samples=100, random_state=0)
+    codes = explainer._schema.encode(background)
+    keys = explainer._discretizer.keys(codes)
+    _, _, (levels, deviations) = explainer._neighbourhood(codes[0], keys[0], np.random.default_rng(1), 40_000, False)
+    for slot, j in enumerate(explainer._discretizer.numeric):
+        for level in np.unique(levels[:, j]):
+            inside = deviations[levels[:, j] == level, j]
+            if level == 0 or len(inside) < 100:
+                continue
+            assert abs(inside.mean()) <= 4 * inside.std() / np.sqrt(len(inside)) + 1e-12, (j, level)

@@ -97,8 +97,8 @@ def truncated_normal(low, high, mean, std, uniform):
 
 @numba.njit(cache=True, nogil=True)
 def lime_samples(row_keys, background_keys, background_codes, orders, cumulative, segments, equal_weights, uniforms,
-                 numeric_slot, integral, tables, flipped, player_columns, player_start, codes_out, binary_out,
-                 keys_out):
+                 numeric_slot, integral, tables, flipped, expected, player_columns, player_start, codes_out,
+                 binary_out, levels_out, deviations_out):
     """Neighbourhood of one explained row, as lime's tabular sampler with a quartile discretizer.
 
     For sample ``s`` and player ``p`` with first column ``j0``, the uniform ``u = uniforms[s, j0]``
@@ -114,7 +114,8 @@ def lime_samples(row_keys, background_keys, background_codes, orders, cumulative
     numeric column whose slot is ``integral``, takes row ``b``'s own code. Every map from ``u`` to
     a value is monotone within a bin.
     ``binary_out[s, p]`` is 1 when every column of the player falls in the explained row's bin;
-    ``keys_out[s, j]`` is the key of the sample's column ``j``. Keys are bin indices (numeric columns) or codes (categorical), ``-1`` for missing.
+    ``levels_out[s, j]`` is 1 + the key of the sample's column ``j`` (0 for missing) and
+    ``deviations_out[s, j]`` its value minus ``expected[slot, bin]`` (0 for other columns). Keys are bin indices (numeric columns) or codes (categorical), ``-1`` for missing.
     """
     n_samples = uniforms.shape[0]
     n_players = player_start.shape[0] - 1
@@ -140,7 +141,8 @@ def lime_samples(row_keys, background_keys, background_codes, orders, cumulative
             for t in range(player_start[p], player_start[p + 1]):
                 j = player_columns[t]
                 key = background_keys[b, j]
-                keys_out[s, j] = key
+                levels_out[s, j] = key + 1
+                deviations_out[s, j] = 0.0
                 if key != row_keys[j]:
                     same = 0.0
                 slot = numeric_slot[j]
@@ -160,6 +162,8 @@ def lime_samples(row_keys, background_keys, background_codes, orders, cumulative
                                                          tables[slot, key, 4], tables[slot, key, 5],
                                                          tables[slot, key, 6], tables[slot, key, 7],
                                                          flipped[slot, key], v)
+                if slot >= 0 and key >= 0:
+                    deviations_out[s, j] = codes_out[s, j] - expected[slot, key]
             binary_out[s, p] = same
 
 
