@@ -418,7 +418,7 @@ def test_results_do_not_depend_on_warnings_state(mixed):
 
 def test_deviations_have_mean_zero_in_every_bin(mixed):
     """The control variate needs the exact expected value of a sampled value in its bin."""
-    _, frame, predict = mixed
+    frame = mixed[1]
     background = frame.assign(count=np.random.default_rng(2).integers(0, 9, len(frame)))
     explainer = tx.LimeTabular(lambda df: df["a"].to_numpy(), background, n_samples=100, random_state=0)
     codes = explainer._schema.encode(background)
