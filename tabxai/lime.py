@@ -245,8 +245,8 @@ class LimeTabular(MaskingExplainer):
         How samples are drawn around the row (see the module documentation).
     n_features : int, default=None
         Keep at most this many players per row and output: forward selection (each step adds the
-        player that most lowers the weighted (ridge) residual sum of squares; ties to the first
-        player), then a refit on the chosen players. Other players get value 0 and standard error 0.
+        player that most lowers the weighted (ridge) residual sum of squares of the regression
+        targets; ties to the first player), then a refit on the chosen players. Other players get value 0 and standard error 0.
         The refit's standard errors ignore the selection (they are conditional on it). Default: all.
     tol : float, default=None
         Sample in rounds and stop a row once its largest standard error is at most ``tol`` times

@@ -154,7 +154,8 @@ def test_values_equal_the_naive_fit_on_the_same_samples(mixed):
         assert r2 == pytest.approx(expl.diagnostics["r2"][i], abs=1e-9)
 
 
-@settings(max_examples=15, deadline=None)
+@pytest.mark.slow
+@settings(max_examples=12, deadline=None)
 @given(st.integers(0, 10_000), st.integers(2, 7), st.sampled_from([0.0, 1.0, 5.0]), st.integers(1, 7))
 def test_fit_and_forward_selection_equal_the_naive_ones(seed, n_players, alpha, n_selected):
     rng = np.random.default_rng(seed)
@@ -246,6 +247,7 @@ def test_standard_errors_are_calibrated(mixed):
     assert 0.90 <= coverage <= 0.99, coverage
 
 
+@pytest.mark.slow
 def test_same_values_whatever_n_jobs_max_rows_and_calls(mixed):
     array, frame, _ = mixed
     predict = make_pipeline(ColumnTransformer([("e", OneHotEncoder(), ["e"])], remainder="passthrough"),
