@@ -39,6 +39,27 @@ class Column:
     categories: tuple = ()
     na_value: Any = np.nan
 
+    @property
+    def is_categorical(self):
+        """Categorical or boolean: values without an order to interpolate along."""
+        return self.kind in (CATEGORICAL, BOOLEAN)
+
+    @property
+    def labels(self):
+        """The values of a categorical or boolean column, in code order (``()`` for a numeric column)."""
+        return (False, True) if self.kind == BOOLEAN else self.categories
+
+    def values_of(self, codes):
+        """The values that ``codes`` of this column stand for: labels for categories, bools, numbers as they are."""
+        codes = np.asarray(codes)
+        if self.kind == CATEGORICAL:
+            lookup = np.empty(len(self.categories), dtype=object)
+            lookup[:] = self.categories
+            return lookup[codes.astype(np.intp)]
+        if self.kind == BOOLEAN:
+            return codes != 0
+        return codes
+
 
 def _sorted_unique(values):
     uniques = list(pd.unique(values))

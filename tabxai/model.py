@@ -16,7 +16,7 @@ import numpy as np
 
 from ._validation import check_choice, check_int
 
-__all__ = ["DEFAULT_MAX_ROWS", "LINKS", "Model", "ModelError", "as_model", "has_method", "is_classifier_like"]
+__all__ = ["DEFAULT_MAX_ROWS", "LINKS", "Model", "ModelError", "as_model", "has_method", "is_classifier_like", "output_position"]
 
 DEFAULT_MAX_ROWS = 32_768  # large enough to amortise per-call costs, small enough to stay in cache
 METHODS = ("predict", "predict_proba", "decision_function")
@@ -85,8 +85,11 @@ def _known_output_names(owner, method):
     return None
 
 
-def _output_index(names, output, method):
-    """Position of ``output`` among ``names``: a class label, an output name, or an int position."""
+def output_position(names, output, method=None):
+    """Position of ``output`` among ``names``: a class label, an output name, or an int position.
+
+    The one lookup of an output by name in tabxai (models, results, plots).
+    """
     matches = [k for k, name in enumerate(names) if type(name) is type(output) and name == output]
     if not matches:
         matches = [k for k, name in enumerate(names) if _equal(name, output) and not isinstance(name, bool)]
@@ -170,7 +173,7 @@ class Model:
         set_(self, "_all_output_names", all_output_names)
         index = None
         if all_output_names is not None and output is not None:
-            index = _output_index(all_output_names, output, method)
+            index = output_position(all_output_names, output, method)
         set_(self, "_output_index", index)
         set_(self, "_decode_columns", None)
         set_(self, "_decode_as_array", None)
@@ -271,7 +274,7 @@ class Model:
                              f"{len(self._all_output_names)} ({list(self._all_output_names)})")
         index = self._output_index
         if index is None and self.output is not None:  # unbound names: select by position
-            index = _output_index(tuple(f"output_{k}" for k in range(out.shape[1])) if out.shape[1] > 1
+            index = output_position(tuple(f"output_{k}" for k in range(out.shape[1])) if out.shape[1] > 1
                                   else ("output",), self.output, self.method)
         if index is not None:
             out = out[:, index:index + 1]
@@ -410,9 +413,12 @@ def _check_link(link, owner, method):
 
 
 def _check_fitted(estimator):
+    from sklearn.base import BaseEstimator
     from sklearn.exceptions import NotFittedError
     from sklearn.utils.validation import check_is_fitted
 
+    if not isinstance(estimator, BaseEstimator):  # duck-typed: no convention to check fitting by; trust the user
+        return
     try:
         check_is_fitted(estimator)
     except NotFittedError as exc:

@@ -1,14 +1,12 @@
 """One matrix of bad input over every public entry point: the error type, a message that names the
 problem, and no user object changed. Plus every pandas dtype (nullable ones included) and wide data."""
 
-import copy
 import pickle
 
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.compose import make_column_transformer
-from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder

@@ -20,8 +20,8 @@ from .._provenance import package_versions
 from .._validation import check_bool, check_choice, check_n_jobs
 from ..maskers import IndependentMasker
 from ..model import as_model
-from ._features import (category_labels, check_grid_resolution, check_percentiles, encode_data, feature_grid,
-                        is_categorical, resolve_feature, sample_weights)
+from ._features import (check_grid_resolution, check_percentiles, encode_data, feature_grid, resolve_feature,
+                        sample_weights, treated_as_categorical)
 from ._results import PartialDependence
 
 __all__ = ["partial_dependence"]
@@ -116,7 +116,7 @@ def partial_dependence(model, X, features, *, kind="average", sample_weight=None
     grids = {}
     for position in sorted({p for spec in specs for p in spec}):
         grids[position], schema = feature_grid(
-            schema, codes, position, categorical=is_categorical(schema, position, categorical),
+            schema, codes, position, categorical=treated_as_categorical(schema, position, categorical),
             percentiles=percentiles, grid_resolution=grid_resolution, custom=custom.get(position))
     masker = IndependentMasker(X, weights=weights).bind(schema)
     model = bind_model(adapter, schema, masker)
@@ -165,10 +165,12 @@ def partial_dependence(model, X, features, *, kind="average", sample_weight=None
             spec_individual = _centred(spec_individual, len(spec))
         results.append(PartialDependence(
             features=tuple(schema.names[p] for p in spec),
-            grid_values=tuple(category_labels(schema.columns[p], grids[p]) for p in spec),
+            grid_values=tuple(schema.columns[p].values_of(grids[p]) for p in spec),
             average=spec_average, individual=spec_individual, output_names=output_names,
-            categorical=tuple(is_categorical(schema, p, categorical) for p in spec),
-            kind=kind, centered=centered, params=params))
+            categorical=tuple(treated_as_categorical(schema, p, categorical) for p in spec),
+            kind=kind, centered=centered, params=params,
+            deciles=tuple(None if treated_as_categorical(schema, p, categorical) else _deciles(codes[:, p])
+                          for p in spec)))
     return results if many else results[0]
 
 
@@ -176,6 +178,14 @@ def _pair_values(model, masker, points, masks, pair_row, pair_mask, individual, 
     """Averages ``(m, n_outputs)`` or ICE values ``(m, n_rows, n_outputs)`` of grid points ``indices``."""
     function = coalition_outputs if individual else coalition_values
     return function(model, masker, points, masks, pair_row[indices], pair_mask[indices], progress=progress)
+
+
+def _deciles(column):
+    """The 10th to 90th percentiles of a numeric column (missing values left out), for the rug of a plot."""
+    present = column[~np.isnan(column)]
+    if present.size == 0:
+        return np.zeros(0)
+    return np.quantile(present, np.linspace(0.1, 0.9, 9))
 
 
 def _centred(values, n_axes):

@@ -9,7 +9,7 @@ from numbers import Integral
 
 from sklearn.utils._param_validation import Interval
 
-from ._base import Condition, Rule, RuleListBase, as_python, category_labels, is_categorical, nice_threshold
+from ._base import Condition, Rule, RuleListBase, as_python, nice_threshold
 
 __all__ = ["OneR"]
 
@@ -107,7 +107,7 @@ class OneR(RuleListBase):
             missing = np.isnan(values)
             if missing.all():
                 continue
-            buckets = _column_rules(values, missing, y_codes, n_classes, is_categorical(column), self.min_bucket_size)
+            buckets = _column_rules(values, missing, y_codes, n_classes, column.is_categorical, self.min_bucket_size)
             errors = n_rows - sum(int(counts.max()) for _, counts in buckets)
             feature_errors[column.name] = errors
             key = (errors, len(buckets), j)
@@ -127,7 +127,7 @@ class OneR(RuleListBase):
         if description is None:
             conditions = ()
         elif description[0] == "=":
-            conditions = (Condition(column.name, "=", as_python(category_labels(column)[description[1]])),)
+            conditions = (Condition(column.name, "=", as_python(column.labels[description[1]])),)
         elif description[0] == "is missing":
             conditions = (Condition(column.name, "is missing"),)
         else:

@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval, RealNotInt
 
 from .._kernels.rules import EQUAL, GREATER, LESS_EQUAL
 from .._validation import check_real
-from ._base import Condition, Rule, RuleListBase, as_python, category_labels
+from ._base import Condition, Rule, RuleListBase, as_python
 from ._search import Candidates, ListEvaluator, grow, objective, prune
 
 __all__ = ["RuleListClassifier"]
@@ -156,7 +156,7 @@ def _condition(schema, candidates, candidate):
     j, kind = candidates.column[candidate], candidates.kind[candidate]
     name = schema.names[j]
     if kind == EQUAL:
-        return Condition(name, "=", as_python(category_labels(schema.columns[j])[candidates.index[candidate]]))
+        return Condition(name, "=", as_python(schema.columns[j].labels[candidates.index[candidate]]))
     if kind in (LESS_EQUAL, GREATER):
         return Condition(name, "<=" if kind == LESS_EQUAL else ">", candidates.threshold(candidate))
     return Condition(name, "is missing")

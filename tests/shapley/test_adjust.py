@@ -1,7 +1,6 @@
 """KernelSHAP with regression adjustment: the tree kernels against naive references, the estimator's
 exactness, efficiency, accuracy and calibration, and its invariances."""
 
-import itertools
 
 import numpy as np
 import pytest
@@ -178,6 +177,7 @@ def test_a_surrogate_that_does_not_help_is_weighted_down():
     assert np.mean(adjusted) < 1.1 * np.mean(plain)
 
 
+@pytest.mark.slow
 def test_standard_errors_are_calibrated(mixed_problem):
     background, X, truth = mixed_problem
     hits = []

@@ -1,5 +1,4 @@
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -63,6 +62,7 @@ def test_error_falls_with_the_budget_and_stays_unbiased(problem):
     assert errors[2] < 0.5 * errors[0]
 
 
+@pytest.mark.slow
 def test_standard_errors_are_calibrated(problem):
     predict, background, X, truth = problem
     hits = []

@@ -219,6 +219,7 @@ def test_symmetric_players_are_equal_in_expectation():
     assert np.all(np.abs(expl.values - exact) <= 4 * expl.stderr + 1e-12)
 
 
+@pytest.mark.slow
 def test_standard_errors_are_calibrated():
     covered = []
     for model_seed in range(2):
