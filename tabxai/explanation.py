@@ -88,11 +88,8 @@ class Explanation:
             if value.shape[:1] != (n_rows,):
                 raise ValueError(f"diagnostic {name!r} must have one entry per row ({n_rows}); got shape {value.shape}")
         self.groups = dict(groups or {})
-        if conditions is not None:
-            conditions = np.asarray(conditions, dtype=object)
-            if conditions.shape != (n_rows, n_features):
-                raise ValueError(f"conditions must have shape {(n_rows, n_features)}; got {conditions.shape}")
-        self._conditions = conditions
+        self._conditions = None
+        self.conditions = conditions
         single = n_outputs == 1 if single_output is None else bool(single_output)
         self._dropped = {"rows": False, "features": False, "outputs": single and n_outputs == 1}
 
@@ -113,6 +110,15 @@ class Explanation:
     def conditions(self):
         """Readable conditions (rows x features strings), or None when the method has none."""
         return None if self._conditions is None else self._view(self._conditions, _AXES[:2])
+
+    @conditions.setter
+    def conditions(self, conditions):
+        if conditions is not None:
+            conditions = np.asarray(conditions, dtype=object)
+            shape = self._values.shape[:2]
+            if conditions.shape != shape:
+                raise ValueError(f"conditions must have shape {shape} (rows x features); got {conditions.shape}")
+        self._conditions = conditions
 
     @property
     def base_values(self):
