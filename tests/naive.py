@@ -557,33 +557,41 @@ def naive_lime_sample(row, background, edges, numeric, uniforms):
 
 
 def naive_backfit(levels, deviations, y, fit_on, sweeps):
-    """Additive model ``sum_j gamma[j][level] + slope[j] * deviation`` by backfitting, with plain loops.
+    """Additive model ``sum_j gamma[j][level] + slope[j][level] * deviation`` by backfitting, with loops.
 
-    Each sweep, column by column: the level means of the partial residuals (over ``fit_on``
-    samples), then the least-squares slope of what is left on the deviations. The overall mean is
-    added to column 0's levels. Returns the function ``g(levels_row, deviations_row)``.
+    Each sweep, column by column: within each level, the least-squares line (intercept and slope
+    on the deviations) of the partial residuals over the ``fit_on`` samples. The overall mean is
+    added to column 0's intercepts. Returns the function ``g(levels_row, deviations_row)`` and the
+    intercepts ``gamma`` (a dict per column).
     """
     n, m = len(levels), len(levels[0])
     mean = sum(y[s] for s in range(n) if fit_on[s]) / sum(1 for s in range(n) if fit_on[s])
     gamma = [{} for _ in range(m)]
-    slope = [0.0] * m
+    slope = [{} for _ in range(m)]
+
+    def term(j, level, deviation):
+        return gamma[j].get(level, 0.0) + slope[j].get(level, 0.0) * deviation
 
     def g(row_levels, row_deviations):
-        return sum(gamma[j].get(row_levels[j], 0.0) + slope[j] * row_deviations[j] for j in range(m))
+        return sum(term(j, row_levels[j], row_deviations[j]) for j in range(m))
 
     for _ in range(sweeps):
         for j in range(m):
-            partial = [y[s] - mean - g(levels[s], deviations[s]) + gamma[j].get(levels[s][j], 0.0)
-                       + slope[j] * deviations[s][j] for s in range(n)]
+            partial = [y[s] - mean - g(levels[s], deviations[s]) + term(j, levels[s][j], deviations[s][j])
+                       for s in range(n)]
             groups = {}
             for s in range(n):
                 if fit_on[s]:
-                    groups.setdefault(levels[s][j], []).append(partial[s])
-            gamma[j] = {level: sum(v) / len(v) for level, v in groups.items()}
-            rest = [partial[s] - gamma[j].get(levels[s][j], 0.0) for s in range(n)]
-            square = sum(deviations[s][j] ** 2 for s in range(n) if fit_on[s])
-            cross = sum(rest[s] * deviations[s][j] for s in range(n) if fit_on[s])
-            slope[j] = cross / square if square > 0 else 0.0
+                    groups.setdefault(levels[s][j], []).append((deviations[s][j], partial[s]))
+            gamma[j], slope[j] = {}, {}
+            for level, pairs in groups.items():
+                d_mean = sum(d for d, _ in pairs) / len(pairs)
+                y_mean = sum(v for _, v in pairs) / len(pairs)
+                spread = sum((d - d_mean) ** 2 for d, _ in pairs)
+                square = sum(d ** 2 for d, _ in pairs)
+                b = sum((d - d_mean) * (v - y_mean) for d, v in pairs) / spread if spread > 1e-9 * square else 0.0
+                slope[j][level] = b
+                gamma[j][level] = y_mean - b * d_mean
     gamma[0] = {level: value + mean for level, value in gamma[0].items()}
     for level in {lv[0] for lv in levels} - set(gamma[0]):
         gamma[0][level] = mean

@@ -285,21 +285,20 @@ def forward_selection(gram, moment, y_square, alpha, n_selected):
 
 @numba.njit(cache=True)
 def additive_fit(levels, deviations, targets, fit_on, n_levels, sweeps):
-    """An additive model ``g(x) = sum_j gamma[j, level_j] + slope[j] * deviation_j`` by backfitting.
+    """An additive model ``g(x) = sum_j gamma[j, level_j] + slope[j, level_j] * deviation_j`` by backfitting.
 
     ``levels`` (n, columns) index each sample's bin or category (``n_levels[j]`` of them per
     column), ``deviations`` (n, columns) its distance from the bin's expected value (0 where there
     is none), ``targets`` (n,); only samples with ``fit_on`` are used. Each sweep refits, column by
-    column, the level means and the slope of the partial residuals. Returns ``gamma`` (columns,
-    max levels), ``slope`` (columns) and the level means' offset (the overall mean) folded into
-    ``gamma``.
+    column, the mean and the slope of the partial residuals within each level. The overall mean
+    is folded into column 0's ``gamma``. Returns ``gamma`` and ``slope`` (columns, max levels).
     """
     n_samples, n_columns = levels.shape
     width = 0
     for j in range(n_columns):
         width = max(width, n_levels[j])
     gamma = np.zeros((n_columns, width))
-    slope = np.zeros(n_columns)
+    slope = np.zeros((n_columns, width))
     residual = np.empty(n_samples)
     mean = 0.0
     count = 0
@@ -312,30 +311,43 @@ def additive_fit(levels, deviations, targets, fit_on, n_levels, sweeps):
         residual[s] = targets[s] - mean
     sums = np.empty(width)
     counts = np.empty(width)
+    cross = np.empty(width)
+    square = np.empty(width)
+    deviation_sums = np.empty(width)
     for _ in range(sweeps):
         for j in range(n_columns):
             for level in range(n_levels[j]):
                 sums[level] = 0.0
                 counts[level] = 0.0
+                cross[level] = 0.0
+                square[level] = 0.0
+                deviation_sums[level] = 0.0
             for s in range(n_samples):
                 level = levels[s, j]
-                partial = residual[s] + gamma[j, level] + slope[j] * deviations[s, j]
+                d = deviations[s, j]
+                partial = residual[s] + gamma[j, level] + slope[j, level] * d
                 residual[s] = partial
                 if fit_on[s]:
                     sums[level] += partial
                     counts[level] += 1.0
+                    cross[level] += partial * d
+                    square[level] += d * d
+                    deviation_sums[level] += d
             for level in range(n_levels[j]):
-                gamma[j, level] = sums[level] / counts[level] if counts[level] > 0 else 0.0
-            cross = 0.0
-            square = 0.0
+                c = counts[level]
+                if c > 0:
+                    mean_y = sums[level] / c
+                    mean_d = deviation_sums[level] / c
+                    spread = square[level] - c * mean_d * mean_d
+                    b = (cross[level] - c * mean_d * mean_y) / spread if spread > 1e-9 * square[level] else 0.0
+                    slope[j, level] = b
+                    gamma[j, level] = mean_y - b * mean_d
+                else:
+                    slope[j, level] = 0.0
+                    gamma[j, level] = 0.0
             for s in range(n_samples):
-                residual[s] -= gamma[j, levels[s, j]]
-                if fit_on[s]:
-                    cross += residual[s] * deviations[s, j]
-                    square += deviations[s, j] * deviations[s, j]
-            slope[j] = cross / square if square > 0 else 0.0
-            for s in range(n_samples):
-                residual[s] -= slope[j] * deviations[s, j]
+                level = levels[s, j]
+                residual[s] -= gamma[j, level] + slope[j, level] * deviations[s, j]
     for level in range(width):
         gamma[0, level] += mean
     return gamma, slope
@@ -349,7 +361,8 @@ def additive_predict(levels, deviations, gamma, slope):
     for s in range(n_samples):
         total = 0.0
         for j in range(n_columns):
-            total += gamma[j, levels[s, j]] + slope[j] * deviations[s, j]
+            level = levels[s, j]
+            total += gamma[j, level] + slope[j, level] * deviations[s, j]
         out[s] = total
     return out
 
