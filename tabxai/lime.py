@@ -77,7 +77,7 @@ from ._validation import (
     resolve_seed,
     row_generator,
 )
-from .data import BOOLEAN, NUMERIC
+from .data import BOOLEAN, NUMERIC, TabularSchema
 from .explanation import Explanation
 from .maskers import IndependentMasker, Masker
 from .shapley._base import MaskingExplainer, RowResults, largest_relative_stderr
@@ -402,7 +402,12 @@ class LimeTabular(MaskingExplainer):
                            conditions=self._conditions(schema, codes))
 
     def _conditions(self, schema, codes):
-        """What each interpretable feature means for each row, in words (rows x players, object)."""
+        """What each interpretable feature means for each row, in words (rows x players, object).
+
+        None for data that is not a table (a masker with its own schema, e.g. an image's superpixels).
+        """
+        if not isinstance(schema, TabularSchema):
+            return None
         n_rows = codes.shape[0]
         per_column = np.empty((n_rows, schema.n_columns), dtype=object)
         keys = self._discretizer.keys(codes) if self.sampling == "lime" else None
