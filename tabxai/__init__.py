@@ -11,6 +11,7 @@ from .data import TabularSchema
 from .explanation import Explanation
 from .inspection import (AccumulatedLocalEffects, PartialDependence, PermutationImportance, accumulated_local_effects,
                          partial_dependence, permutation_importance)
+from .lime import LimeTabular
 from .maskers import IndependentMasker
 from .model import Model, ModelError, as_model
 from .report import AuditReport, audit, reason_codes
@@ -24,6 +25,7 @@ __all__ = [
     "Explanation",
     "IndependentMasker",
     "KernelSHAP",
+    "LimeTabular",
     "Model",
     "ModelError",
     "OneR",
