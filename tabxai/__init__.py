@@ -7,17 +7,20 @@
 __version__ = "0.1.0.dev0"
 
 from . import datasets
+from .counterfactuals import Counterfactuals
 from .data import TabularSchema
 from .explanation import Explanation
 from .inspection import (AccumulatedLocalEffects, PartialDependence, PermutationImportance, accumulated_local_effects,
                          partial_dependence, permutation_importance)
 from .maskers import IndependentMasker
 from .model import Model, ModelError, as_model
+from .recourse import Recourse
 from .rules import OneR, RuleListClassifier, fit_surrogate
 from .shapley import ExactShapley, KernelSHAP, PermutationShapley
 
 __all__ = [
     "AccumulatedLocalEffects",
+    "Counterfactuals",
     "ExactShapley",
     "Explanation",
     "IndependentMasker",
@@ -28,6 +31,7 @@ __all__ = [
     "PartialDependence",
     "PermutationImportance",
     "PermutationShapley",
+    "Recourse",
     "RuleListClassifier",
     "TabularSchema",
     "__version__",

@@ -1,0 +1,331 @@
+"""The counterfactual search behind :class:`tabxai.Counterfactuals`: batched, model-agnostic, constrained.
+
+For one explained row ``x`` the search works in the data's own space (codes of
+:class:`~tabxai.data.TabularSchema`). A *change* sets one mutable column to a value observed in the
+data that the constraints allow (ranges or category sets, the monotone direction); its cost is the
+column's cost times its distance (``|v - x_j| / MAD_j`` for numbers, 1 for categories). Stages, each
+one engine request for all rows of a block at once:
+
+1. **Beam over changes** (growing sparsity): every single change is evaluated; the ``beam_width``
+   most promising non-valid states (most progress per unit of cost, and closest to the desired
+   outcome) are extended by every further change, level after level. A state whose cost exceeds the
+   ``n``-th cheapest counterfactual found cannot lead to a cheaper one and is dropped.
+2. **Neighbours**: the nearest rows of the data that have the desired outcome, projected onto what
+   the constraints allow, and random mixes of their changes (plausible by construction).
+3. **Sparsity pass**: changes whose reversal keeps the outcome are reverted, greedily, cheapest
+   first; then each changed number is moved back towards ``x_j`` over the observed values between
+   them as far as the outcome allows.
+
+Every decision about a row depends only on that row's model outputs and its own generator, so
+results do not depend on how rows are split into blocks or calls.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._engine import stream_rows
+from ._kernels.counterfactuals import column_distances, fill_changed_rows
+
+_MAX_LEVELS = 6  # most changes the beam combines; neighbours may bring more
+_KEEP_SOLUTIONS = 64  # cheapest distinct counterfactuals kept per row before the sparsity pass
+_REFINE_POINTS = 12  # values tried per round when moving a number back towards the row
+
+
+class _Batch:
+    """Candidates (base row + changes) collected for one engine request."""
+
+    def __init__(self):
+        self.bases = []
+        self.base_index = []
+        self.counts = []
+        self.columns = []
+        self.values = []
+        self.n = 0
+
+    def add_base(self, row):
+        self.bases.append(row)
+        return len(self.bases) - 1
+
+    def add(self, base, columns, values, counts):
+        """Add candidates on ``base``: ``counts[i]`` changes each, concatenated in ``columns`` / ``values``."""
+        counts = np.asarray(counts, dtype=np.int64)
+        first = self.n
+        self.base_index.append(np.full(counts.size, base, dtype=np.int64))
+        self.counts.append(counts)
+        self.columns.append(np.asarray(columns, dtype=np.int64))
+        self.values.append(np.asarray(values, dtype=np.float64))
+        self.n += counts.size
+        return first
+
+    def evaluate(self, model, progress=None):
+        if self.n == 0:
+            return np.zeros((0, model.n_outputs or 1))
+        bases = np.ascontiguousarray(np.vstack(self.bases), dtype=np.float64)
+        base_index = np.concatenate(self.base_index)
+        pointer = np.concatenate([[0], np.cumsum(np.concatenate(self.counts))]).astype(np.int64)
+        columns = np.concatenate(self.columns)
+        values = np.concatenate(self.values)
+        outputs = []
+
+        def fill(start, stop, out):
+            fill_changed_rows(bases, base_index, pointer, columns, values, start, stop, out)
+
+        def consume(chunk, start):
+            outputs.append(chunk)
+
+        stream_rows(model, self.n, bases.shape[1], fill, consume, progress=progress)
+        return np.concatenate(outputs, axis=0)
+
+
+class _RowSearch:
+    """Search state of one explained row."""
+
+    def __init__(self, problem, x, generator):
+        self.problem = problem
+        self.x = x
+        self.generator = generator
+        self.change_column, self.change_value = problem.row_changes(x)
+        self.change_cost = problem.change_costs(x, self.change_column, self.change_value)
+        self.solutions = {}  # tuple of changed columns -> (values, cost, output)
+        self.beam = []  # (columns, values, cost)
+        self.gap0 = None
+
+    # bookkeeping ------------------------------------------------------------------------------
+    def bound(self, n):
+        """Cost of the n-th cheapest counterfactual found (inf before n are found)."""
+        if len(self.solutions) < n:
+            return np.inf
+        return np.sort([s[1] for s in self.solutions.values()])[n - 1]
+
+    def add_solution(self, columns, values, cost, output):
+        order = np.argsort(columns, kind="stable")
+        key = tuple(int(c) for c in columns[order])
+        known = self.solutions.get(key)
+        if known is None or cost < known[1]:
+            self.solutions[key] = (np.asarray(values, dtype=np.float64)[order], float(cost), output)
+
+    def prune_solutions(self):
+        if len(self.solutions) > _KEEP_SOLUTIONS:
+            keys = sorted(self.solutions, key=lambda k: (self.solutions[k][1], k))[:_KEEP_SOLUTIONS]
+            self.solutions = {k: self.solutions[k] for k in keys}
+
+    def row_with(self, columns, values):
+        row = self.x.copy()
+        row[np.asarray(columns, dtype=np.int64)] = values
+        return row
+
+    def choose_beam(self, states, gaps, width):
+        """Keep ``width`` states: half with most progress per cost, the rest closest to valid."""
+        if not states:
+            return []
+        costs = np.array([s[2] for s in states])
+        gaps = np.asarray(gaps)
+        progress = (self.gap0 - gaps) / costs
+        by_rate = np.lexsort((costs, -progress))
+        by_gap = np.lexsort((costs, gaps))
+        chosen, seen = [], set()
+        improving = [i for i in by_rate if progress[i] > 0][: (width + 1) // 2]
+        for i in list(improving) + list(by_gap):
+            if len(chosen) == width:
+                break
+            key = tuple(sorted(zip(states[i][0].tolist(), states[i][1].tolist())))
+            if key not in seen:
+                seen.add(key)
+                chosen.append(states[i])
+        return chosen
+
+
+def search_rows(problem, rows, generators, n, *, beam_width, n_neighbors, current, progress=None):
+    """Counterfactual candidates of each row, cheapest first: a list of (rows, outputs, costs) per row.
+
+    ``current`` holds the model outputs of ``rows``.
+    """
+    searches = [_RowSearch(problem, rows[i], generators[i]) for i in range(rows.shape[0])]
+    model = problem.model
+    gap0, _ = problem.gap(current)
+    for s, g in zip(searches, gap0):
+        s.gap0 = g
+
+    # 1. beam over single changes
+    parents = [[((np.zeros(0, np.int64), np.zeros(0), 0.0))] for _ in searches]
+    for level in range(min(problem.n_mutable, _MAX_LEVELS)):
+        batch = _Batch()
+        plans = []
+        for s, states in zip(searches, parents):
+            bound = s.bound(n)
+            plan = []
+            for columns, values, cost in states:
+                keep = ~np.isin(s.change_column, columns) & (cost + s.change_cost < bound)
+                picks = np.flatnonzero(keep)
+                if picks.size == 0:
+                    continue
+                base = batch.add_base(s.row_with(columns, values))
+                first = batch.add(base, s.change_column[picks], s.change_value[picks], np.ones(picks.size))
+                plan.append((columns, values, cost, picks, first))
+            plans.append(plan)
+        if batch.n == 0:
+            break
+        outputs = batch.evaluate(model, progress)
+        gaps, valid = problem.gap(outputs)
+        for s, plan, k in zip(searches, plans, range(len(searches))):
+            states, state_gaps = [], []
+            for columns, values, cost, picks, first in plan:
+                for offset, u in enumerate(picks):
+                    r = first + offset
+                    new_columns = np.append(columns, s.change_column[u])
+                    new_values = np.append(values, s.change_value[u])
+                    new_cost = cost + s.change_cost[u]
+                    if valid[r]:
+                        s.add_solution(new_columns, new_values, new_cost, outputs[r])
+                    else:
+                        states.append((new_columns, new_values, new_cost))
+                        state_gaps.append(gaps[r])
+            s.prune_solutions()
+            bound = s.bound(n)
+            kept = [i for i, st in enumerate(states) if st[2] < bound]
+            parents[k] = s.choose_beam([states[i] for i in kept], [state_gaps[i] for i in kept], beam_width)
+        if not any(parents):
+            break
+
+    # 2. neighbours with the desired outcome, projected onto the constraints, and random mixes
+    batch = _Batch()
+    plans = []
+    for s in searches:
+        plan = []
+        for columns, values in problem.neighbour_changes(s.x, n_neighbors, s.generator):
+            plan.append((columns, values, batch.add(batch.add_base(s.x), columns, values, [columns.size])))
+        plans.append(plan)
+    if batch.n:
+        outputs = batch.evaluate(model, progress)
+        _, valid = problem.gap(outputs)
+        for s, plan in zip(searches, plans):
+            for columns, values, r in plan:
+                if valid[r]:
+                    cost = problem.change_costs(s.x, columns, values).sum()
+                    s.add_solution(columns, values, cost, outputs[r])
+            s.prune_solutions()
+
+    # 3. sparsity pass: revert unneeded changes, then move numbers back towards the row
+    _revert_pass(problem, searches, progress)
+    _refine_pass(problem, searches, progress)
+
+    results = []
+    for s in searches:
+        items = sorted(s.solutions.items(), key=lambda kv: (kv[1][1], kv[0]))
+        if not items:
+            results.append((np.zeros((0, rows.shape[1])), np.zeros((0, problem.n_outputs)), np.zeros(0)))
+            continue
+        cf_rows = np.vstack([s.row_with(np.array(k, dtype=np.int64), v[0]) for k, v in items])
+        outputs = np.vstack([v[2] for _, v in items])
+        costs = np.array([v[1] for _, v in items])
+        results.append((cf_rows, outputs, costs))
+    return results
+
+
+def _revert_pass(problem, searches, progress):
+    """Greedily revert single changes while the outcome stays desired (cheapest result first)."""
+    pending = [{k: v for k, v in s.solutions.items() if len(k) > 1} for s in searches]
+    while any(pending):
+        batch = _Batch()
+        plans = []
+        for s, todo in zip(searches, pending):
+            plan = []
+            for key in sorted(todo):
+                values = todo[key][0]
+                columns = np.array(key, dtype=np.int64)
+                base = batch.add_base(s.row_with(columns, values))
+                first = batch.add(base, columns, s.x[columns], np.ones(columns.size))
+                plan.append((key, first))
+            plans.append(plan)
+        outputs = batch.evaluate(problem.model, progress)
+        _, valid = problem.gap(outputs)
+        for index, (s, todo, plan) in enumerate(zip(searches, pending, plans)):
+            next_todo = {}
+            for key, first in plan:
+                values = todo[key][0]
+                columns = np.array(key, dtype=np.int64)
+                costs = problem.change_costs(s.x, columns, values)
+                ok = np.flatnonzero(valid[first:first + columns.size])
+                if ok.size == 0:
+                    continue
+                drop = ok[np.argmax(costs[ok])]  # the most expensive change that is not needed
+                keep = np.arange(columns.size) != drop
+                new_key = tuple(int(c) for c in columns[keep])
+                solution = (values[keep], float(costs[keep].sum()), outputs[first + drop])
+                s.solutions.pop(key, None)
+                known = s.solutions.get(new_key)
+                if known is None or solution[1] < known[1]:
+                    s.solutions[new_key] = solution
+                    if len(new_key) > 1:
+                        next_todo[new_key] = solution
+            pending[index] = next_todo
+
+
+def _refine_pass(problem, searches, progress):
+    """Move each changed number back towards the row's value, as far as the outcome stays desired.
+
+    Columns of a counterfactual are refined one after the other. For a column, ``inner`` is the
+    closest value to ``x_j`` known not to keep the outcome (at first ``x_j`` itself) and ``outer`` the
+    current value; each round tries up to ``_REFINE_POINTS`` observed values between them, evenly by
+    rank, and narrows the interval to the tried values around the boundary.
+    """
+    states = []  # per row: key -> [position, inner, done]
+    for s in searches:
+        states.append({key: [0, s.x[key[0]]] for key in s.solutions})
+    while True:
+        batch = _Batch()
+        plans = []
+        for s, state in zip(searches, states):
+            plan = []
+            for key in sorted(state):
+                position, inner = state[key]
+                values = s.solutions[key][0]
+                trial = np.zeros(0)
+                while position < len(key):
+                    column = key[position]
+                    trial = problem.values_between(column, inner, values[position], _REFINE_POINTS)
+                    if trial.size:
+                        break
+                    position += 1
+                    if position < len(key):
+                        inner = s.x[key[position]]
+                state[key] = [position, inner]
+                if trial.size == 0:
+                    continue
+                base = batch.add_base(s.row_with(np.array(key, dtype=np.int64), values))
+                first = batch.add(base, np.full(trial.size, key[position]), trial, np.ones(trial.size))
+                plan.append((key, position, trial, first))
+            plans.append(plan)
+        if batch.n == 0:
+            return
+        outputs = batch.evaluate(problem.model, progress)
+        _, valid = problem.gap(outputs)
+        for s, state, plan in zip(searches, states, plans):
+            for key, position, trial, first in plan:
+                values, cost, output = s.solutions[key]
+                column = key[position]
+                origin = s.x[column]
+                ok = valid[first:first + trial.size]
+                distance = np.abs(trial - origin)
+                outer = values[position]
+                if ok.any():
+                    best = np.flatnonzero(ok)[np.argmin(distance[ok])]
+                    outer = trial[best]
+                    new_values = values.copy()
+                    new_values[position] = outer
+                    new_cost = float(problem.change_costs(s.x, np.array(key, dtype=np.int64), new_values).sum())
+                    s.solutions[key] = (new_values, new_cost, outputs[first + best])
+                closer = (~ok) & (distance < abs(outer - origin))
+                inner = trial[closer][np.argmax(distance[closer])] if closer.any() else state[key][1]
+                if problem.values_between(column, inner, outer, 1).size == 0:
+                    position += 1
+                    inner = s.x[key[position]] if position < len(key) else inner
+                state[key] = [position, inner]
+
+
+def per_column_distances(rows, origins, origin_index, scale, categorical):
+    """Per-column distances of ``rows`` to their origins (a thin wrapper over the kernel)."""
+    return column_distances(np.ascontiguousarray(rows, dtype=np.float64),
+                            np.ascontiguousarray(origins, dtype=np.float64),
+                            np.ascontiguousarray(origin_index, dtype=np.int64), scale, categorical)
