@@ -87,7 +87,7 @@ class _RowSearch:
         self.generator = generator
         self.change_column, self.change_value = problem.row_changes(x)
         self.change_cost = problem.change_costs(x, self.change_column, self.change_value)
-        self.solutions = {}  # tuple of changed columns -> (values, cost, output)
+        self.solutions = {}  # key (see `key`) -> (values, cost, output)
         self.beam = []  # (columns, values, cost)
         self.gap0 = None
 
@@ -100,10 +100,20 @@ class _RowSearch:
 
     def add_solution(self, columns, values, cost, output):
         order = np.argsort(columns, kind="stable")
-        key = tuple(int(c) for c in columns[order])
+        columns = np.asarray(columns)[order]
+        values = np.asarray(values, dtype=np.float64)[order]
+        key = self.key(columns, values)
         known = self.solutions.get(key)
         if known is None or cost < known[1]:
-            self.solutions[key] = (np.asarray(values, dtype=np.float64)[order], float(cost), output)
+            self.solutions[key] = (values, float(cost), output)
+
+    def key(self, columns, values):
+        """Identity of a counterfactual: its changed columns (sorted) and the categories it moves to.
+
+        Numbers are left out: two counterfactuals moving the same numbers are one option, the cheaper.
+        """
+        categorical = self.problem.categorical[columns]
+        return (tuple(int(c) for c in columns), tuple(float(v) for v in values[categorical]))
 
     def prune_solutions(self):
         if len(self.solutions) > _KEEP_SOLUTIONS:
@@ -216,7 +226,7 @@ def search_rows(problem, rows, generators, n, *, beam_width, n_neighbors, curren
         if not items:
             results.append((np.zeros((0, rows.shape[1])), np.zeros((0, problem.n_outputs)), np.zeros(0)))
             continue
-        cf_rows = np.vstack([s.row_with(np.array(k, dtype=np.int64), v[0]) for k, v in items])
+        cf_rows = np.vstack([s.row_with(_columns(k), v[0]) for k, v in items])
         outputs = np.vstack([v[2] for _, v in items])
         costs = np.array([v[1] for _, v in items])
         results.append((cf_rows, outputs, costs))
@@ -225,7 +235,7 @@ def search_rows(problem, rows, generators, n, *, beam_width, n_neighbors, curren
 
 def _revert_pass(problem, searches, progress):
     """Greedily revert single changes while the outcome stays desired (cheapest result first)."""
-    pending = [{k: v for k, v in s.solutions.items() if len(k) > 1} for s in searches]
+    pending = [{k: v for k, v in s.solutions.items() if len(k[0]) > 1} for s in searches]
     while any(pending):
         batch = _Batch()
         plans = []
@@ -233,7 +243,7 @@ def _revert_pass(problem, searches, progress):
             plan = []
             for key in sorted(todo):
                 values = todo[key][0]
-                columns = np.array(key, dtype=np.int64)
+                columns = _columns(key)
                 base = batch.add_base(s.row_with(columns, values))
                 first = batch.add(base, columns, s.x[columns], np.ones(columns.size))
                 plan.append((key, first))
@@ -244,20 +254,20 @@ def _revert_pass(problem, searches, progress):
             next_todo = {}
             for key, first in plan:
                 values = todo[key][0]
-                columns = np.array(key, dtype=np.int64)
+                columns = _columns(key)
                 costs = problem.change_costs(s.x, columns, values)
                 ok = np.flatnonzero(valid[first:first + columns.size])
                 if ok.size == 0:
                     continue
                 drop = ok[np.argmax(costs[ok])]  # the most expensive change that is not needed
                 keep = np.arange(columns.size) != drop
-                new_key = tuple(int(c) for c in columns[keep])
+                new_key = s.key(columns[keep], values[keep])
                 solution = (values[keep], float(costs[keep].sum()), outputs[first + drop])
                 s.solutions.pop(key, None)
                 known = s.solutions.get(new_key)
                 if known is None or solution[1] < known[1]:
                     s.solutions[new_key] = solution
-                    if len(new_key) > 1:
+                    if len(new_key[0]) > 1:
                         next_todo[new_key] = solution
             pending[index] = next_todo
 
@@ -272,7 +282,7 @@ def _refine_pass(problem, searches, progress):
     """
     states = []  # per row: key -> [position, inner, done]
     for s in searches:
-        states.append({key: [0, s.x[key[0]]] for key in s.solutions})
+        states.append({key: [0, s.x[key[0][0]]] for key in s.solutions})
     while True:
         batch = _Batch()
         plans = []
@@ -282,19 +292,20 @@ def _refine_pass(problem, searches, progress):
                 position, inner = state[key]
                 values = s.solutions[key][0]
                 trial = np.zeros(0)
-                while position < len(key):
-                    column = key[position]
+                columns = _columns(key)
+                while position < columns.size:
+                    column = columns[position]
                     trial = problem.values_between(column, inner, values[position], _REFINE_POINTS)
                     if trial.size:
                         break
                     position += 1
-                    if position < len(key):
-                        inner = s.x[key[position]]
+                    if position < columns.size:
+                        inner = s.x[columns[position]]
                 state[key] = [position, inner]
                 if trial.size == 0:
                     continue
-                base = batch.add_base(s.row_with(np.array(key, dtype=np.int64), values))
-                first = batch.add(base, np.full(trial.size, key[position]), trial, np.ones(trial.size))
+                base = batch.add_base(s.row_with(columns, values))
+                first = batch.add(base, np.full(trial.size, columns[position]), trial, np.ones(trial.size))
                 plan.append((key, position, trial, first))
             plans.append(plan)
         if batch.n == 0:
@@ -304,7 +315,8 @@ def _refine_pass(problem, searches, progress):
         for s, state, plan in zip(searches, states, plans):
             for key, position, trial, first in plan:
                 values, cost, output = s.solutions[key]
-                column = key[position]
+                columns = _columns(key)
+                column = columns[position]
                 origin = s.x[column]
                 ok = valid[first:first + trial.size]
                 distance = np.abs(trial - origin)
@@ -314,14 +326,18 @@ def _refine_pass(problem, searches, progress):
                     outer = trial[best]
                     new_values = values.copy()
                     new_values[position] = outer
-                    new_cost = float(problem.change_costs(s.x, np.array(key, dtype=np.int64), new_values).sum())
+                    new_cost = float(problem.change_costs(s.x, columns, new_values).sum())
                     s.solutions[key] = (new_values, new_cost, outputs[first + best])
                 closer = (~ok) & (distance < abs(outer - origin))
                 inner = trial[closer][np.argmax(distance[closer])] if closer.any() else state[key][1]
                 if problem.values_between(column, inner, outer, 1).size == 0:
                     position += 1
-                    inner = s.x[key[position]] if position < len(key) else inner
+                    inner = s.x[columns[position]] if position < columns.size else inner
                 state[key] = [position, inner]
+
+
+def _columns(key):
+    return np.array(key[0], dtype=np.int64)
 
 
 def per_column_distances(rows, origins, origin_index, scale, categorical):

@@ -354,7 +354,7 @@ def _select(problem, x, rows, outputs, costs, n):
     """Up to ``n`` counterfactuals, cheapest first, preferring ones that change other sets of features.
 
     Pass 1 takes the cheapest of each set of changed features that contains no set already taken;
-    pass 2 any other set of features; pass 3 fills up by cost.
+    pass 2 any other set of features; pass 3 fills up by cost (other categories for the same features).
     """
     if rows.shape[0] == 0:
         return rows, outputs, costs
@@ -362,17 +362,16 @@ def _select(problem, x, rows, outputs, costs, n):
     changed = _changed(rows, x)
     sets = [frozenset(np.flatnonzero(c).tolist()) for c in changed]
     chosen = []
-    for superset_ok in (False, True, None):
+    for rule in ("new features", "new set", "any"):
         for i in order:
             if len(chosen) == n:
                 break
             if i in chosen:
                 continue
-            if superset_ok is not None:
-                if any(sets[i] == sets[k] for k in chosen):
-                    continue
-                if not superset_ok and any(sets[k] <= sets[i] for k in chosen):
-                    continue
+            if rule == "new features" and any(sets[k] <= sets[i] for k in chosen):
+                continue
+            if rule == "new set" and any(sets[k] == sets[i] for k in chosen):
+                continue
             chosen.append(i)
     chosen = np.array(chosen, dtype=np.int64)
     return rows[chosen], outputs[chosen], costs[chosen]
@@ -382,7 +381,8 @@ def _status(problem, x, found, n):
     if found == n:
         return "found", f"{found} counterfactual{'s' if found > 1 else ''} found"
     if found > 0:
-        return "partial", f"only {found} of {n} counterfactuals found under the constraints"
+        return "partial", (f"only {found} of {n} counterfactuals found under the constraints (other changes the "
+                           "search found were not needed to reach the outcome and were reverted)")
     if problem.row_changes(x)[0].size == 0:
         return "no_actions", ("no feature of this row may change under the constraints (immutable, monotone and "
                               "ranges leave no value of the data to move to)")
