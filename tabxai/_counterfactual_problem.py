@@ -82,6 +82,9 @@ class Problem:
         self.observed_all = [np.unique(c[~np.isnan(c)]) for c in codes.T]
         _, valid = self.gap(data_outputs)
         self.reference = np.ascontiguousarray(codes[valid])  # rows of X with the desired outcome
+        self.reference_allowed = np.column_stack(  # whether each value may be moved to (observed and allowed)
+            [np.isin(self.reference[:, j], self.observed[j]) for j in range(self.n_columns)]
+        ) if self.reference.shape[0] else np.zeros((0, self.n_columns), dtype=bool)
         self.ranking_weights = np.where(self.mutable, self.costs, 0.0)
 
     def _allowed(self, j, unique, allowed_codes):
@@ -167,19 +170,20 @@ class Problem:
                                      self.scale, self.categorical)
         ranking = distances @ self.ranking_weights
         nearest = np.argsort(ranking, kind="stable")[:n_neighbors]
+        neighbours = self.reference[nearest]
+        with np.errstate(invalid="ignore"):
+            usable = self.reference_allowed[nearest] & self.mutable & (neighbours != x)
+            if not np.isnan(x).all():
+                known = ~np.isnan(x)
+                up = (self.direction == INCREASE) & known
+                down = (self.direction == DECREASE) & known
+                usable &= ~(up & (neighbours < x)) & ~(down & (neighbours > x))
         candidates = []
-        for k in nearest:
-            z = self.reference[k]
-            columns, values = [], []
-            for j in np.flatnonzero(self.mutable):
-                if np.isnan(z[j]) or z[j] == x[j]:
-                    continue
-                if self._permitted(j, x[j], np.array([z[j]])).size and np.isin(z[j], self.observed[j]):
-                    columns.append(j)
-                    values.append(z[j])
-            if not columns:
+        for k in range(neighbours.shape[0]):
+            columns = np.flatnonzero(usable[k])
+            if columns.size == 0:
                 continue
-            columns, values = np.array(columns, dtype=np.int64), np.array(values)
+            values = neighbours[k, columns]
             candidates.append((columns, values))
             if columns.size > 1:
                 for _ in range(3):

@@ -125,24 +125,25 @@ class _RowSearch:
         row[np.asarray(columns, dtype=np.int64)] = values
         return row
 
-    def choose_beam(self, states, gaps, width):
+    def choose_beam(self, plan, parent, change, costs, gaps, width):
         """Keep ``width`` states: half with most progress per cost, the rest closest to valid."""
-        if not states:
+        if parent.size == 0:
             return []
-        costs = np.array([s[2] for s in states])
-        gaps = np.asarray(gaps)
         progress = (self.gap0 - gaps) / costs
         by_rate = np.lexsort((costs, -progress))
         by_gap = np.lexsort((costs, gaps))
+        improving = by_rate[progress[by_rate] > 0][: (width + 1) // 2]
         chosen, seen = [], set()
-        improving = [i for i in by_rate if progress[i] > 0][: (width + 1) // 2]
-        for i in list(improving) + list(by_gap):
+        for i in np.concatenate([improving, by_gap]):
             if len(chosen) == width:
                 break
-            key = tuple(sorted(zip(states[i][0].tolist(), states[i][1].tolist())))
+            columns = np.append(plan[parent[i]][0], self.change_column[change[i]])
+            values = np.append(plan[parent[i]][1], self.change_value[change[i]])
+            order = np.argsort(columns, kind="stable")
+            key = (tuple(columns[order].tolist()), tuple(values[order].tolist()))
             if key not in seen:
                 seen.add(key)
-                chosen.append(states[i])
+                chosen.append((columns, values, costs[i]))
         return chosen
 
 
@@ -178,23 +179,23 @@ def search_rows(problem, rows, generators, n, *, beam_width, n_neighbors, curren
             break
         outputs = batch.evaluate(model, progress)
         gaps, valid = problem.gap(outputs)
-        for s, plan, k in zip(searches, plans, range(len(searches))):
-            states, state_gaps = [], []
-            for columns, values, cost, picks, first in plan:
-                for offset, u in enumerate(picks):
-                    r = first + offset
-                    new_columns = np.append(columns, s.change_column[u])
-                    new_values = np.append(values, s.change_value[u])
-                    new_cost = cost + s.change_cost[u]
-                    if valid[r]:
-                        s.add_solution(new_columns, new_values, new_cost, outputs[r])
-                    else:
-                        states.append((new_columns, new_values, new_cost))
-                        state_gaps.append(gaps[r])
+        for k, (s, plan) in enumerate(zip(searches, plans)):
+            if not plan:
+                parents[k] = []
+                continue
+            parent = np.concatenate([np.full(p[3].size, i) for i, p in enumerate(plan)])
+            change = np.concatenate([p[3] for p in plan])
+            rows_at = np.concatenate([p[4] + np.arange(p[3].size) for p in plan])
+            costs = np.array([p[2] for p in plan])[parent] + s.change_cost[change]
+            ok = valid[rows_at]
+            # the cheapest valid ones become solutions (a solution is kept per key: see RowSearch.key)
+            for i in np.flatnonzero(ok)[np.argsort(costs[ok], kind="stable")][:_KEEP_SOLUTIONS]:
+                columns, values = plan[parent[i]][0], plan[parent[i]][1]
+                s.add_solution(np.append(columns, s.change_column[change[i]]),
+                               np.append(values, s.change_value[change[i]]), costs[i], outputs[rows_at[i]])
             s.prune_solutions()
-            bound = s.bound(n)
-            kept = [i for i, st in enumerate(states) if st[2] < bound]
-            parents[k] = s.choose_beam([states[i] for i in kept], [state_gaps[i] for i in kept], beam_width)
+            rest = np.flatnonzero(~ok & (costs < s.bound(n)))
+            parents[k] = s.choose_beam(plan, parent[rest], change[rest], costs[rest], gaps[rows_at[rest]], beam_width)
         if not any(parents):
             break
 
@@ -217,8 +218,8 @@ def search_rows(problem, rows, generators, n, *, beam_width, n_neighbors, curren
             s.prune_solutions()
 
     # 3. sparsity pass: revert unneeded changes, then move numbers back towards the row
-    _revert_pass(problem, searches, progress)
-    _refine_pass(problem, searches, progress)
+    _revert_pass(problem, searches, n, progress)
+    _refine_pass(problem, searches, n, progress)
 
     results = []
     for s in searches:
@@ -233,56 +234,70 @@ def search_rows(problem, rows, generators, n, *, beam_width, n_neighbors, curren
     return results
 
 
-def _revert_pass(problem, searches, progress):
-    """Greedily revert single changes while the outcome stays desired (cheapest result first)."""
-    pending = [{k: v for k, v in s.solutions.items() if len(k[0]) > 1} for s in searches]
+def _revert_pass(problem, searches, n, progress):
+    """Revert changes one at a time, most expensive first, keeping each reversal that keeps the outcome.
+
+    Only the ``2 n`` cheapest counterfactuals of a row are reduced: the others would not be chosen.
+    """
+    pending = []  # per row: [key, columns, values, order of changes to try, next position]
+    for s in searches:
+        todo = []
+        cheapest = sorted(s.solutions, key=lambda k: (s.solutions[k][1], k))[:2 * n]
+        for key in cheapest:
+            values = s.solutions[key][0]
+            columns = _columns(key)
+            if columns.size > 1:
+                costs = problem.change_costs(s.x, columns, values)
+                todo.append([key, columns, values, np.argsort(-costs, kind="stable"), 0])
+        pending.append(sorted(todo, key=lambda item: item[0]))
     while any(pending):
         batch = _Batch()
         plans = []
         for s, todo in zip(searches, pending):
             plan = []
-            for key in sorted(todo):
-                values = todo[key][0]
-                columns = _columns(key)
+            for item in todo:
+                _, columns, values, order, position = item
+                change = order[position]
+                keep = np.arange(columns.size) != change
                 base = batch.add_base(s.row_with(columns, values))
-                first = batch.add(base, columns, s.x[columns], np.ones(columns.size))
-                plan.append((key, first))
+                plan.append((item, keep, batch.add(base, columns[change:change + 1], s.x[columns[change:change + 1]],
+                                                   [1])))
             plans.append(plan)
         outputs = batch.evaluate(problem.model, progress)
         _, valid = problem.gap(outputs)
-        for index, (s, todo, plan) in enumerate(zip(searches, pending, plans)):
-            next_todo = {}
-            for key, first in plan:
-                values = todo[key][0]
-                columns = _columns(key)
-                costs = problem.change_costs(s.x, columns, values)
-                ok = np.flatnonzero(valid[first:first + columns.size])
-                if ok.size == 0:
-                    continue
-                drop = ok[np.argmax(costs[ok])]  # the most expensive change that is not needed
-                keep = np.arange(columns.size) != drop
-                new_key = s.key(columns[keep], values[keep])
-                solution = (values[keep], float(costs[keep].sum()), outputs[first + drop])
-                s.solutions.pop(key, None)
-                known = s.solutions.get(new_key)
-                if known is None or solution[1] < known[1]:
-                    s.solutions[new_key] = solution
-                    if len(new_key[0]) > 1:
-                        next_todo[new_key] = solution
-            pending[index] = next_todo
+        for index, (s, plan) in enumerate(zip(searches, plans)):
+            next_todo = []
+            for item, keep, r in plan:
+                key, columns, values, order, position = item
+                if valid[r]:
+                    new_columns, new_values = columns[keep], values[keep]
+                    old = s.solutions.pop(key, None)
+                    if old is not None:
+                        cost = float(problem.change_costs(s.x, new_columns, new_values).sum())
+                        s.add_solution(new_columns, new_values, cost, outputs[r])
+                    remaining = [c - (c > order[position]) for c in order[position + 1:]]
+                    if new_columns.size > 1 and remaining:
+                        next_todo.append([s.key(new_columns, new_values), new_columns, new_values,
+                                          np.array(remaining, dtype=np.int64), 0])
+                elif position + 1 < order.size:
+                    next_todo.append([key, columns, values, order, position + 1])
+            pending[index] = [item for item in next_todo
+                              if item[0] in s.solutions and np.array_equal(s.solutions[item[0]][0], item[2])]
 
 
-def _refine_pass(problem, searches, progress):
+def _refine_pass(problem, searches, n, progress):
     """Move each changed number back towards the row's value, as far as the outcome stays desired.
 
     Columns of a counterfactual are refined one after the other. For a column, ``inner`` is the
     closest value to ``x_j`` known not to keep the outcome (at first ``x_j`` itself) and ``outer`` the
     current value; each round tries up to ``_REFINE_POINTS`` observed values between them, evenly by
-    rank, and narrows the interval to the tried values around the boundary.
+    rank, and narrows the interval to the tried values around the boundary. Only the ``4 n``
+    cheapest counterfactuals of a row are refined.
     """
-    states = []  # per row: key -> [position, inner, done]
+    states = []  # per row: key -> [position, inner]
     for s in searches:
-        states.append({key: [0, s.x[key[0][0]]] for key in s.solutions})
+        cheapest = sorted(s.solutions, key=lambda k: (s.solutions[k][1], k))[:4 * n]
+        states.append({key: [0, s.x[key[0][0]]] for key in cheapest})
     while True:
         batch = _Batch()
         plans = []
