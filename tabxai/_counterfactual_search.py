@@ -28,6 +28,7 @@ from ._engine import stream_rows
 from ._kernels.counterfactuals import column_distances, fill_changed_rows
 
 _MAX_LEVELS = 6  # most changes the beam combines; neighbours may bring more
+_EXPAND = 32  # single changes the beam combines (the most useful ones on their own)
 _KEEP_SOLUTIONS = 64  # cheapest distinct counterfactuals kept per row before the sparsity pass
 _REFINE_POINTS = 12  # values tried per round when moving a number back towards the row
 
@@ -88,7 +89,7 @@ class _RowSearch:
         self.change_column, self.change_value = problem.row_changes(x)
         self.change_cost = problem.change_costs(x, self.change_column, self.change_value)
         self.solutions = {}  # key (see `key`) -> (values, cost, output)
-        self.beam = []  # (columns, values, cost)
+        self.expand = np.ones(self.change_column.size, dtype=bool)  # changes the beam may add
         self.gap0 = None
 
     # bookkeeping ------------------------------------------------------------------------------
@@ -124,6 +125,17 @@ class _RowSearch:
         row = self.x.copy()
         row[np.asarray(columns, dtype=np.int64)] = values
         return row
+
+    def restrict_expansions(self, changes, gaps, costs):
+        """Keep for combining the ``_EXPAND`` single changes with most progress per cost, and half as many
+        with most progress (changes that reach the outcome alone are solutions, not building blocks)."""
+        progress = self.gap0 - gaps
+        by_rate = np.lexsort((changes, costs, -progress / costs))
+        by_progress = np.lexsort((changes, costs, -progress))
+        useful = progress[by_rate] > 0
+        keep = np.concatenate([by_rate[useful][:_EXPAND], by_progress[progress[by_progress] > 0][:_EXPAND // 2]])
+        self.expand = np.zeros(self.change_column.size, dtype=bool)
+        self.expand[changes[keep]] = True
 
     def choose_beam(self, plan, parent, change, costs, gaps, width):
         """Keep ``width`` states: half with most progress per cost, the rest closest to valid."""
@@ -167,7 +179,7 @@ def search_rows(problem, rows, generators, n, *, beam_width, n_neighbors, curren
             bound = s.bound(n)
             plan = []
             for columns, values, cost in states:
-                keep = ~np.isin(s.change_column, columns) & (cost + s.change_cost < bound)
+                keep = s.expand & ~np.isin(s.change_column, columns) & (cost + s.change_cost < bound)
                 picks = np.flatnonzero(keep)
                 if picks.size == 0:
                     continue
@@ -195,6 +207,8 @@ def search_rows(problem, rows, generators, n, *, beam_width, n_neighbors, curren
                                np.append(values, s.change_value[change[i]]), costs[i], outputs[rows_at[i]])
             s.prune_solutions()
             rest = np.flatnonzero(~ok & (costs < s.bound(n)))
+            if level == 0:  # later levels combine only the single changes that helped most
+                s.restrict_expansions(change[rest], gaps[rows_at[rest]], costs[rest])
             parents[k] = s.choose_beam(plan, parent[rest], change[rest], costs[rest], gaps[rows_at[rest]], beam_width)
         if not any(parents):
             break

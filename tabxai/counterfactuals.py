@@ -27,6 +27,8 @@ from .recourse import Recourse
 
 __all__ = ["Counterfactuals"]
 
+_CHANGE_PENALTY = 1.0  # ranking: proximity plus this per changed feature
+
 
 class Counterfactuals:
     """Counterfactual explanations under actionability constraints, from the prediction function alone.
@@ -36,7 +38,8 @@ class Counterfactuals:
     difference divided by the column's median absolute deviation in ``X`` for a number, and 0 or 1
     for a category (Wachter et al. 2017; the scaling of DiCE, Mothilal et al. 2020). The search
     proposes only values observed in ``X``, changes only what the constraints allow, and returns up
-    to ``n`` cheap counterfactuals per row that differ in which features they change.
+    to ``n`` cheap counterfactuals per row that differ in which features they change, ranked by
+    proximity plus 1 per changed feature (so, among near equals, the one that changes less).
 
     Parameters
     ----------
@@ -351,14 +354,15 @@ def _changed(rows, x):
 
 
 def _select(problem, x, rows, outputs, costs, n):
-    """Up to ``n`` counterfactuals, cheapest first, preferring ones that change other sets of features.
+    """Up to ``n`` counterfactuals, preferring ones that change other sets of features.
 
-    Pass 1 takes the cheapest of each set of changed features that contains no set already taken;
+    Candidates are ranked by proximity plus ``_CHANGE_PENALTY`` per changed feature (fewer changes
+    first among near equals). Pass 1 takes the cheapest of each set of changed features that contains no set already taken;
     pass 2 any other set of features; pass 3 fills up by cost (other categories for the same features).
     """
     if rows.shape[0] == 0:
         return rows, outputs, costs
-    order = np.lexsort((np.arange(costs.size), costs))
+    order = np.lexsort((np.arange(costs.size), costs + _CHANGE_PENALTY * _changed(rows, x).sum(axis=1)))
     changed = _changed(rows, x)
     sets = [frozenset(np.flatnonzero(c).tolist()) for c in changed]
     chosen = []

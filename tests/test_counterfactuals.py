@@ -54,8 +54,7 @@ def test_linear_model_minimal_cost_equals_brute_force(grid_data):
     for i, x in enumerate(rows):
         truth, _ = naive_min_cost_counterfactual(lambda r: _score(r) >= THRESHOLD, grid_data, x)
         mine = frame[frame["row"] == i]
-        assert mine["proximity"].iloc[0] == pytest.approx(truth, rel=1e-12)
-        assert mine["proximity"].is_monotonic_increasing or result.status[i] == "found"
+        assert mine["proximity"].min() == pytest.approx(truth, rel=1e-12)
     # proximity is the naive cost, and outputs are the model's
     np.testing.assert_allclose(frame["proximity"], _costs_of(result, grid_data, rows), rtol=1e-12)
     np.testing.assert_allclose(frame["output"], _score(frame[["x0", "x1", "x2", "x3"]].to_numpy()))
