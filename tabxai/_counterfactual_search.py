@@ -25,9 +25,9 @@ from __future__ import annotations
 import numpy as np
 
 from ._engine import stream_rows
-from ._kernels.counterfactuals import column_distances, fill_changed_rows
+from ._kernels.counterfactuals import fill_changed_rows
 
-_MAX_LEVELS = 6  # most changes the beam combines; neighbours may bring more
+MAX_LEVELS = 6  # most changes the beam combines; neighbours may bring more
 _EXPAND = 32  # single changes the beam combines (the most useful ones on their own)
 _KEEP_SOLUTIONS = 64  # cheapest distinct counterfactuals kept per row before the sparsity pass
 _REFINE_POINTS = 12  # values tried per round when moving a number back towards the row
@@ -172,7 +172,7 @@ def search_rows(problem, rows, generators, n, *, beam_width, n_neighbors, curren
 
     # 1. beam over single changes
     parents = [[((np.zeros(0, np.int64), np.zeros(0), 0.0))] for _ in searches]
-    for level in range(min(problem.n_mutable, _MAX_LEVELS)):
+    for level in range(min(problem.n_mutable, MAX_LEVELS)):
         batch = _Batch()
         plans = []
         for s, states in zip(searches, parents):
@@ -368,9 +368,3 @@ def _refine_pass(problem, searches, n, progress):
 def _columns(key):
     return np.array(key[0], dtype=np.int64)
 
-
-def per_column_distances(rows, origins, origin_index, scale, categorical):
-    """Per-column distances of ``rows`` to their origins (a thin wrapper over the kernel)."""
-    return column_distances(np.ascontiguousarray(rows, dtype=np.float64),
-                            np.ascontiguousarray(origins, dtype=np.float64),
-                            np.ascontiguousarray(origin_index, dtype=np.int64), scale, categorical)

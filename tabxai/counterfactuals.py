@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ._counterfactual_problem import DECREASE, INCREASE, Problem
-from ._counterfactual_search import search_rows
+from ._counterfactual_search import MAX_LEVELS, search_rows
 from ._engine import map_row_blocks
 from ._kernels.counterfactuals import mean_pairwise_distance
 from ._provenance import package_versions
@@ -391,5 +391,5 @@ def _status(problem, x, found, n):
         return "no_actions", ("no feature of this row may change under the constraints (immutable, monotone and "
                               "ranges leave no value of the data to move to)")
     return "not_found", ("no counterfactual reaching the desired outcome was found under the constraints: no "
-                         f"combination of changes the search tried (up to {min(problem.n_mutable, 6)} features at "
+                         f"combination of changes the search tried (up to {min(problem.n_mutable, MAX_LEVELS)} features at "
                          "a time, and the nearest rows of X with the desired outcome) reaches it")
