@@ -418,4 +418,17 @@ def naive_min_cost_counterfactual(reaches, X, x, *, immutable=(), monotone=None,
     return best_cost, best_row
 
 
+def naive_row_distance(a, b, scale, categorical):
+    """Sum over columns: both missing 0, one missing 1, categories 0/1, numbers |a - b| / scale."""
+    total = 0.0
+    for j in range(len(a)):
+        if np.isnan(a[j]) or np.isnan(b[j]):
+            total += 0.0 if np.isnan(a[j]) and np.isnan(b[j]) else 1.0
+        elif categorical[j]:
+            total += float(a[j] != b[j])
+        else:
+            total += abs(a[j] - b[j]) / scale[j]
+    return total
+
+
 # --- counterfactuals: end ---

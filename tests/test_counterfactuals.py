@@ -260,3 +260,67 @@ def test_bad_input_gets_clear_errors(grid_data, german):
         tx.Counterfactuals(model, X, desired="good").explain(declined, n=0.5)
     with pytest.raises(ValueError, match="missing columns"):
         tx.Counterfactuals(model, X, desired="good").explain(declined.drop(columns="age"))
+
+
+def test_kernels_equal_naive_loops_with_missing_values():
+    from naive import naive_row_distance
+
+    from tabxai._kernels.counterfactuals import fill_changed_rows, mean_pairwise_distance, nearest_distances
+
+    rng = np.random.default_rng(5)
+    rows = rng.integers(0, 4, size=(7, 5)).astype(float)
+    rows[rng.random(rows.shape) < 0.2] = np.nan
+    reference = rng.integers(0, 4, size=(9, 5)).astype(float)
+    reference[rng.random(reference.shape) < 0.2] = np.nan
+    scale = np.array([0.5, 1.0, 2.0, 1.0, 3.0])
+    categorical = np.array([False, True, False, True, False])
+    nearest = nearest_distances(rows, reference, scale, categorical)
+    for i, row in enumerate(rows):
+        assert nearest[i] == pytest.approx(min(naive_row_distance(row, r, scale, categorical) for r in reference))
+    pairs = [naive_row_distance(rows[a], rows[b], scale, categorical) for a in range(7) for b in range(a + 1, 7)]
+    assert mean_pairwise_distance(rows, scale, categorical) == pytest.approx(np.mean(pairs))
+    assert np.isnan(mean_pairwise_distance(rows[:1], scale, categorical))
+    # candidates: base row + changes, any slice written alike
+    base_index = np.array([0, 2, 1, 0])
+    pointer = np.array([0, 1, 1, 3, 5])
+    columns = np.array([4, 0, 2, 1, 3])
+    values = np.array([9.0, 7.0, 8.0, 6.0, 5.0])
+    expected = rows[base_index].copy()
+    expected[0, 4] = 9.0
+    expected[2, [0, 2]] = [7.0, 8.0]
+    expected[3, [1, 3]] = [6.0, 5.0]
+    out = np.empty((4, 5))
+    fill_changed_rows(rows, base_index, pointer, columns, values, 0, 4, out)
+    np.testing.assert_array_equal(out, expected)
+    part = np.empty((2, 5))
+    fill_changed_rows(rows, base_index, pointer, columns, values, 2, 4, part)
+    np.testing.assert_array_equal(part, expected[2:])
+
+
+def test_multiclass_target_ordered_categories_and_category_sets():
+    rng = np.random.default_rng(6)
+    n = 400
+    X = pd.DataFrame({
+        "level": pd.Categorical(rng.choice(["low", "mid", "high"], n), categories=["low", "mid", "high"], ordered=True),
+        "colour": pd.Categorical(rng.choice(["red", "green", "blue", "black"], n)),
+        "size": rng.integers(0, 10, n),
+    })
+    codes = X["level"].cat.codes.to_numpy()
+    label = np.where((codes == 2) & (X["size"] > 4), "gold", np.where(X["colour"] == "blue", "silver", "bronze"))
+    tree = make_pipeline(make_column_transformer((OneHotEncoder(), ["level", "colour"]), remainder="passthrough"),
+                         DecisionTreeClassifier(random_state=0)).fit(X, label)
+    rows = X[tree.predict(X) == "bronze"].head(5)
+    cf = tx.Counterfactuals(tree, X, desired="gold", monotone={"level": "increase"},
+                            ranges={"colour": ["red", "green"]}, random_state=0)
+    result = cf.explain(rows, n=3)
+    frame = result.to_frame()
+    assert (tree.predict(frame[list(X.columns)]) == "gold").all() and frame["valid"].all()
+    assert frame["level"].dtype == X["level"].dtype and frame["colour"].dtype == X["colour"].dtype
+    original = rows.reset_index(drop=True).iloc[frame["row"]].reset_index(drop=True)
+    assert (frame["level"].cat.codes.to_numpy() >= original["level"].cat.codes.to_numpy()).all()
+    moved = frame["colour"].to_numpy() != original["colour"].to_numpy()
+    assert set(frame["colour"].to_numpy()[moved]) <= {"red", "green"}
+    np.testing.assert_allclose(frame["output"], tree.predict_proba(frame[list(X.columns)])[:, 1])  # classes sorted
+    assert len(result[-1]) >= 1 and (result[-1]["row"] == 4).all()
+    with pytest.raises(IndexError):
+        result[5]
