@@ -11,6 +11,7 @@ many candidate rows at once through the engine and proposes only values observed
 from __future__ import annotations
 
 import copy
+import numbers
 
 import numpy as np
 import pandas as pd
@@ -246,6 +247,9 @@ def _resolve_target(desired, interval, model):
             "classes keep all outputs (output=None), or give an interval of this output, e.g. desired=(0.5, 1.0)")
     matches = [k for k, name in enumerate(names) if name == desired and type(name) is not bool] or \
         [k for k, name in enumerate(names) if name == desired]
+    generated = model.owner is None and names == tuple(f"output_{k}" for k in range(len(names)))
+    if not matches and generated and isinstance(desired, numbers.Integral) and 0 <= desired < len(names):
+        matches = [int(desired)]  # a bare callable's outputs have no class names: a position names one
     if not matches:
         raise ValueError(f"`desired` must be one of the classes {list(names)}; got {desired!r}")
     return ("class", matches[0])

@@ -324,3 +324,17 @@ def test_multiclass_target_ordered_categories_and_category_sets():
     assert len(result[-1]) >= 1 and (result[-1]["row"] == 4).all()
     with pytest.raises(IndexError):
         result[5]
+
+
+def test_bare_callable_with_class_probabilities_takes_a_position(grid_data):
+    def proba(rows):
+        p = 1 / (1 + np.exp(-(_score(rows) - THRESHOLD)))
+        return np.column_stack([1 - p, p])
+
+    rows = grid_data[_score(grid_data) < THRESHOLD][:3]
+    result = tx.Counterfactuals(proba, grid_data, desired=1, random_state=0).explain(rows, n=2)
+    frame = result.to_frame()
+    assert (_score(frame[["x0", "x1", "x2", "x3"]].to_numpy()) > THRESHOLD).all()
+    assert result.outcome == "output_1" and frame["valid"].all()
+    with pytest.raises(ValueError, match="one of the classes"):
+        tx.Counterfactuals(proba, grid_data, desired=2)
