@@ -45,7 +45,8 @@ class Problem:
     costs : float ndarray (n_columns,)
     target : ("class", index) or ("range", low, high)
     n_values : int
-        Most values per numeric column in the search grid (quantiles of the data).
+        Values per numeric column in the search grid: ``n_values`` quantiles of the data (common
+        values) and ``n_values // 2`` of its distinct values evenly by rank (the whole range).
     """
 
     def __init__(self, model, codes, categorical, mutable, direction, low, high, allowed_codes, costs, target,
@@ -76,7 +77,8 @@ class Problem:
             else:
                 inside = present[np.isin(present, allowed)]
                 quantiles = np.quantile(inside, np.linspace(0, 1, n_values), method="inverted_cdf")
-                self.grid.append(np.unique(quantiles))
+                spread = allowed[np.linspace(0, allowed.size - 1, n_values // 2).round().astype(np.int64)]
+                self.grid.append(np.union1d(quantiles, spread))  # common values, and the whole range
         self.data_in_range_low = np.array([np.nanmin(c) if np.isfinite(c).any() else np.nan for c in codes.T])
         self.data_in_range_high = np.array([np.nanmax(c) if np.isfinite(c).any() else np.nan for c in codes.T])
         self.observed_all = [np.unique(c[~np.isnan(c)]) for c in codes.T]

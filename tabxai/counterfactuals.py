@@ -28,7 +28,7 @@ from .recourse import Recourse
 
 __all__ = ["Counterfactuals"]
 
-_CHANGE_PENALTY = 1.0  # ranking: proximity plus this per changed feature
+_CHANGE_PENALTY = 2.0  # ranking: proximity plus this per changed feature
 
 
 class Counterfactuals:
@@ -40,7 +40,7 @@ class Counterfactuals:
     for a category (Wachter et al. 2017; the scaling of DiCE, Mothilal et al. 2020). The search
     proposes only values observed in ``X``, changes only what the constraints allow, and returns up
     to ``n`` cheap counterfactuals per row that differ in which features they change, ranked by
-    proximity plus 1 per changed feature (so, among near equals, the one that changes less).
+    proximity plus 2 per changed feature (so, among near equals, the one that changes less).
 
     Parameters
     ----------
@@ -69,9 +69,10 @@ class Counterfactuals:
         States kept per level of the search over combined changes.
     n_neighbors : int, default=25
         Rows of ``X`` with the desired outcome used as templates per explained row.
-    n_values : int, default=24
-        Most values per numeric column in the search grid (quantiles of ``X``), before the
-        refinement that moves each changed number back towards the row over all observed values.
+    n_values : int, default=40
+        Values per numeric column in the search grid: ``n_values`` quantiles of ``X`` and
+        ``n_values // 2`` of its distinct values evenly by rank, before the refinement that moves
+        each changed number back towards the row over all observed values.
     max_rows : int, default=None
         Most rows per model call (default 32,768); never changes results.
     n_jobs : int, default=None
@@ -95,7 +96,7 @@ class Counterfactuals:
     """
 
     def __init__(self, model, X, *, desired, immutable=(), monotone=None, ranges=None, costs=None, output=None,
-                 beam_width=10, n_neighbors=25, n_values=24, max_rows=None, n_jobs=None, random_state=None,
+                 beam_width=10, n_neighbors=25, n_values=40, max_rows=None, n_jobs=None, random_state=None,
                  progress=None):
         self.beam_width = check_int(beam_width, "beam_width", min_value=1)
         self.n_neighbors = check_int(n_neighbors, "n_neighbors", min_value=0)
