@@ -30,7 +30,7 @@ from ._kernels.counterfactuals import fill_changed_rows
 MAX_LEVELS = 6  # most changes the beam combines; neighbours may bring more
 _EXPAND = 32  # single changes the beam combines (the most useful ones on their own)
 _KEEP_SOLUTIONS = 64  # cheapest distinct counterfactuals kept per row before the sparsity pass
-_REFINE_POINTS = 12  # values tried per round when moving a number back towards the row
+_REFINE_POINTS = 8  # values tried per round when moving a number back towards the row
 
 
 class _Batch:
