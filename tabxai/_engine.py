@@ -14,8 +14,8 @@ import sys
 import numpy as np
 from joblib import Parallel, delayed
 
-__all__ = ["coalition_outputs", "coalition_values", "map_row_blocks", "progress_enabled", "single_blas_thread",
-           "stream_rows"]
+__all__ = ["coalition_outputs", "coalition_values", "expected_value", "map_row_blocks", "predict", "progress_bar",
+           "progress_enabled", "reference_outputs", "single_blas_thread", "stream_rows"]
 
 _AUTO_PROGRESS_ROWS = 2_000_000
 _CONTROLLER = []  # one threadpoolctl controller per process: finding the libraries costs milliseconds
@@ -46,7 +46,8 @@ def progress_enabled(progress, total_rows):
     return bool(getattr(sys.stderr, "isatty", lambda: False)())
 
 
-def _progress_bar(enabled, total, unit):
+def progress_bar(enabled, total, unit="rows"):
+    """A tqdm progress bar (``tqdm.auto``: a widget in notebooks), or None when not ``enabled``."""
     if not enabled:
         return None
     from tqdm.auto import tqdm
@@ -54,18 +55,18 @@ def _progress_bar(enabled, total, unit):
     return tqdm(total=total, unit=unit, unit_scale=True, desc="tabxai", leave=False)
 
 
-def coalition_values(model, masker, rows, column_masks, pair_row, pair_mask, *, progress=None):
+def coalition_values(model, masker, rows, coalitions, pair_row, pair_mask, *, progress=None):
     """Values of (explained row, coalition) pairs.
 
     Parameters
     ----------
     model : Model
         Bound to the schema of ``rows``.
-    masker : masker bound to the same schema
+    masker : masker bound to the same schema (see :mod:`tabxai.maskers`)
     rows : ndarray (n_rows, n_columns)
         Codes of the explained rows.
-    column_masks : bool ndarray (n_masks, n_columns)
-        Which columns are taken from the explained row, per coalition.
+    coalitions : bool ndarray (n_masks, n_players)
+        Which players take the explained row's values, per coalition.
     pair_row, pair_mask : int64 ndarrays (n_pairs,)
         For each pair, the index of its explained row and of its column mask.
 
@@ -74,14 +75,14 @@ def coalition_values(model, masker, rows, column_masks, pair_row, pair_mask, *, 
     ndarray (n_pairs, n_outputs)
     """
     rows = np.ascontiguousarray(rows, dtype=np.float64)
-    column_masks = np.ascontiguousarray(column_masks, dtype=np.bool_)
+    coalitions = np.ascontiguousarray(coalitions, dtype=np.bool_)
     pair_row = np.ascontiguousarray(pair_row, dtype=np.int64)
     pair_mask = np.ascontiguousarray(pair_mask, dtype=np.int64)
     n_pairs = pair_row.shape[0]
     totals = []
 
     def fill(start, stop, out):
-        masker.fill(rows, column_masks, pair_row, pair_mask, start, stop, out)
+        masker.fill(rows, coalitions, pair_row, pair_mask, start, stop, out)
 
     def consume(outputs, start):
         if not totals:
@@ -94,23 +95,79 @@ def coalition_values(model, masker, rows, column_masks, pair_row, pair_mask, *, 
     return totals[0]
 
 
-def map_row_blocks(function, n_rows, n_jobs, *, progress=False):
+def predict(model, codes, *, progress=None):
+    """The model's outputs ``(n_rows, n_outputs)`` on code rows, in calls of at most ``model.max_rows`` rows."""
+    codes = np.ascontiguousarray(codes, dtype=np.float64)
+    if codes.shape[0] <= model.max_rows:
+        return model(codes)
+    parts = []
+
+    def fill(start, stop, out):
+        out[:] = codes[start:stop]
+
+    stream_rows(model, codes.shape[0], codes.shape[1], fill, lambda outputs, start: parts.append(outputs.copy()),
+                progress=progress)
+    return np.concatenate(parts, axis=0)
+
+
+def bind_model(model, schema, masker):
+    """``model`` bound to ``schema``, its outputs named from one model row that ``masker`` builds.
+
+    The row is the empty coalition on the first reference: data the model is about to be asked
+    about anyway, so a model that cannot take it fails here, at bind time.
+    """
+    probe = np.empty((1, masker.n_columns))
+    masker.fill(np.zeros((1, masker.n_columns)), np.zeros((1, masker.n_players), dtype=np.bool_),
+                np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64), 0, 1, probe)
+    return model.bind(schema, sample=probe)
+
+
+def reference_outputs(model, masker):
+    """The model on every reference of a bound masker: the empty coalition, ``(rows_per_pair, n_outputs)``."""
+    rows = np.zeros((1, masker.n_columns))
+    empty = np.zeros((1, masker.n_players), dtype=np.bool_)
+    zero = np.zeros(1, dtype=np.int64)
+    return coalition_outputs(model, masker, rows, empty, zero, zero)[0]
+
+
+def expected_value(model, masker):
+    """The value of the empty coalition, shape ``(n_outputs,)``: the weighted mean over the references."""
+    rows = np.zeros((1, masker.n_columns))
+    empty = np.zeros((1, masker.n_players), dtype=np.bool_)
+    zero = np.zeros(1, dtype=np.int64)
+    return coalition_values(model, masker, rows, empty, zero, zero)[0]
+
+
+def map_row_blocks(function, n_rows, n_jobs, *, progress=False, block_size=None):
     """Run ``function(row_indices)`` over blocks of explained rows; results in row order.
 
-    With ``n_jobs == 1`` a single block holds every row, so the model sees the largest batches.
-    Otherwise rows are split into contiguous blocks run by joblib (the backend set with
+    With ``n_jobs == 1`` a single block holds every row (or blocks of at most ``block_size`` rows,
+    for methods whose memory grows with the rows of a block), so the model sees the largest
+    batches. Otherwise rows are split into contiguous blocks run by joblib (the backend set with
     ``joblib.parallel_config``, e.g. loky or dask). ``function`` must not depend on how rows are
     split: per-row randomness is keyed by the row index.
     """
     if n_rows == 0:
         return []
-    if n_jobs == 1 or n_rows == 1:
+    n_blocks = 1 if n_jobs == 1 else min(n_rows, n_jobs)
+    if block_size is not None:
+        n_blocks = max(n_blocks, -(-n_rows // max(1, int(block_size))))
+    if n_blocks == 1:
         return [function(np.arange(n_rows))]
-    n_blocks = min(n_rows, n_jobs)
     blocks = np.array_split(np.arange(n_rows), n_blocks)
+    if n_jobs == 1:
+        bar = progress_bar(progress, n_rows, "rows")
+        out = []
+        for block in blocks:
+            out.append(function(block))
+            if bar is not None:
+                bar.update(len(block))
+        if bar is not None:
+            bar.close()
+        return out
     parallel = Parallel(n_jobs=n_jobs, return_as="generator")
     results = parallel(delayed(function)(block) for block in blocks)
-    bar = _progress_bar(progress, n_rows, "rows")
+    bar = progress_bar(progress, n_rows, "rows")
     out = []
     for block, result in zip(blocks, results):
         out.append(result)
@@ -146,13 +203,13 @@ def stream_rows(model, n_rows, n_columns, fill, consume, *, progress=None):
         return
     chunk = min(model.max_rows, n_rows)
     buffer = np.empty((chunk, n_columns), dtype=np.float64)
-    bar = _progress_bar(progress_enabled(progress, n_rows), n_rows, "rows")
+    bar = progress_bar(progress_enabled(progress, n_rows), n_rows, "rows")
     try:
         for start in range(0, n_rows, chunk):
             stop = min(start + chunk, n_rows)
             rows = buffer[: stop - start]
             fill(start, stop, rows)
-            consume(np.ascontiguousarray(model(rows)), start)
+            consume(np.ascontiguousarray(model(rows, start)), start)
             if bar is not None:
                 bar.update(stop - start)
     finally:
@@ -160,7 +217,7 @@ def stream_rows(model, n_rows, n_columns, fill, consume, *, progress=None):
             bar.close()
 
 
-def coalition_outputs(model, masker, rows, column_masks, pair_row, pair_mask, *, progress=None):
+def coalition_outputs(model, masker, rows, coalitions, pair_row, pair_mask, *, progress=None):
     """Unreduced model outputs of (explained row, coalition) pairs: one value per background row.
 
     Same arguments and rows as :func:`coalition_values`, which is the masker's reduction of this
@@ -172,7 +229,7 @@ def coalition_outputs(model, masker, rows, column_masks, pair_row, pair_mask, *,
     ndarray (n_pairs, masker.rows_per_pair, n_outputs)
     """
     rows = np.ascontiguousarray(rows, dtype=np.float64)
-    column_masks = np.ascontiguousarray(column_masks, dtype=np.bool_)
+    coalitions = np.ascontiguousarray(coalitions, dtype=np.bool_)
     pair_row = np.ascontiguousarray(pair_row, dtype=np.int64)
     pair_mask = np.ascontiguousarray(pair_mask, dtype=np.int64)
     n_pairs = pair_row.shape[0]
@@ -181,7 +238,7 @@ def coalition_outputs(model, masker, rows, column_masks, pair_row, pair_mask, *,
     result = []
 
     def fill(start, stop, out):
-        masker.fill(rows, column_masks, pair_row, pair_mask, start, stop, out)
+        masker.fill(rows, coalitions, pair_row, pair_mask, start, stop, out)
 
     def consume(outputs, start):
         if not result:

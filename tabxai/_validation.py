@@ -8,7 +8,6 @@ users already write keep working.
 from __future__ import annotations
 
 import numbers
-import os
 
 import numpy as np
 
@@ -17,6 +16,7 @@ __all__ = [
     "check_choice",
     "check_int",
     "check_n_jobs",
+    "check_random_state",
     "check_real",
     "check_weights",
     "resolve_seed",
@@ -113,15 +113,18 @@ def check_bool(value, name, *, allow_none=False):
 
 
 def check_n_jobs(n_jobs):
-    """Resolve ``n_jobs`` like joblib: None -> 1, negative counts back from the number of CPUs."""
-    if n_jobs is None:
-        return 1
-    n_jobs = check_int(n_jobs, "n_jobs")
-    if n_jobs == 0:
-        raise ValueError("`n_jobs` must be a non-zero int or None (-1 means all CPUs); got 0")
-    if n_jobs < 0:
-        n_jobs = max(1, (os.cpu_count() or 1) + 1 + n_jobs)
-    return n_jobs
+    """Resolve ``n_jobs`` with ``joblib.effective_n_jobs``.
+
+    None means 1 unless ``joblib.parallel_config(n_jobs=...)`` says otherwise; negative counts back
+    from the CPUs available to this process (cgroup limits included).
+    """
+    from joblib import effective_n_jobs
+
+    if n_jobs is not None:
+        n_jobs = check_int(n_jobs, "n_jobs")
+        if n_jobs == 0:
+            raise ValueError("`n_jobs` must be a non-zero int or None (-1 means all CPUs); got 0")
+    return max(1, int(effective_n_jobs(n_jobs)))
 
 
 def resolve_seed(random_state):
@@ -143,6 +146,13 @@ def resolve_seed(random_state):
     if isinstance(random_state, np.random.RandomState):
         return int(random_state.randint(0, 2**31 - 1))
     raise TypeError(f"`random_state` must be None, an int >= 0 or a numpy Generator; got {_describe(random_state)}")
+
+
+def check_random_state(random_state):
+    """Check the type of ``random_state`` now, without drawing from a generator."""
+    if random_state is None or isinstance(random_state, (np.random.Generator, np.random.RandomState)):
+        return
+    resolve_seed(random_state)
 
 
 def row_generator(seed, row_index):

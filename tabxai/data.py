@@ -18,7 +18,7 @@ from typing import Any, Hashable
 import numpy as np
 import pandas as pd
 
-__all__ = ["Column", "Players", "TabularSchema"]
+__all__ = ["Column", "Players", "TabularSchema", "align_targets"]
 
 NUMERIC = "numeric"
 CATEGORICAL = "categorical"
@@ -38,6 +38,27 @@ class Column:
     dtype: Any
     categories: tuple = ()
     na_value: Any = np.nan
+
+    @property
+    def is_categorical(self):
+        """Categorical or boolean: values without an order to interpolate along."""
+        return self.kind in (CATEGORICAL, BOOLEAN)
+
+    @property
+    def labels(self):
+        """The values of a categorical or boolean column, in code order (``()`` for a numeric column)."""
+        return (False, True) if self.kind == BOOLEAN else self.categories
+
+    def values_of(self, codes):
+        """The values that ``codes`` of this column stand for: labels for categories, bools, numbers as they are."""
+        codes = np.asarray(codes)
+        if self.kind == CATEGORICAL:
+            lookup = np.empty(len(self.categories), dtype=object)
+            lookup[:] = self.categories
+            return lookup[codes.astype(np.intp)]
+        if self.kind == BOOLEAN:
+            return codes != 0
+        return codes
 
 
 def _sorted_unique(values):
@@ -77,6 +98,9 @@ def _column_from_series(name, series):
 def _as_frame(data, names, what):
     """View ``data`` (DataFrame or 2-D array-like) as a DataFrame; arrays get ``names`` as columns."""
     if isinstance(data, pd.DataFrame):
+        if data.columns.has_duplicates:
+            duplicated = sorted(set(data.columns[data.columns.duplicated()]), key=str)
+            raise ValueError(f"{what} has duplicated column names: {duplicated}; every column needs its own name")
         return data, "frame"
     if isinstance(data, pd.Series):
         raise ValueError(
@@ -95,6 +119,24 @@ def _as_frame(data, names, what):
     if array.dtype.kind in "biuf":
         return pd.DataFrame(array, columns=columns, copy=False), "array"
     return pd.DataFrame(array, columns=columns), "array"
+
+
+def align_targets(X, y, what="y"):
+    """``y`` as an array paired with the rows of ``X``.
+
+    When both are pandas objects, they are paired by index, not by position: a ``y`` whose index
+    holds the labels of ``X``'s rows in another order is reordered; one with other labels is an
+    error (pairing by position would silently score the wrong rows).
+    """
+    if isinstance(X, pd.DataFrame) and isinstance(y, (pd.Series, pd.DataFrame)) and not y.index.equals(X.index) \
+            and len(y) == len(X):  # (a length mismatch gets its own message from the caller)
+        if y.index.has_duplicates or X.index.has_duplicates or not X.index.isin(y.index).all():
+            raise ValueError(
+                f"X and {what} have different indexes (X: {list(X.index[:5])}..., {what}: {list(y.index[:5])}...); "
+                f"pandas objects are paired by index. Give {what} with the index of X, or "
+                f"{what}.set_axis(X.index) to pair them by position")
+        y = y.loc[X.index]
+    return y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)
 
 
 class TabularSchema:
@@ -142,9 +184,6 @@ class TabularSchema:
         frame, kind = _as_frame(data, feature_names, what)
         if frame.shape[1] == 0:
             raise ValueError(f"{what} has no columns")
-        if frame.columns.has_duplicates:
-            duplicated = sorted(set(frame.columns[frame.columns.duplicated()]), key=str)
-            raise ValueError(f"{what} has duplicated column names: {duplicated}")
         columns = [_column_from_series(name, frame[name]) for name in frame.columns]
         return cls(columns, kind)
 
@@ -183,6 +222,12 @@ class TabularSchema:
             raise KeyError(f"unknown column {name!r}; the columns are {list(self.names)}") from None
 
     # encode / decode ----------------------------------------------------------------------
+    def explained_data(self, data):
+        """A copy of the explained rows as the user gave them, columns in schema order (for results)."""
+        if isinstance(data, pd.DataFrame):
+            return data[list(self.names)].copy()
+        return np.array(data, copy=True)
+
     def _check_width(self, data, what):
         """A 2-D view of ``data`` with this schema's number of columns, or a clear error."""
         if isinstance(data, pd.DataFrame):
@@ -287,9 +332,11 @@ class TabularSchema:
     def _decode_column(values, column):
         dtype = column.dtype
         if column.kind == NUMERIC:
+            integer = pd.api.types.is_integer_dtype(dtype)
+            if integer and not _integral(values, dtype):
+                # non-integral or non-finite values (a grid, inf): floats, never a silent cast
+                return values if isinstance(dtype, np.dtype) else pd.array(values, dtype="Float64")
             if isinstance(dtype, np.dtype):
-                if dtype.kind in "iu" and not np.array_equal(values, np.round(values)):
-                    return values  # non-integral values (e.g. a grid): keep the float values
                 return values.astype(dtype, copy=dtype != np.float64)
             return pd.array(values, dtype=dtype)
         if column.kind == BOOLEAN:
@@ -307,6 +354,17 @@ class TabularSchema:
         if dtype == object:
             return pd.Series(objects, dtype=object, copy=False)  # a bare array would be inferred as str
         return pd.array(objects, dtype=dtype)
+
+
+def _integral(values, dtype):
+    """Whether float ``values`` hold only whole numbers that ``dtype`` can represent (NaN allowed for nullable)."""
+    present = values[~np.isnan(values)] if not isinstance(dtype, np.dtype) else values
+    if isinstance(dtype, np.dtype) and np.isnan(values).any():
+        return False
+    if not np.isfinite(present).all() or not np.array_equal(present, np.round(present)):
+        return False
+    info = np.iinfo(dtype.numpy_dtype if hasattr(dtype, "numpy_dtype") else dtype)
+    return present.size == 0 or (present.min() >= info.min and present.max() <= info.max)
 
 
 class Players:
@@ -367,6 +425,7 @@ class Players:
         if len(set(map(_hashable_key, names))) != len(names):
             raise ValueError(f"player names must be unique; got {names}")
         self.names = tuple(names)
+        self.column_names = tuple(column_names)
         self.columns = tuple(members)
         self.player_of_column = player_of_column
         self.grouped = any(len(m) > 1 for m in members) or feature_groups is not None
@@ -374,6 +433,14 @@ class Players:
     @property
     def n_players(self):
         return len(self.names)
+
+    def groups(self, column_names=None):
+        """``{player name: (column names...)}`` for the players made of a group of columns."""
+        if not self.grouped:
+            return {}
+        names = self.column_names if column_names is None else column_names
+        return {name: tuple(names[j] for j in members) for name, members in zip(self.names, self.columns)
+                if len(members) > 1 or name != names[members[0]]}
 
     def column_mask(self, coalitions):
         """Expand a boolean coalition matrix (k x n_players) to columns (k x n_columns)."""

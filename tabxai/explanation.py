@@ -41,12 +41,20 @@ class Explanation:
     output_names : tuple
         Names of the model outputs (class labels for a classifier's probabilities).
     params : dict
-        How the values were computed: ``method``, its parameters, ``random_state`` (the seed
-        actually used), and ``versions`` of tabxai and its dependencies.
+        How the values were computed (settings and provenance, the same for every row):
+        ``method``, its ``parameters``, ``random_state`` (the seed actually used), ``link``,
+        ``response`` (the model method asked), ``model_rows`` (rows the model was asked about) and
+        ``versions`` of tabxai and its dependencies.
+    diagnostics : dict
+        Per explained row, arrays of length ``n`` (sliced with the rows), e.g. ``n_coalitions``
+        used, ``stopped_by`` (``"tol"``, ``"budget"`` or ``"exact"``), ``converged``, or a
+        surrogate's ``r2``.
+    groups : dict
+        ``{player: (columns...)}`` for players that are feature groups.
     """
 
     def __init__(self, values, base_values, data, feature_names, output_names, *, stderr=None,
-                 params=None, single_output=None):
+                 params=None, diagnostics=None, groups=None, single_output=None):
         values = np.asarray(values, dtype=np.float64)
         if values.ndim == 2:
             values = values[:, :, None]
@@ -70,6 +78,11 @@ class Explanation:
         self._feature_names = feature_names
         self._output_names = output_names
         self.params = dict(params or {})
+        self.diagnostics = {name: np.asarray(value) for name, value in (diagnostics or {}).items()}
+        for name, value in self.diagnostics.items():
+            if value.shape[:1] != (n_rows,):
+                raise ValueError(f"diagnostic {name!r} must have one entry per row ({n_rows}); got shape {value.shape}")
+        self.groups = dict(groups or {})
         single = n_outputs == 1 if single_output is None else bool(single_output)
         self._dropped = {"rows": False, "features": False, "outputs": single and n_outputs == 1}
 
@@ -145,7 +158,9 @@ class Explanation:
         result = Explanation(values, self._base[rows][:, outputs], data,
                              np.asarray(self._feature_names, dtype=object)[features].tolist(),
                              np.asarray(self._output_names, dtype=object)[outputs].tolist(),
-                             stderr=stderr, params=self.params)
+                             stderr=stderr, params=self.params,
+                             diagnostics={name: value[rows] for name, value in self.diagnostics.items()},
+                             groups=self.groups)
         result._dropped = dropped
         return result
 

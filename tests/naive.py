@@ -149,6 +149,80 @@ def naive_ale(predict, X, column, edges, weights=None):
     return uncentred - offset[:, None]
 
 
+def naive_weighted_quantiles(values, weights, probabilities):
+    """For each p: the smallest value v of positive weight whose share of weight at or below v is >= p."""
+    out = []
+    total = sum(w for w in weights if w > 0)
+    candidates = sorted(v for v, w in zip(values, weights) if w > 0)
+    for p in probabilities:
+        for v in candidates:
+            if sum(w for u, w in zip(values, weights) if w > 0 and u <= v) / total >= p:
+                out.append(v)
+                break
+    return np.array(out)
+
+
+def naive_constrained_wls(coalitions, weights, targets, delta, pair_stratum, stratum_units, minimum_pairs=8):
+    """KernelSHAP's estimate and sandwich standard errors from the textbook formulas, dense numpy.
+
+    phi solves min sum_S w_S (y_S - z_S . phi)^2 subject to sum(phi) = delta, through the KKT system.
+    ``coalitions`` are the pairs' first members then their complements (2m rows). Standard errors:
+    P = the top-left block of the inverse KKT matrix; the score of pair p is
+    g_p = sum_{S in p} w_S z_S r_S / (1 - h_p) with leverage h_p = sum_{S in p} w_S z_S' P z_S (at most 0.99);
+    sampled strata (0 < count < units) are grouped in order until each group has ``minimum_pairs`` pairs
+    (a short last group joins the one before); var = P' [sum_groups f_g sum_p (g_p - mean_g)(g_p - mean_g)'] P
+    with f_g = n_g / (n_g - 1) (1 - sampled share of the group), or the raw second moment for a lone pair.
+    """
+    Z = coalitions.astype(float)
+    n_pairs = len(Z) // 2
+    n = Z.shape[1]
+    W = np.diag(weights)
+    kkt = np.zeros((n + 1, n + 1))
+    kkt[:n, :n] = Z.T @ W @ Z
+    kkt[:n, n] = kkt[n, :n] = 1.0
+    inverse = np.linalg.inv(kkt)
+    P = inverse[:n, :n]
+    phis, errors = [], []
+    for k in range(targets.shape[1]):
+        rhs = np.concatenate([Z.T @ W @ targets[:, k], [delta[k]]])
+        phi = np.linalg.solve(kkt, rhs)[:n]
+        r = targets[:, k] - Z @ phi
+        scores = np.zeros((n_pairs, n))
+        for p in range(n_pairs):
+            h = 0.0
+            for S in (p, p + n_pairs):
+                scores[p] += weights[S] * Z[S] * r[S]
+                h += weights[S] * Z[S] @ P @ Z[S]
+            scores[p] /= 1 - min(h, 0.99)
+        counts = np.bincount(pair_stratum, minlength=len(stratum_units))
+        groups, current, held = [], [], 0
+        for stratum in range(len(stratum_units)):
+            if 0 < counts[stratum] < stratum_units[stratum]:
+                current.append(stratum)
+                held += counts[stratum]
+                if held >= minimum_pairs:
+                    groups.append(current)
+                    current, held = [], 0
+        if current:
+            if groups:
+                groups[-1].extend(current)
+            else:
+                groups.append(current)
+        middle = np.zeros((n, n))
+        for group in groups:
+            members = [p for p in range(n_pairs) if pair_stratum[p] in group]
+            g = scores[members]
+            if len(members) > 1:
+                share = sum(counts[s] for s in group) / sum(stratum_units[s] for s in group)
+                centred = g - g.mean(axis=0)
+                middle += len(members) / (len(members) - 1) * (1 - share) * centred.T @ centred
+            else:
+                middle += g.T @ g
+        phis.append(phi)
+        errors.append(np.sqrt(np.diag(P @ middle @ P)))
+    return np.array(phis).T, np.array(errors).T
+
+
 def naive_permutation_scores(score, X, y, columns, permutations):
     """Scores with ``columns`` permuted: ``score(X_permuted, y)`` for each permutation of the rows."""
     scores = []

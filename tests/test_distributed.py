@@ -15,6 +15,7 @@ def client():
             yield client
 
 
+@pytest.mark.slow
 def test_dask_backend_gives_identical_values(client):
     import joblib
 

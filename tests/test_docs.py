@@ -8,6 +8,7 @@ import pytest
 GUIDE = Path(__file__).resolve().parent.parent / "docs" / "guide.md"
 
 
+@pytest.mark.slow
 def test_guide_examples_run():
     pytest.importorskip("distributed")
     namespace = {}

@@ -40,7 +40,8 @@ def test_fill_equals_naive_for_any_slice(request, chunk):
     got = np.full_like(expected, -99.0)
     for start in range(0, len(expected), chunk):
         stop = min(start + chunk, len(expected))
-        fill_masked_rows(rows, background, masks, pair_row, pair_mask, start, stop, got[start:stop])
+        players = np.arange(background.shape[1], dtype=np.int64)  # one player per column
+        fill_masked_rows(rows, background, masks, players, pair_row, pair_mask, start, stop, got[start:stop])
     np.testing.assert_array_equal(got, expected)
 
 

@@ -7,6 +7,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.svm import SVC
 
 from tabxai.data import TabularSchema
+from tabxai._engine import predict as predict_codes
 from tabxai.model import Model, ModelError, as_model
 
 
@@ -58,10 +59,11 @@ def test_regressor_and_bound_method(regression_data):
 def test_plain_callable_multi_output_and_output_index(regression_data):
     X, _ = regression_data
     schema = TabularSchema.from_data(X)
-    model = as_model(lambda d: np.column_stack([d[:, 0], 2 * d[:, 1]])).bind(schema)
+    model = as_model(lambda d: np.column_stack([d[:, 0], 2 * d[:, 1]])).bind(schema, sample=X)
     np.testing.assert_array_equal(model(X), np.column_stack([X[:, 0], 2 * X[:, 1]]))
-    assert model.output_names == ("output_0", "output_1")
-    second = as_model(lambda d: np.column_stack([d[:, 0], 2 * d[:, 1]]), output=1).bind(schema)
+    assert model.output_names == ("output_0", "output_1")  # named at bind time, by one probe row
+    second = as_model(lambda d: np.column_stack([d[:, 0], 2 * d[:, 1]]), output=1).bind(schema, sample=X)
+    assert second.output_names == ("output_1",)
     np.testing.assert_array_equal(second(X)[:, 0], 2 * X[:, 1])
 
 
@@ -75,7 +77,7 @@ def test_chunking_never_changes_outputs(regression_data, max_rows):
         return d[:, 0] + 2 * d[:, 1] * d[:, 4]
 
     model = as_model(predict, max_rows=max_rows).bind(TabularSchema.from_data(X))
-    np.testing.assert_array_equal(model(X)[:, 0], X[:, 0] + 2 * X[:, 1] * X[:, 4])
+    np.testing.assert_array_equal(predict_codes(model, X)[:, 0], X[:, 0] + 2 * X[:, 1] * X[:, 4])
     assert max(calls) <= max_rows and sum(calls) == len(X)
 
 
@@ -133,8 +135,8 @@ def test_model_that_raises_says_which_rows():
             raise RuntimeError("boom")
         return d[:, 0]
 
-    with pytest.raises(ModelError, match=r"raised RuntimeError in call 2, on 2 rows \(rows 2 to 3 of this request\): boom"):
-        as_model(broken, max_rows=2).bind(_schema())(np.zeros((4, 2)))
+    with pytest.raises(ModelError, match=r"raised RuntimeError on 2 rows \(rows 2 to 3 of this request\): boom"):
+        predict_codes(as_model(broken, max_rows=2).bind(_schema()), np.zeros((4, 2)))
 
 
 @pytest.mark.parametrize("bad, message", [
@@ -154,10 +156,10 @@ def test_model_returning_nan_or_inf(bad, message):
 def test_model_returning_wrong_number_of_rows_or_outputs():
     with pytest.raises(ModelError, match=r"returned shape \(3,\) .* expected 4 rows"):
         as_model(lambda d: np.zeros(3)).bind(_schema())(np.zeros((4, 2)))
-    outputs = iter([np.zeros((2, 2)), np.zeros((2, 3))])
-    model = as_model(lambda d: next(outputs), max_rows=2).bind(_schema())
-    with pytest.raises(ModelError, match="returned 3 outputs .* earlier calls returned 2"):
-        model(np.zeros((4, 2)))
+    outputs = iter([np.zeros((1, 2)), np.zeros((2, 2)), np.zeros((2, 3))])
+    model = as_model(lambda d: next(outputs), max_rows=2).bind(_schema(), sample=np.zeros((1, 2)))
+    with pytest.raises(ModelError, match=r"returned 3 outputs on 2 rows \(rows 2 to 3 .* when it was bound it returned 2"):
+        predict_codes(model, np.zeros((4, 2)))
     with pytest.raises(ModelError, match="not numbers"):
         as_model(lambda d: np.array(["a"] * len(d))).bind(_schema())(np.zeros((4, 2)))
 
@@ -171,8 +173,8 @@ def test_bad_models_and_parameters(classifier_data):
         as_model(lambda d: d, max_rows=0)
     X, y = classifier_data
     reg = LinearRegression().fit(X, y == "yes")
-    with pytest.raises(ValueError, match=r"`output` must be an int >= 0 and <= 0; got 3"):
-        as_model(reg, output=3).bind(TabularSchema.from_data(X))(X)  # outputs known at the first call
+    with pytest.raises(ValueError, match=r"the model has one output \('output'\); `output` must be None, 0 or 'output'; got 3"):
+        as_model(reg, output=3).bind(TabularSchema.from_data(X), sample=X)  # outputs known at bind time
     with pytest.raises(RuntimeError, match="not bound"):
         as_model(reg)(X)
 
@@ -197,3 +199,42 @@ def test_duck_typed_estimators():
     model = as_model(Scorer(), output="b").bind(TabularSchema.from_data(np.zeros((2, 1))))
     assert model.method == "predict_proba" and model.output_names == ("b",)
     np.testing.assert_allclose(model(np.array([[0.0]])), [[0.5]])
+
+
+def test_models_are_immutable_and_binding_names_outputs_once(regression_data):
+    X, _ = regression_data
+    calls = []
+
+    def predict(d):
+        calls.append(len(d))
+        return np.column_stack([d[:, 0], d[:, 1]])
+
+    model = as_model(predict)
+    with pytest.raises(AttributeError, match="immutable"):
+        model.output = 1
+    bound = model.bind(TabularSchema.from_data(X), sample=X)
+    assert calls == [1] and bound.output_names == ("output_0", "output_1")
+    assert model.output_names is None  # the unbound model is unchanged
+    rebound = bound.bind(TabularSchema.from_data(X))  # names travel with it: no second probe
+    assert calls == [1] and rebound.output_names == ("output_0", "output_1")
+
+
+def test_logit_link_and_method_choice(classifier_data):
+    X, y = classifier_data
+    clf = LogisticRegression().fit(X, y)
+    schema = TabularSchema.from_data(X)
+    log_odds = as_model(clf, output="yes", link="logit").bind(schema)
+    np.testing.assert_allclose(log_odds(X)[:, 0], clf.decision_function(X), atol=1e-9)
+    labels = as_model(clf, method="predict").bind(schema)  # a classifier's predict: positions in classes_
+    np.testing.assert_array_equal(labels(X)[:, 0], (clf.predict(X) == "yes").astype(float))
+    assert labels.output_names == ("predicted class",)
+    with pytest.raises(ValueError, match="link='logit' .* LogisticRegression is asked for decision_function"):
+        as_model(clf, method="decision_function", link="logit")
+    with pytest.raises(ValueError, match="`method` must be one of"):
+        as_model(clf, method="transform")
+    import tabxai as tx
+
+    grid = tx.partial_dependence(clf, X, 0, grid_resolution=5, output="yes", link="logit")
+    plain = tx.partial_dependence(lambda d: clf.decision_function(d), X, 0, grid_resolution=5)
+    np.testing.assert_allclose(grid.average, plain.average, atol=1e-9)  # linear in the log-odds
+    assert grid.params["link"] == "logit"

@@ -11,10 +11,11 @@ import numpy as np
 
 
 @numba.njit(cache=True, nogil=True)
-def fill_masked_rows(rows, background, column_masks, pair_row, pair_mask, start, stop, out):
+def fill_masked_rows(rows, background, coalitions, player_of_column, pair_row, pair_mask, start, stop, out):
     """Write model input rows ``start`` to ``stop`` of the flat (pair, background row) space.
 
-    Row ``r`` is ``where(column_masks[pair_mask[q]], rows[pair_row[q]], background[b])`` with
+    Row ``r`` takes column ``j`` from ``rows[pair_row[q]]`` where player ``player_of_column[j]`` is
+    in coalition ``coalitions[pair_mask[q]]`` and from ``background[b]`` elsewhere, with
     ``q = r // n_background`` and ``b = r % n_background``.
     """
     n_background, n_columns = background.shape
@@ -24,11 +25,11 @@ def fill_masked_rows(rows, background, column_masks, pair_row, pair_mask, start,
         q = r // n_background
         b = r - q * n_background
         block_stop = min(stop, (q + 1) * n_background)
-        mask = column_masks[pair_mask[q]]
+        coalition = coalitions[pair_mask[q]]
         row = rows[pair_row[q]]
         n_on = 0
         for j in range(n_columns):
-            if mask[j]:
+            if coalition[player_of_column[j]]:
                 on[n_on] = j
                 n_on += 1
         for o in range(r - start, block_stop - start):

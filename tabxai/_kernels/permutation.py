@@ -112,6 +112,36 @@ def fill_permutation_rows(rows, background, player_of_column, designs, keys, uni
 
 
 @numba.njit(cache=True, nogil=True)
+def fill_order_coalitions(designs, keys, unit_row, unit_background, unit_pair, start, stop, out):
+    """Write the player-level coalitions of model rows ``start`` to ``stop`` of a request of units.
+
+    ``out[o, p]`` is True when player ``p`` takes the explained row's value in row ``start + o``: the
+    same rows as :func:`fill_permutation_rows`, for maskers that fill rows from coalitions.
+    """
+    n_players = designs.shape[2]
+    per_unit = 2 * (n_players - 1)
+    sigma = np.empty(n_players, dtype=np.int64)
+    order = np.empty(n_players, dtype=np.int64)
+    r = start
+    while r < stop:
+        u = r // per_unit
+        c = r - u * per_unit
+        unit_stop = min(stop, (u + 1) * per_unit)
+        unit_order(designs[unit_row[u]], keys[unit_row[u]], unit_background[u], unit_pair[u], sigma, order)
+        for o in range(r - start, unit_stop - start):
+            if c < n_players - 1:  # prefix of size c + 1 is on
+                size = c + 1
+                for t in range(n_players):
+                    out[o, order[t]] = t < size
+            else:  # complement of the prefix of size c - n + 2 is on
+                size = c - n_players + 2
+                for t in range(n_players):
+                    out[o, order[t]] = t >= size
+            c += 1
+        r = unit_stop
+
+
+@numba.njit(cache=True, nogil=True)
 def accumulate_units(outputs, row_outputs, background_outputs, designs, keys, unit_row, unit_background,
                      unit_pair, shift, sum1, sum2):
     """Add each unit's pair estimate to the running sums of its (explained row, background row).

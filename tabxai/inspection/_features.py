@@ -11,12 +11,12 @@ import pandas as pd
 from .._validation import check_int, check_weights
 from ..data import BOOLEAN, CATEGORICAL, Column, TabularSchema
 
-__all__ = ["category_labels", "check_grid_resolution", "check_percentiles", "encode_data", "feature_grid",
-           "is_categorical", "resolve_feature", "sample_weights"]
+__all__ = ["check_grid_resolution", "check_percentiles", "encode_data", "feature_grid", "resolve_feature",
+           "sample_weights", "treated_as_categorical"]
 
 
 def encode_data(model, X):
-    """The schema and float64 codes of ``X``, with ``model`` (a Model) bound to the schema.
+    """The schema and float64 codes of ``X`` (``model``, a Model, names the columns of an array).
 
     An array gets the column names the model was fitted with (``feature_names_in_``) when it has them.
     """
@@ -25,7 +25,7 @@ def encode_data(model, X):
     codes = schema.encode(X, what="X")
     if codes.shape[0] == 0:
         raise ValueError("X has no rows")
-    return schema, codes, model.bind(schema)
+    return schema, codes
 
 
 def resolve_feature(schema, feature, what="features"):
@@ -48,20 +48,9 @@ def sample_weights(sample_weight, n_rows, what="sample_weight"):
     return check_weights(sample_weight, n_rows, f"`{what}`", "one weight per row of X")
 
 
-def is_categorical(schema, position, categorical_features):
+def treated_as_categorical(schema, position, categorical_features):
     """Whether a column is treated as categorical: by kind, or listed in ``categorical_features``."""
-    return schema.columns[position].kind in (CATEGORICAL, BOOLEAN) or position in categorical_features
-
-
-def category_labels(column, codes):
-    """The values that codes of ``column`` stand for (labels for categories, bools, numbers as they are)."""
-    if column.kind == CATEGORICAL:
-        lookup = np.empty(len(column.categories), dtype=object)
-        lookup[:] = column.categories
-        return lookup[codes.astype(np.intp)]
-    if column.kind == BOOLEAN:
-        return codes != 0
-    return codes
+    return schema.columns[position].is_categorical or position in categorical_features
 
 
 def _custom_codes(schema, position, values):

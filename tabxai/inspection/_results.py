@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_real
+from ..model import output_position
 
 __all__ = ["AccumulatedLocalEffects", "PartialDependence", "PermutationImportance"]
 
@@ -246,25 +247,14 @@ class PermutationImportance:
 
 
 def _output_index(names, output, response):
+    """Position of ``output``; None: the only output, or a binary classifier's positive class (the second)."""
     if output is None:
         if len(names) == 1:
             return 0
         if len(names) == 2 and response == "predict_proba":
             return 1
         raise ValueError(f"the model has {len(names)} outputs {list(names)}; choose one with `output`")
-    matches = [k for k, name in enumerate(names) if name == output and type(name) is type(output)]
-    if not matches:
-        matches = [k for k, name in enumerate(names) if _equal(name, output)]
-    if matches:
-        return matches[0]
-    if isinstance(output, (int, np.integer)) and not isinstance(output, (bool, np.bool_)) and \
-            -len(names) <= output < len(names):
+    if isinstance(output, (int, np.integer)) and not isinstance(output, (bool, np.bool_)) and output < 0 \
+            and output not in names and -len(names) <= output:
         return int(output) % len(names)
-    raise ValueError(f"unknown output {output!r}; the outputs are {list(names)}")
-
-
-def _equal(a, b):
-    try:
-        return bool(a == b)
-    except (TypeError, ValueError):
-        return False
+    return output_position(tuple(names), output, response)

@@ -16,70 +16,34 @@ baseline, that it equals the scikit-learn scorer (which also validated ``y`` onc
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
-from sklearn.base import BaseEstimator, is_classifier
+from sklearn.base import BaseEstimator
 from sklearn.utils.metaestimators import available_if
 
-from ..model import Model
+from ..model import METHODS, as_model, has_method
 
 __all__ = ["ResponseReplay", "ScoredRows", "direct_metric", "response_models", "resolve_scorer"]
 
-METHODS = ("predict", "predict_proba", "decision_function")
 
-
-class _LabelIndex:
-    """A classifier's ``predict`` as positions of the labels in ``classes_`` (numbers the adapter can check)."""
-
-    def __init__(self, predict, classes):
-        self.predict = predict
-        self.index = pd.Index(classes)
-
-    def __call__(self, data):
-        positions = self.index.get_indexer(np.asarray(self.predict(data)).ravel())
-        if (positions < 0).any():
-            raise ValueError(f"predict returned labels that are not in classes_ {list(self.index)}")
-        return positions.astype(np.float64)
-
-
-def response_models(model, adapter, schema):
-    """The Model of each response the user's model offers, bound to ``schema``.
+def response_models(model, adapter, schema, codes):
+    """The Model of each response the user's model offers, bound to ``schema`` (probed on ``codes``).
 
     A fitted estimator or pipeline offers each of ``predict``, ``predict_proba`` and
     ``decision_function`` it has; a bound method only itself; a bare callable is ``predict``.
+    A classifier's ``predict`` comes as label positions (see :func:`tabxai.as_model`).
     """
     owner = adapter.owner
     if owner is not None and model is owner:
-        names = [name for name in METHODS if _has_method(owner, name)]
+        names = [name for name in METHODS if has_method(owner, name)]
     elif adapter.method in METHODS:
         names = [adapter.method]
     else:
         names = ["predict"]
-    classes = getattr(owner, "classes_", None) if owner is not None and _is_classifier(owner) else None
+    classes = getattr(owner, "classes_", None) if adapter.is_classifier else None
     models = {}
     for name in names:
-        if owner is None:
-            function = adapter.predict_function
-        elif name == "predict" and classes is not None:
-            function = _LabelIndex(getattr(owner, "predict"), classes)
-        else:
-            function = getattr(owner, name)
-        models[name] = Model(function, owner=owner, method=name if owner is not None else "callable",
-                             max_rows=adapter.max_rows).bind(schema)
+        response = adapter if owner is None else as_model(owner, method=name, max_rows=adapter.max_rows)
+        models[name] = response.bind(schema, sample=codes)
     return models, classes
-
-
-def _is_classifier(owner):
-    try:
-        return is_classifier(owner)
-    except (AttributeError, TypeError, ValueError):  # not a scikit-learn estimator: no tags
-        return getattr(owner, "_estimator_type", None) == "classifier"
-
-
-def _has_method(obj, name):
-    try:
-        return callable(getattr(obj, name))
-    except AttributeError:
-        return False
 
 
 class ScoredRows:

@@ -22,11 +22,24 @@ from ..model import as_model
 from ._features import check_grid_resolution, encode_data, resolve_feature, sample_weights
 from ._results import AccumulatedLocalEffects
 
-__all__ = ["accumulated_local_effects"]
+__all__ = ["accumulated_local_effects", "weighted_quantiles"]
+
+
+def weighted_quantiles(values, weights, probabilities):
+    """Inverted-CDF quantiles of ``values`` with non-negative ``weights``: for each probability ``p``
+    the smallest value ``v`` of positive weight with ``sum(weights[values <= v]) >= p * sum(weights)``. Equal to ``numpy.quantile(values, p, method="inverted_cdf", weights=weights)`` (numpy >= 2),
+    written out so that numpy 1.24 works too."""
+    values, weights = values[weights > 0], weights[weights > 0]
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    cumulative = np.cumsum(weights[order])
+    cdf = cumulative / cumulative[-1]
+    positions = np.searchsorted(cdf, np.asarray(probabilities, dtype=np.float64), side="left")
+    return ordered[np.clip(positions, 0, len(ordered) - 1)]
 
 
 def accumulated_local_effects(model, X, feature, *, grid_resolution=40, sample_weight=None, output=None,
-                              max_rows=None, progress=None):
+                              link=None, max_rows=None, progress=None):
     """Accumulated local effects of one numeric feature.
 
     With bin edges ``z_0 < ... < z_K`` and ``n_k`` rows ``x`` in bin ``k`` (``z_{k-1} < x_j <= z_k``,
@@ -45,11 +58,14 @@ def accumulated_local_effects(model, X, feature, *, grid_resolution=40, sample_w
         One numeric feature (ALE is 1-D; categories have no order to accumulate along).
     grid_resolution : int, default=40
         Most bin edges: quantiles of the feature at ``0, 1 / (grid_resolution - 1), ..., 1`` (values
-        of the data, ``numpy.quantile(method="inverted_cdf")``), equal edges merged. Must be >= 2.
+        of the data: the smallest value whose weighted share of rows at or below it reaches the
+        probability, as ``numpy.quantile(method="inverted_cdf")``), equal edges merged. Must be >= 2.
     sample_weight : array-like of shape (n_rows,), default=None
         Weights of the rows, in the quantiles and the means.
     output : class label or int, default=None
         Keep one output of the model (default: every output).
+    link : {None, "logit"}, default=None
+        ``"logit"``: a classifier's probabilities on the log-odds scale (see :func:`tabxai.as_model`).
     max_rows : int, default=None
         Most rows per model call (default 32,768); never changes results.
     progress : bool, default=None
@@ -76,8 +92,9 @@ def accumulated_local_effects(model, X, feature, *, grid_resolution=40, sample_w
         raise ValueError(
             f"accumulated local effects are 1-D: give one feature; got {feature!r}. For the joint effect of "
             "two features use partial_dependence(model, X, (a, b))")
-    adapter = as_model(model, output=output, max_rows=max_rows)
-    schema, codes, model = encode_data(adapter, X)
+    adapter = as_model(model, output=output, max_rows=max_rows, link=link)
+    schema, codes = encode_data(adapter, X)
+    model = adapter.bind(schema, sample=codes)
     weights = sample_weights(sample_weight, codes.shape[0])
     position = resolve_feature(schema, feature, "feature")
     column = schema.columns[position]
@@ -93,8 +110,10 @@ def accumulated_local_effects(model, X, feature, *, grid_resolution=40, sample_w
         raise ValueError(f"feature {column.name!r} has no non-missing values (with positive weight)")
     row_weights = np.ones(rows.size) if weights is None else weights[rows]
     probabilities = np.linspace(0.0, 1.0, grid_resolution)
-    edges = np.unique(np.quantile(values[rows], probabilities, method="inverted_cdf",
-                                  weights=None if weights is None else row_weights))
+    if weights is None:
+        edges = np.unique(np.quantile(values[rows], probabilities, method="inverted_cdf"))
+    else:
+        edges = np.unique(weighted_quantiles(values[rows], row_weights, probabilities))
     if edges.size < 2:
         raise ValueError(f"feature {column.name!r} takes a single value; it has no local effects")
     n_bins = edges.size - 1
@@ -130,8 +149,9 @@ def accumulated_local_effects(model, X, feature, *, grid_resolution=40, sample_w
         "parameters": {"grid_resolution": grid_resolution, "output": output, "sample_weight": weights is not None,
                        "max_rows": model.max_rows},
         "response": model.method,
+        "link": link,
         "model_rows": int(row_index.size),
         "versions": package_versions(),
     }
-    output_names = model.output_names or tuple(f"output_{k}" for k in range(n_outputs))
+    output_names = model.output_names
     return AccumulatedLocalEffects(column.name, edges, ale, counts, output_names, params)

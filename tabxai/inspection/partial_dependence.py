@@ -15,13 +15,13 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from .._engine import coalition_outputs, coalition_values, map_row_blocks
+from .._engine import bind_model, coalition_outputs, coalition_values, map_row_blocks
 from .._provenance import package_versions
 from .._validation import check_bool, check_choice, check_n_jobs
 from ..maskers import IndependentMasker
 from ..model import as_model
-from ._features import (category_labels, check_grid_resolution, check_percentiles, encode_data, feature_grid,
-                        is_categorical, resolve_feature, sample_weights)
+from ._features import (check_grid_resolution, check_percentiles, encode_data, feature_grid, resolve_feature,
+                        sample_weights, treated_as_categorical)
 from ._results import PartialDependence
 
 __all__ = ["partial_dependence"]
@@ -29,7 +29,7 @@ __all__ = ["partial_dependence"]
 
 def partial_dependence(model, X, features, *, kind="average", sample_weight=None, categorical_features=None,
                        percentiles=(0.05, 0.95), grid_resolution=100, custom_values=None, centered=False,
-                       output=None, max_rows=None, n_jobs=None, progress=None):
+                       output=None, link=None, max_rows=None, n_jobs=None, progress=None):
     """Partial dependence (and ICE curves) of one feature or a pair of features, on any model.
 
     Parameters
@@ -67,6 +67,8 @@ def partial_dependence(model, X, features, *, kind="average", sample_weight=None
         Keep one output of the model. Default: every output, so a binary classifier gives both
         classes; scikit-learn keeps only the positive class, ``output=clf.classes_[1]`` (or
         ``result.average[-1]``) is its ``average[0]``.
+    link : {None, "logit"}, default=None
+        ``"logit"``: a classifier's probabilities on the log-odds scale (see :func:`tabxai.as_model`).
     max_rows : int, default=None
         Most rows per model call (default 32,768); bounds memory, never changes results.
     n_jobs : int, default=None
@@ -99,8 +101,8 @@ def partial_dependence(model, X, features, *, kind="average", sample_weight=None
     grid_resolution = check_grid_resolution(grid_resolution)
     percentiles = check_percentiles(percentiles)
     n_jobs = check_n_jobs(n_jobs)
-    adapter = as_model(model, output=output, max_rows=max_rows)
-    schema, codes, _ = encode_data(adapter, X)
+    adapter = as_model(model, output=output, max_rows=max_rows, link=link)
+    schema, codes = encode_data(adapter, X)
     weights = sample_weights(sample_weight, codes.shape[0])
     many = isinstance(features, (list, np.ndarray, pd.Index))
     specs = [_parse_spec(schema, spec) for spec in (list(features) if many else [features])]
@@ -114,16 +116,14 @@ def partial_dependence(model, X, features, *, kind="average", sample_weight=None
     grids = {}
     for position in sorted({p for spec in specs for p in spec}):
         grids[position], schema = feature_grid(
-            schema, codes, position, categorical=is_categorical(schema, position, categorical),
+            schema, codes, position, categorical=treated_as_categorical(schema, position, categorical),
             percentiles=percentiles, grid_resolution=grid_resolution, custom=custom.get(position))
-    model = adapter.bind(schema)
     masker = IndependentMasker(X, weights=weights).bind(schema)
+    model = bind_model(adapter, schema, masker)
 
     points, masks, pair_mask = _grid_rows(schema.n_columns, specs, grids)
     pair_row = np.arange(points.shape[0], dtype=np.int64)
     sequential = n_jobs == 1
-    if not sequential and model.output_names is None:
-        model(codes[:1])  # a bare callable's outputs get their names here, not in a worker
     work = partial(_pair_values, model, masker, points, masks, pair_row, pair_mask, kind != "average",
                    progress if sequential else False)
     blocks = map_row_blocks(work, points.shape[0], n_jobs)
@@ -138,13 +138,14 @@ def partial_dependence(model, X, features, *, kind="average", sample_weight=None
             masker.reduce(np.ascontiguousarray(individual.reshape(-1, individual.shape[2])), 0, average)
 
     n_outputs = outputs.shape[-1]
-    output_names = model.output_names or tuple(f"output_{k}" for k in range(n_outputs))
+    output_names = model.output_names
     params = {
         "method": "partial_dependence",
         "parameters": {"kind": kind, "percentiles": percentiles, "grid_resolution": grid_resolution,
-                       "categorical_features": categorical_features, "centered": centered, "output": output,
+                       "categorical_features": categorical_features, "centered": centered, "output": output, "link": link,
                        "sample_weight": weights is not None, "max_rows": model.max_rows, "n_jobs": n_jobs},
         "response": model.method,
+        "link": link,
         "model_rows": int(points.shape[0] * codes.shape[0]),
         "versions": package_versions(),
     }
@@ -164,9 +165,9 @@ def partial_dependence(model, X, features, *, kind="average", sample_weight=None
             spec_individual = _centred(spec_individual, len(spec))
         results.append(PartialDependence(
             features=tuple(schema.names[p] for p in spec),
-            grid_values=tuple(category_labels(schema.columns[p], grids[p]) for p in spec),
+            grid_values=tuple(schema.columns[p].values_of(grids[p]) for p in spec),
             average=spec_average, individual=spec_individual, output_names=output_names,
-            categorical=tuple(is_categorical(schema, p, categorical) for p in spec),
+            categorical=tuple(treated_as_categorical(schema, p, categorical) for p in spec),
             kind=kind, centered=centered, params=params))
     return results if many else results[0]
 

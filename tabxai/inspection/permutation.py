@@ -22,7 +22,7 @@ from .._engine import map_row_blocks, stream_rows
 from .._kernels.inspection import fill_permuted_rows
 from .._provenance import package_versions
 from .._validation import check_bool, check_int, check_n_jobs, check_real, resolve_seed, row_generator
-from ..data import Players
+from ..data import Players, align_targets
 from ..model import as_model
 from ._features import encode_data, sample_weights
 from ._results import PermutationImportance
@@ -93,13 +93,13 @@ def permutation_importance(model, X, y, *, scoring=None, n_repeats=5, random_sta
     check_bool(progress, "progress", allow_none=True)
     seed = resolve_seed(random_state)
     adapter = as_model(model, max_rows=max_rows)
-    schema, codes, _ = encode_data(adapter, X)
+    schema, codes = encode_data(adapter, X)
     n_rows, n_columns = codes.shape
-    targets = _targets(y, n_rows)
+    targets = _targets(align_targets(X, y) if y is not None else None, n_rows)
     weights = sample_weights(sample_weight, n_rows)
     n_samples = _n_samples(max_samples, n_rows)
     players = Players(schema.names, _named_groups(schema, feature_groups))
-    models, classes = response_models(model, adapter, schema)
+    models, classes = response_models(model, adapter, schema, codes)
     replay = ResponseReplay(adapter.owner, models, classes)
     scorer, scoring_name = resolve_scorer(scoring, classes is not None)
 
@@ -287,8 +287,8 @@ class _Stacked:
         self.max_rows = min(m.max_rows for m in models)
         self.widths = None
 
-    def __call__(self, rows):
-        outputs = [m(rows) for m in self.models]
+    def __call__(self, rows, first_row=0):
+        outputs = [m(rows, first_row) for m in self.models]
         self.widths = [o.shape[1] for o in outputs]
         return outputs[0] if len(outputs) == 1 else np.hstack(outputs)
 
@@ -335,7 +335,7 @@ def _named_groups(schema, feature_groups):
 def _targets(y, n_rows):
     if y is None:
         raise ValueError("permutation_importance needs the targets `y` of the rows of X")
-    targets = y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)
+    targets = np.asarray(y)
     if targets.ndim == 0 or targets.ndim > 2:
         raise ValueError(f"`y` must be 1-D (or 2-D for several targets); got shape {targets.shape}")
     if targets.shape[0] != n_rows:

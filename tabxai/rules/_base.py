@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 
-from ..data import BOOLEAN, CATEGORICAL, NUMERIC, TabularSchema
+from ..data import NUMERIC, TabularSchema
 
 __all__ = ["Condition", "Rule"]
 
@@ -170,17 +170,6 @@ def check_fit_input(estimator, X, y):
     return schema, codes, y_codes.astype(np.int64), classes, target_name
 
 
-def category_labels(column):
-    """The labels of a categorical or boolean column, in code order."""
-    if column.kind == BOOLEAN:
-        return (False, True)
-    return column.categories
-
-
-def is_categorical(column):
-    return column.kind in (CATEGORICAL, BOOLEAN)
-
-
 class RuleListBase(ClassifierMixin, BaseEstimator):
     """An ordered rule list as a scikit-learn classifier; subclasses learn ``rules_`` in ``_learn``."""
 
@@ -190,6 +179,9 @@ class RuleListBase(ClassifierMixin, BaseEstimator):
         tags.input_tags.categorical = True
         return tags
 
+    def _check_params(self):
+        """Checks beyond what ``_parameter_constraints`` can say (subclasses)."""
+
     def fit(self, X, y):
         """Learn the rules from ``X`` (DataFrame or array; categorical, numeric, missing) and ``y``.
 
@@ -197,6 +189,7 @@ class RuleListBase(ClassifierMixin, BaseEstimator):
         -------
         self
         """
+        self._validate_params()  # scikit-learn's check of _parameter_constraints
         self._check_params()
         schema, codes, y_codes, classes, target_name = check_fit_input(self, X, y)
         self.classes_ = classes
@@ -282,7 +275,7 @@ def _compile(rules, schema):
             j = schema.position(condition.feature)
             value = condition.value
             if condition.operator == "=":
-                value = float(category_labels(schema.columns[j]).index(value))
+                value = float(schema.columns[j].labels.index(value))
             items.append((j, condition.operator, value))
         compiled.append(items)
     return compiled

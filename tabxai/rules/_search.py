@@ -11,7 +11,7 @@ import numpy as np
 
 from .._kernels.rules import (EQUAL, GREATER, LESS_EQUAL, MISSING, candidate_counts, class_histograms,
                               list_class_counts, m_estimate_scores)
-from ._base import category_labels, is_categorical, nice_threshold
+from ._base import nice_threshold
 
 
 class Candidates:
@@ -33,8 +33,8 @@ class Candidates:
         for j, column in enumerate(schema.columns):
             values = codes[:, j]
             present = ~np.isnan(values)
-            if is_categorical(column):
-                n_bins[j] = len(category_labels(column))
+            if column.is_categorical:
+                n_bins[j] = len(column.labels)
                 self.bins[present, j] = values[present].astype(np.int32)
                 self.distinct.append(None)
                 kinds += [EQUAL] * n_bins[j] + [MISSING]

@@ -5,8 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from .._kernels.rules import oner_numeric_buckets
-from .._validation import check_int
-from ._base import Condition, Rule, RuleListBase, as_python, category_labels, is_categorical, nice_threshold
+from numbers import Integral
+
+from sklearn.utils._param_validation import Interval
+
+from ._base import Condition, Rule, RuleListBase, as_python, nice_threshold
 
 __all__ = ["OneR"]
 
@@ -85,6 +88,8 @@ class OneR(RuleListBase):
     ELSE price = high
     """
 
+    _parameter_constraints = {"min_bucket_size": [Interval(Integral, 1, None, closed="left")]}
+
     def __init__(self, min_bucket_size=6):
         self.min_bucket_size = min_bucket_size
 
@@ -92,9 +97,6 @@ class OneR(RuleListBase):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.poor_score = True  # one column cannot separate data that needs two
         return tags
-
-    def _check_params(self):
-        check_int(self.min_bucket_size, "min_bucket_size", min_value=1)
 
     def _learn(self, schema, codes, y_codes, n_classes):
         n_rows = codes.shape[0]
@@ -105,7 +107,7 @@ class OneR(RuleListBase):
             missing = np.isnan(values)
             if missing.all():
                 continue
-            buckets = _column_rules(values, missing, y_codes, n_classes, is_categorical(column), self.min_bucket_size)
+            buckets = _column_rules(values, missing, y_codes, n_classes, column.is_categorical, self.min_bucket_size)
             errors = n_rows - sum(int(counts.max()) for _, counts in buckets)
             feature_errors[column.name] = errors
             key = (errors, len(buckets), j)
@@ -125,7 +127,7 @@ class OneR(RuleListBase):
         if description is None:
             conditions = ()
         elif description[0] == "=":
-            conditions = (Condition(column.name, "=", as_python(category_labels(column)[description[1]])),)
+            conditions = (Condition(column.name, "=", as_python(column.labels[description[1]])),)
         elif description[0] == "is missing":
             conditions = (Condition(column.name, "is missing"),)
         else:

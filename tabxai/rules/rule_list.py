@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import numbers
+from numbers import Integral, Real
 
 import numpy as np
+from sklearn.utils._param_validation import Interval, RealNotInt
 
 from .._kernels.rules import EQUAL, GREATER, LESS_EQUAL
-from .._validation import check_int, check_real
-from ._base import Condition, Rule, RuleListBase, as_python, category_labels
+from .._validation import check_real
+from ._base import Condition, Rule, RuleListBase, as_python
 from ._search import Candidates, ListEvaluator, grow, objective, prune
 
 __all__ = ["RuleListClassifier"]
@@ -99,6 +101,15 @@ class RuleListClassifier(RuleListBase):
     ['no', 'no', 'no']
     """
 
+    _parameter_constraints = {
+        "max_rules": [Interval(Integral, 0, None, closed="left")],
+        "max_conditions": [Interval(Integral, 1, None, closed="left")],
+        "min_support": [Interval(Integral, 1, None, closed="left"), Interval(RealNotInt, 0, 1, closed="neither")],
+        "beam_width": [Interval(Integral, 1, None, closed="left")],
+        "prior_weight": [Interval(Real, 0, None, closed="left"), "array-like"],
+        "complexity_penalty": [Interval(Real, 0, None, closed="left")],
+    }
+
     def __init__(self, max_rules=10, max_conditions=3, min_support=0.01, beam_width=5,
                  prior_weight=(0.1, 0.25, 0.5, 1.0), complexity_penalty=0.01):
         self.max_rules = max_rules
@@ -109,19 +120,7 @@ class RuleListClassifier(RuleListBase):
         self.complexity_penalty = complexity_penalty
 
     def _check_params(self):
-        check_int(self.max_rules, "max_rules", min_value=0)
-        check_int(self.max_conditions, "max_conditions", min_value=1)
-        check_int(self.beam_width, "beam_width", min_value=1)
-        _prior_weights(self.prior_weight)
-        check_real(self.complexity_penalty, "complexity_penalty", min_value=0)
-        support = self.min_support
-        expected = "`min_support` must be an int >= 1 or a float in (0, 1)"
-        if isinstance(support, (bool, np.bool_)) or not isinstance(support, numbers.Real):
-            raise TypeError(f"{expected}; got {support!r} ({type(support).__name__})")
-        if isinstance(support, numbers.Integral) and support < 1:
-            raise ValueError(f"{expected}; got {support}")
-        if not isinstance(support, numbers.Integral) and not 0 < support < 1:
-            raise ValueError(f"{expected}; got {support}")
+        _prior_weights(self.prior_weight)  # each weight of a sequence >= 0
 
     def _learn(self, schema, codes, y_codes, n_classes):
         n_rows = codes.shape[0]
@@ -157,7 +156,7 @@ def _condition(schema, candidates, candidate):
     j, kind = candidates.column[candidate], candidates.kind[candidate]
     name = schema.names[j]
     if kind == EQUAL:
-        return Condition(name, "=", as_python(category_labels(schema.columns[j])[candidates.index[candidate]]))
+        return Condition(name, "=", as_python(schema.columns[j].labels[candidates.index[candidate]]))
     if kind in (LESS_EQUAL, GREATER):
         return Condition(name, "<=" if kind == LESS_EQUAL else ">", candidates.threshold(candidate))
     return Condition(name, "is missing")

@@ -11,7 +11,9 @@ from sklearn.model_selection import train_test_split
 
 from .._provenance import package_versions
 from .._validation import check_real, resolve_seed
-from ..model import as_model
+from .._engine import predict
+from ..data import TabularSchema, align_targets
+from ..model import as_model, has_method
 from .rule_list import RuleListClassifier
 
 __all__ = ["Surrogate", "fit_surrogate"]
@@ -70,22 +72,25 @@ def _take(data, rows):
 
 
 def _model_labels(model, X):
-    """The classes the model predicts for ``X``: ``predict`` of an estimator, or a callable's output
-    (labels, or a probability matrix whose columns are the classes)."""
-    if hasattr(model, "predict"):
-        labels = np.asarray(model.predict(X))
-    else:
-        labels = np.asarray(model(X))
-        if labels.ndim == 2 and labels.shape[1] > 1:
-            owner = getattr(model, "__self__", None)
-            classes = getattr(owner, "classes_", None)
-            index = labels.argmax(axis=1)
-            labels = np.asarray(classes)[index] if classes is not None else index
-    if labels.ndim == 2 and labels.shape[1] == 1:
-        labels = labels[:, 0]
-    if labels.ndim != 1 or len(labels) != len(X):
-        raise ValueError(f"the model returned shape {labels.shape} for {len(X)} rows; expected one class per row")
-    return labels
+    """The classes the model predicts for ``X``, asked through the model adapter and the engine.
+
+    An estimator's ``predict`` gives its classes (as positions in ``classes_``, mapped back); a
+    callable returns numeric class labels, or a probability matrix (n_rows, n_classes) whose
+    argmax is the class (named by ``classes_`` when it is a bound method).
+    """
+    estimator = model if has_method(model, "predict") and hasattr(model, "fit") else None
+    adapter = as_model(model, method="predict") if estimator is not None else as_model(model)
+    schema = TabularSchema.from_data(X, feature_names=None if isinstance(X, pd.DataFrame)
+                                     else adapter.feature_names_in, what="X")
+    codes = schema.encode(X, what="X")
+    outputs = predict(adapter.bind(schema, sample=codes), codes)
+    classes = getattr(adapter.owner, "classes_", None)
+    if estimator is not None and adapter.is_classifier and classes is not None:
+        return np.asarray(classes)[outputs[:, 0].astype(np.intp)]
+    if outputs.shape[1] > 1:
+        index = outputs.argmax(axis=1)
+        return np.asarray(classes)[index] if classes is not None and len(classes) == outputs.shape[1] else index
+    return outputs[:, 0]
 
 
 def fit_surrogate(model, X, learner=None, *, y=None, test_size=0.25, random_state=None):
@@ -99,8 +104,9 @@ def fit_surrogate(model, X, learner=None, *, y=None, test_size=0.25, random_stat
     Parameters
     ----------
     model : fitted estimator, Pipeline or callable
-        The black box. An estimator's ``predict`` gives its classes; a callable must return class
-        labels, or a probability matrix (n_rows, n_classes) whose argmax is the class.
+        The black box. An estimator's ``predict`` gives its classes; a callable must return numeric
+        class labels, or a probability matrix (n_rows, n_classes) whose argmax is the class. It is
+        asked through the model adapter, in calls of at most 32,768 rows, with its answers checked.
     X : DataFrame or array of shape (n_rows, n_columns)
         Rows in the model's own input format; the learner sees the same columns.
     learner : classifier, default=None
@@ -126,7 +132,7 @@ def fit_surrogate(model, X, learner=None, *, y=None, test_size=0.25, random_stat
     >>> result.fidelity > 0.8
     True
     """
-    as_model(model)
+    as_model(model)  # a clear error for what is not a model, before anything else
     learner = RuleListClassifier() if learner is None else learner
     if not (hasattr(learner, "fit") and hasattr(learner, "predict")):
         raise TypeError(f"`learner` must be a classifier with fit and predict; got {type(learner).__name__}")
@@ -139,7 +145,7 @@ def fit_surrogate(model, X, learner=None, *, y=None, test_size=0.25, random_stat
         if X.ndim != 2:
             raise ValueError(f"X must be 2-D (rows x columns); got an array of shape {X.shape}")
     if y is not None:
-        y = np.asarray(y)
+        y = align_targets(X, y)
         if len(y) != len(X):
             raise ValueError(f"X has {len(X)} rows but y has {len(y)} values; they must match")
     labels = _model_labels(model, X)

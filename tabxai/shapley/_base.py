@@ -11,14 +11,12 @@ from functools import partial
 from typing import NamedTuple
 
 import numpy as np
-import pandas as pd
 
-from .._engine import map_row_blocks
+from .._engine import bind_model, expected_value, map_row_blocks
 from .._provenance import package_versions
 from .._validation import check_bool, check_n_jobs
-from ..data import Players, TabularSchema
 from ..explanation import Explanation
-from ..maskers import IndependentMasker
+from ..maskers import IndependentMasker, Masker
 from ..model import as_model
 
 __all__ = ["MaskingExplainer", "RowResults", "largest_relative_stderr"]
@@ -48,42 +46,52 @@ def largest_relative_stderr(values, stderr):
 
 
 class MaskingExplainer:
-    """Base of explainers that ask a model about masked versions of each explained row."""
+    """Base of explainers that ask a model about masked versions of each explained row.
 
-    def __init__(self, model, background, *, feature_groups=None, output=None, background_weights=None,
+    Subclasses check their own arguments before calling ``__init__`` here, which checks the shared
+    ones before the model is asked anything.
+    """
+
+    def __init__(self, model, background, *, feature_groups=None, output=None, link=None, background_weights=None,
                  max_rows=None, n_jobs=None, progress=None):
         self.model = model
         self.feature_groups = feature_groups
         self.output = output
+        self.link = link
         self.max_rows = max_rows
         self.n_jobs = n_jobs
         self.progress = progress
-        self._n_jobs = check_n_jobs(n_jobs)
+        check_n_jobs(n_jobs)
         check_bool(progress, "progress", allow_none=True)
-        self._model = as_model(model, output=output, max_rows=max_rows)
-        if isinstance(background, IndependentMasker):
+        self._model = as_model(model, output=output, max_rows=max_rows, link=link)
+        if isinstance(background, Masker):
             if background_weights is not None:
-                raise ValueError("give background weights to the IndependentMasker, not to the explainer")
+                raise ValueError("give background weights to the masker, not to the explainer")
             self._masker = background
         else:
             self._masker = IndependentMasker(background, weights=background_weights)
-        background = self._masker.background
-        names_in = None if isinstance(background, pd.DataFrame) else self._model.feature_names_in
-        self._schema = TabularSchema.from_data(background, feature_names=names_in, what="background")
-        self._players = Players(self._schema.names, feature_groups)
-        # ask the model about the background now: a model that does not fit the data fails here
-        model = self._model.bind(self._schema)
-        self._base_values = self._masker.bind(self._schema).expected_value(model)
+        self._schema, self._players = self._masker.setup(self._model, feature_groups)
+        self._check_players(self._players.n_players)
+        # ask the model about the references now: a model that does not fit the data fails here
+        masker = self._masker.bind(self._schema, self._players)
+        self._bound_model = bind_model(self._model, self._schema, masker)
+        self._base_values = expected_value(self._bound_model, masker)
 
     @property
     def feature_names(self):
         """Names of the players (columns, or feature groups)."""
         return self._players.names
 
+    @property
+    def output_names(self):
+        """Names of the explained outputs."""
+        return self._bound_model.output_names
+
     def _parameters(self):
         """Parameters recorded in an Explanation's params (subclasses add theirs)."""
-        return {"feature_groups": self.feature_groups, "output": self.output, "max_rows": self._model.max_rows,
-                "n_background": self._masker.n_background, "n_jobs": self._n_jobs}
+        return {"feature_groups": self.feature_groups, "output": self.output, "link": self.link,
+                "max_rows": self._model.max_rows, "n_background": len(self._masker.weights)
+                if hasattr(self._masker, "weights") else None, "n_jobs": self.n_jobs}
 
     def _seed(self):
         """The seed for this call (None for deterministic methods)."""
@@ -103,15 +111,17 @@ class MaskingExplainer:
         """
         schema = self._schema.extended(X, what="X")
         codes = schema.encode(X, what="X")
-        model = self._model.bind(schema)
-        masker = self._masker.bind(schema)
+        model = self._bound_model.bind(schema)
+        masker = self._masker.bind(schema, self._players)
         base = self._base_values
         seed = self._seed()
         n_rows = codes.shape[0]
-        sequential = self._n_jobs == 1 or n_rows == 1
+        n_jobs = check_n_jobs(self.n_jobs)
+        sequential = n_jobs == 1 or n_rows == 1
         work = partial(self._explain_rows, model, masker, codes, seed,
                        self.progress if sequential else False)
-        blocks = map_row_blocks(work, n_rows, self._n_jobs, progress=bool(self.progress) and not sequential)
+        blocks = map_row_blocks(work, n_rows, n_jobs, progress=bool(self.progress) and not sequential,
+                                block_size=self._block_size(masker))
         if n_rows == 0:
             values = np.zeros((0, self._players.n_players, base.shape[0]))
             stderr, model_rows, info = None, 0, {}
@@ -124,14 +134,22 @@ class MaskingExplainer:
             "method": type(self).__name__,
             "parameters": self._parameters(),
             "random_state": seed,
+            "link": self.link,
+            "response": model.method,
             "model_rows": model_rows,
-            **info,
             "versions": package_versions(),
         }
-        data = X[list(schema.names)] if isinstance(X, pd.DataFrame) else np.array(X, copy=True)
+        data = schema.explained_data(X) if hasattr(schema, "explained_data") else X
         return Explanation(values, np.broadcast_to(base, (n_rows, base.shape[0])), data, self._players.names,
-                           model.output_names or tuple(f"output_{k}" for k in range(base.shape[0])),
-                           stderr=stderr, params=params)
+                           model.output_names, stderr=stderr, params=params, diagnostics=info,
+                           groups=self._players.groups())
+
+    def _check_players(self, n_players):
+        """Check the method's arguments that depend on the number of players (before any model call)."""
+
+    def _block_size(self, masker):
+        """Most explained rows per block (None: no limit); methods whose memory grows with rows bound it."""
+        return None
 
     def _explain_rows(self, model, masker, codes, seed, progress, row_indices):
         """Return the :class:`RowResults` of ``codes[row_indices]`` (absolute row indices, for seeding)."""

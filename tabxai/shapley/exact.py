@@ -35,6 +35,9 @@ class ExactShapley(MaskingExplainer):
         are players of their own.
     output : class label or int, default=None
         Explain one output (e.g. the probability of class ``"bad"``); default all outputs.
+    link : {None, "logit"}, default=None
+        ``"logit"``: explain a classifier's probabilities on the log-odds scale (values add up to
+        ``log(p / (1 - p))``), where a logistic regression's attributions are additive.
     background_weights : array-like, default=None
         Weights of the background rows.
     max_players : int, default=16
@@ -57,23 +60,28 @@ class ExactShapley(MaskingExplainer):
     True
     """
 
-    def __init__(self, model, background, *, feature_groups=None, output=None, background_weights=None,
+    def __init__(self, model, background, *, feature_groups=None, output=None, link=None, background_weights=None,
                  max_players=16, max_rows=None, n_jobs=None, progress=None):
         self.max_players = check_int(max_players, "max_players", min_value=1, max_value=_HARD_MAX_PLAYERS)
-        super().__init__(model, background, feature_groups=feature_groups, output=output,
+        super().__init__(model, background, feature_groups=feature_groups, output=output, link=link,
                          background_weights=background_weights, max_rows=max_rows, n_jobs=n_jobs,
                          progress=progress)
-        n_players = self._players.n_players
+
+    def _check_players(self, n_players):
         if n_players > self.max_players:
             raise ValueError(
                 f"ExactShapley enumerates 2**n_players coalitions; {n_players} players would need "
-                f"{2 ** n_players:,} coalitions x {self._masker.n_background} background rows per explained row, "
+                f"{2 ** n_players:,} coalitions x {getattr(self._masker, 'n_background', 1)} background rows per explained row, "
                 f"more than max_players={self.max_players} allows. Use tabxai.KernelSHAP (sampled, with standard "
                 "errors), group related columns with feature_groups, or raise max_players"
             )
 
     def _parameters(self):
         return {**super()._parameters(), "max_players": self.max_players}
+
+    def _block_size(self, masker):
+        # a block holds rows x 2**n_players values: keep it within max_rows pairs, so memory stays bounded
+        return max(1, self._model.max_rows // 2 ** self._players.n_players)
 
     def _explain_rows(self, model, masker, codes, seed, progress, row_indices):
         n_players = self._players.n_players
@@ -82,7 +90,7 @@ class ExactShapley(MaskingExplainer):
         n_rows = len(row_indices)
         pair_row = np.repeat(np.arange(n_rows, dtype=np.int64), n_coalitions)
         pair_mask = np.tile(np.arange(n_coalitions, dtype=np.int64), n_rows)
-        values = coalition_values(model, masker, codes[row_indices], self._players.column_mask(coalitions),
+        values = coalition_values(model, masker, codes[row_indices], coalitions,
                                   pair_row, pair_mask, progress=progress)
         values = values.reshape(n_rows, n_coalitions, -1)
         phi = np.stack([exact_shapley_from_values(values[i], n_players) for i in range(n_rows)])

@@ -39,9 +39,9 @@ import math
 
 import numpy as np
 
-from .._engine import coalition_values, single_blas_thread
+from .._engine import coalition_values, predict, single_blas_thread
 from .._kernels.kernel_shap import random_subsets, weighted_normal_equations
-from .._validation import check_choice, check_int, check_real, resolve_seed, row_generator
+from .._validation import check_choice, check_int, check_random_state, check_real, resolve_seed, row_generator
 from ._adjust import TreeAdjustment
 from ._base import MaskingExplainer, RowResults, largest_relative_stderr
 
@@ -58,27 +58,33 @@ class _Design:
     def __init__(self, n_players, n_coalitions):
         self.n_players = n = n_players
         sizes = np.arange(1, n // 2 + 1)
-        # units (complementary pairs) per stratum; in the middle stratum S and N - S have the same size
-        self.units = np.array([math.comb(n, k) // (2 if 2 * k == n else 1) for k in sizes], dtype=np.int64)
+        # units (complementary pairs) per stratum; in the middle stratum S and N - S have the same size.
+        # Floats: C(n, k) overflows int64 from 57 players and float64 past about 1,030 (then inf, which
+        # only means "never enumerated"); the strata's kernel mass is computed without it.
+        self.units = np.array([_units(n, int(k)) for k in sizes], dtype=np.float64)
         self.sizes = sizes
-        self.kernel = np.array([(n - 1) / (math.comb(n, k) * k * (n - k)) for k in sizes])
+        # kernel weight of a stratum: units x 2 members x w(S), w(S) = (n - 1) / (C(n, k) k (n - k))
+        self.mass = np.array([(n - 1) / (k * (n - k)) * (1.0 if 2 * k == n else 2.0) for k in sizes])
         budget_units = n_coalitions // 2
         taken = np.zeros(len(sizes), dtype=np.int64)
         left = budget_units
         first_sampled = len(sizes)
         for index, units in enumerate(self.units):
             if units <= left:
-                taken[index] = units
-                left -= units
+                taken[index] = int(units)
+                left -= int(units)
             else:
                 first_sampled = index
                 break
         if first_sampled < len(sizes) and left > 0:
-            taken[first_sampled:] = _allocate(left, self.units[first_sampled:],
-                                              self.kernel[first_sampled:] * 2 * self.units[first_sampled:])
+            taken[first_sampled:] = _allocate(left, self.units[first_sampled:], self.mass[first_sampled:])
         self.taken = taken
         self.exact = bool(np.all(taken == self.units))
         self._every = {}  # stratum index -> all its pairs, built once for dense strata
+
+    def pair_weights(self, strata, counts):
+        """Weight of each member of a sampled pair: its kernel weight over its inclusion probability."""
+        return self.mass[strata] / 2 / counts[strata]
 
     @property
     def n_units(self):
@@ -93,9 +99,9 @@ class _Design:
             if count == units or (count * 2 > units and units <= _DENSE_UNITS):
                 if index not in self._every:
                     self._every[index] = _all_subsets(self.n_players, int(size), 2 * size == self.n_players)
-                chosen = self._every[index][rng.permutation(units)[:count]]
+                chosen = self._every[index][rng.permutation(int(units))[:count]]
             else:
-                chosen = _distinct_subsets(self.n_players, int(size), int(count), int(units), rng)
+                chosen = _distinct_subsets(self.n_players, int(size), int(count), units, rng)
             members.append(chosen)
             strata.append(np.full(count, index))
             times.append((np.arange(count) + 0.5) / count)
@@ -105,11 +111,17 @@ class _Design:
         return members[order], strata[order]
 
 
+def _units(n_players, size):
+    """Complementary pairs of stratum ``size`` as a float: exact below 2**53, inf past float range."""
+    count = math.comb(n_players, size) // (2 if 2 * size == n_players else 1)
+    return float(count) if count.bit_length() < 1000 else math.inf
+
+
 def _allocate(total, capacity, weight):
     """Integers summing to ``total`` (at most ``capacity`` each), proportional to ``weight``."""
     taken = np.zeros(len(capacity), dtype=np.int64)
     open_ = np.ones(len(capacity), dtype=bool)
-    left = total
+    left = int(total)
     while left > 0 and open_.any():
         share = weight * open_ / (weight * open_).sum() * left
         full = open_ & (taken + share >= capacity)
@@ -131,7 +143,7 @@ def _distinct_subsets(n_players, size, count, units, rng):
     """``count`` distinct pairs of stratum ``size`` drawn without replacement, in random order."""
     middle = 2 * size == n_players
     if count * 2 > units and units <= _DENSE_UNITS:
-        return _all_subsets(n_players, size, middle)[rng.permutation(units)[:count]]
+        return _all_subsets(n_players, size, middle)[rng.permutation(int(units))[:count]]
     chosen = np.zeros((0, n_players), dtype=bool)
     while len(chosen) < count:
         draws = random_subsets(n_players, size, rng.random((2 * (count - len(chosen)) + 8, size)))
@@ -162,9 +174,7 @@ def _estimate(members, strata, values, design, delta):
     n_pairs = len(members)
     coalitions = np.concatenate([members, ~members])
     counts = np.bincount(strata, minlength=len(design.units))
-    kernel = design.kernel[strata]
-    scale = design.units[strata] / counts[strata]  # inverse inclusion probability
-    weights = np.tile(kernel * scale, 2)
+    weights = np.tile(design.pair_weights(strata, counts), 2)  # kernel weight / inclusion probability
     gram, moment = weighted_normal_equations(coalitions, weights, values)
     try:
         inverse = np.linalg.inv(gram)
@@ -178,15 +188,14 @@ def _estimate(members, strata, values, design, delta):
     # per-pair scores g = sum over the pair of w z r, with r the residual of each coalition
     design_rows = coalitions.astype(np.float64)
     residuals = values - design_rows @ phi
-    weighted = np.tile(kernel, 2)[:, None] * residuals
+    weighted = weights[:, None] * residuals  # scores already scaled to estimated stratum totals
     scores = members[:, :, None] * weighted[:n_pairs, None, :] + (~members)[:, :, None] * weighted[n_pairs:, None, :]
     # stratified without-replacement variance of the estimated totals; sampled strata with few pairs
     # are collapsed with their neighbours (a conservative estimator with enough degrees of freedom)
     # leverage of each pair in the fit: residuals of high-leverage pairs understate their spread (HC3)
     leverage = weights * ((design_rows @ projection) * design_rows).sum(axis=1)
     leverage = np.minimum(leverage[:n_pairs] + leverage[n_pairs:], 0.99)
-    scores /= (1 - leverage)[:, None, None]
-    totals = scores * (design.units[strata] / counts[strata])[:, None, None]
+    totals = scores / (1 - leverage)[:, None, None]
     centred = np.zeros_like(totals)
     for group in _variance_groups(counts, design.units):
         in_group = np.isin(strata, group)
@@ -241,7 +250,7 @@ class KernelSHAP(MaskingExplainer):
         ``2 * n_players``. Odd budgets are rounded down to whole pairs.
     tol : float, default=None
         Stop sampling a row once its largest standard error is at most ``tol`` times the spread
-        (max - min) of its values, or when ``n_coalitions`` are spent. ``params["stopped_by"]``
+        (max - min) of its values, or when ``n_coalitions`` are spent. ``diagnostics["stopped_by"]``
         says which, per row.
     adjustment : {"trees", None}, default=None
         ``"trees"``: regression adjustment. Per row and output, boosted regression trees fitted to the
@@ -272,23 +281,26 @@ class KernelSHAP(MaskingExplainer):
     """
 
     def __init__(self, model, background, *, n_coalitions="auto", tol=None, adjustment=None, random_state=None,
-                 feature_groups=None, output=None, background_weights=None, max_rows=None, n_jobs=None,
+                 feature_groups=None, output=None, link=None, background_weights=None, max_rows=None, n_jobs=None,
                  progress=None):
-        super().__init__(model, background, feature_groups=feature_groups, output=output,
-                         background_weights=background_weights, max_rows=max_rows, n_jobs=n_jobs,
-                         progress=progress)
-        n_players = self._players.n_players
-        every = 2 ** n_players - 2 if n_players < 62 else np.inf
-        minimum = min(2 * n_players, every)
-        budget = check_int(n_coalitions, "n_coalitions", min_value=minimum, allowed=("auto",))
-        if budget == "auto":
-            budget = 2 * n_players + _AUTO_EXTRA
+        check_int(n_coalitions, "n_coalitions", min_value=1, allowed=("auto",))
         self.n_coalitions = n_coalitions
         self.tol = check_real(tol, "tol", min_value=0, min_inclusive=False, allowed=(None,))
         self.adjustment = check_choice(adjustment, "adjustment", ("trees", None))
+        check_random_state(random_state)
         self.random_state = random_state
-        self._design = _Design(n_players, int(min(budget, every)))
+        super().__init__(model, background, feature_groups=feature_groups, output=output, link=link,
+                         background_weights=background_weights, max_rows=max_rows, n_jobs=n_jobs,
+                         progress=progress)
         self._adjustment = TreeAdjustment() if adjustment == "trees" else None
+
+    def _check_players(self, n_players):
+        every = 2 ** n_players - 2 if n_players < 62 else np.inf
+        minimum = min(2 * n_players, every)
+        budget = check_int(self.n_coalitions, "n_coalitions", min_value=max(minimum, 1), allowed=("auto",))
+        if budget == "auto":
+            budget = 2 * n_players + _AUTO_EXTRA
+        self._design = _Design(n_players, int(min(budget, every)))
 
     def _seed(self):
         return resolve_seed(self.random_state)
@@ -302,7 +314,13 @@ class KernelSHAP(MaskingExplainer):
         n_rows, n_players = len(row_indices), self._players.n_players
         rows = codes[row_indices]
         base = self._base_values
-        delta = model(rows) - base  # f(x) - E f(background): one model row per explained row
+        delta = predict(model, rows) - base  # f(x) - E f(background): one model row per explained row
+        if n_players == 1:  # one player: the closed form, v(N) - v(empty)
+            info = {"n_coalitions": np.zeros(n_rows, dtype=np.int64),
+                    "stopped_by": np.array(["exact"] * n_rows, dtype=object)}
+            if self.tol is not None:
+                info["converged"] = np.ones(n_rows, dtype=bool)
+            return RowResults(delta[:, None, :], np.zeros((n_rows, 1, base.shape[0])), n_rows, info)
         generators = [row_generator(seed, index) for index in row_indices]
         plans = [design.plan(generator) for generator in generators]
         adjustment = None if design.exact else self._adjustment  # every coalition: nothing left to adjust
@@ -321,7 +339,7 @@ class KernelSHAP(MaskingExplainer):
             batches = [plans[i][0][used[i]:target] for i in active]
             coalitions = np.concatenate([np.concatenate([b, ~b]) for b in batches])
             pair_row = np.repeat(active, [2 * len(b) for b in batches])
-            new = coalition_values(model, masker, rows, self._players.column_mask(coalitions), pair_row,
+            new = coalition_values(model, masker, rows, coalitions, pair_row,
                                    np.arange(len(coalitions)), progress=progress) - base
             model_rows += len(coalitions) * masker.rows_per_pair
             start = 0

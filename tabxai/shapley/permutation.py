@@ -35,9 +35,9 @@ import math
 
 import numpy as np
 
-from .._engine import progress_enabled, stream_rows
-from .._kernels.permutation import accumulate_units, fill_permutation_rows
-from .._validation import check_int, check_real, resolve_seed, row_generator
+from .._engine import predict, progress_bar, progress_enabled, reference_outputs, stream_rows
+from .._kernels.permutation import accumulate_units
+from .._validation import check_int, check_random_state, check_real, resolve_seed, row_generator
 from ._base import MaskingExplainer, RowResults, largest_relative_stderr
 
 __all__ = ["PermutationShapley"]
@@ -74,7 +74,7 @@ class PermutationShapley(MaskingExplainer):
     tol : float, default=None
         Evaluate pairs in rounds of 10 per background row and stop a row once its largest standard
         error is at most ``tol`` times the spread (max - min) of its values, or when
-        ``n_permutations`` pairs are spent. ``params["stopped_by"]`` says which, per row.
+        ``n_permutations`` pairs are spent. ``diagnostics["stopped_by"]`` says which, per row.
     random_state : int, numpy Generator or None, default=None
         Seed. Each explained row draws from its own generator derived from the seed and its
         position, so results do not depend on ``n_jobs`` or ``max_rows``.
@@ -100,12 +100,12 @@ class PermutationShapley(MaskingExplainer):
     """
 
     def __init__(self, model, background, *, n_permutations="auto", tol=None, random_state=None,
-                 feature_groups=None, output=None, background_weights=None, max_rows=None, n_jobs=None,
+                 feature_groups=None, output=None, link=None, background_weights=None, max_rows=None, n_jobs=None,
                  progress=None):
         budget = check_int(n_permutations, "n_permutations", min_value=1, allowed=("auto",))
         self.tol = check_real(tol, "tol", min_value=0, min_inclusive=False, allowed=(None,))
-        _check_random_state(random_state)
-        super().__init__(model, background, feature_groups=feature_groups, output=output,
+        check_random_state(random_state)
+        super().__init__(model, background, feature_groups=feature_groups, output=output, link=link,
                          background_weights=background_weights, max_rows=max_rows, n_jobs=n_jobs,
                          progress=progress)
         self.n_permutations = n_permutations
@@ -126,11 +126,10 @@ class PermutationShapley(MaskingExplainer):
 
     def _explain_rows(self, model, masker, codes, seed, progress, row_indices):
         rows = np.ascontiguousarray(codes[row_indices])
-        full = model(rows)  # f(x): one model row per explained row
-        active = np.flatnonzero(masker.weights > 0)
-        weights = masker.weights[active]
-        background = np.ascontiguousarray(masker.codes[active])
-        empty = model(background)  # f(b), whose weighted mean is the base value
+        full = predict(model, rows)  # f(x): one model row per explained row
+        masker = masker.subset(np.flatnonzero(masker.weights > 0))  # weight-zero references are never asked
+        weights = masker.weights
+        empty = reference_outputs(model, masker)  # f(b), whose weighted mean is the base value
         n_rows, n_players = len(rows), self._players.n_players
         if n_players == 1:
             values = (full - weights @ empty)[:, None, :]
@@ -139,7 +138,7 @@ class PermutationShapley(MaskingExplainer):
             if self.tol is not None:
                 info["converged"] = np.ones(n_rows, dtype=bool)
             return RowResults(values, np.zeros_like(values), n_rows, info)
-        sampler = _Sampler(self, model, rows, full, background, empty, weights, seed, row_indices, progress)
+        sampler = _Sampler(self, model, masker, rows, full, empty, weights, seed, row_indices, progress)
         return sampler.run()
 
 
@@ -151,33 +150,28 @@ class _Sampler:
     Each (row, background row) accumulates its pairs in pair order, whatever the batching.
     """
 
-    def __init__(self, explainer, model, rows, full, background, empty, weights, seed, row_indices, progress):
-        self.model = model
+    def __init__(self, explainer, model, masker, rows, full, empty, weights, seed, row_indices, progress):
+        self.model, self.masker = model, masker
         self.rows, self.full = rows, full
-        self.background, self.empty, self.weights = background, empty, weights
+        self.empty, self.weights = empty, weights
         self.seed, self.row_indices = seed, row_indices
         self.tol = explainer.tol
         self.budget = explainer._budget
-        self.player_of_column = np.ascontiguousarray(explainer._players.player_of_column, dtype=np.int64)
         self.n_players = n = explainer._players.n_players
         self.exact = n <= 2
         self.per_unit = 2 * (n - 1)
-        n_background = len(background)
+        n_background = len(weights)
         per_pair = n_background * self.per_unit  # model rows of one pair for every background row
         self.check = _ROUND if self.tol is not None else self.budget
         self.step = max(1, min(self.check, model.max_rows // per_pair))
         self.n_slots = max(1, min(len(rows), model.max_rows // (per_pair * self.step)))
         self.n_members = min(n - 1, self.budget)
         total_rows = len(rows) * self.budget * per_pair
-        self.bar = None
-        if progress_enabled(progress, total_rows):
-            from tqdm.auto import tqdm
-
-            self.bar = tqdm(total=total_rows, unit="rows", unit_scale=True, desc="tabxai", leave=False)
+        self.bar = progress_bar(progress_enabled(progress, total_rows), total_rows)
 
     def run(self):
         n_rows, n, n_outputs = len(self.rows), self.n_players, self.full.shape[1]
-        n_background, slots = len(self.background), self.n_slots
+        n_background, slots = len(self.weights), self.n_slots
         designs = np.zeros((slots, self.n_members, n), dtype=np.int64)
         keys = np.zeros(slots, dtype=np.uint64)
         slot_rows = np.zeros((slots, self.rows.shape[1]))
@@ -238,7 +232,7 @@ class _Sampler:
 
     def _evaluate(self, slots, start, stop, rows, full, designs, keys, shift, sum1, sum2):
         """Evaluate pairs ``start[j] ... stop[j] - 1`` of every background row for the rows in ``slots``."""
-        n_background = len(self.background)
+        n_background = len(self.weights)
         counts = (stop - start) * n_background
         unit_row = np.repeat(slots, counts)
         unit_background = np.concatenate([np.repeat(np.arange(n_background), c) for c in stop - start])
@@ -247,8 +241,7 @@ class _Sampler:
         outputs = np.empty((n_model_rows, full.shape[1]))
 
         def fill(first, last, out):
-            fill_permutation_rows(rows, self.background, self.player_of_column, designs, keys, unit_row,
-                                  unit_background, unit_pair, first, last, out)
+            self.masker.fill_orders(rows, designs, keys, unit_row, unit_background, unit_pair, first, last, out)
 
         def consume(chunk, first):
             outputs[first:first + len(chunk)] = chunk
@@ -284,10 +277,3 @@ def _orthogonal_design(generator, n_players, n_members):
     gaussian -= gaussian.mean(axis=0)
     directions = np.linalg.qr(gaussian)[0]
     return np.ascontiguousarray(np.argsort(directions.T, axis=1, kind="stable"), dtype=np.int64)
-
-
-def _check_random_state(random_state):
-    """Check the type of ``random_state`` now, without drawing from a generator."""
-    if random_state is None or isinstance(random_state, (np.random.Generator, np.random.RandomState)):
-        return
-    resolve_seed(random_state)

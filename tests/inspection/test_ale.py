@@ -93,3 +93,20 @@ def test_bad_input_gets_clear_errors(correlated):
     frame = pd.DataFrame({"a": [1.0, 2.0, 3.0], "c": ["u", "v", "u"]})
     with pytest.raises(ValueError, match="numeric feature"):
         tx.accumulated_local_effects(lambda rows: np.zeros(len(rows)), frame, "c")
+
+
+def test_weighted_quantiles_equal_the_definition():
+    from naive import naive_weighted_quantiles
+
+    from tabxai.inspection.ale import weighted_quantiles
+
+    rng = np.random.default_rng(7)
+    for _ in range(30):
+        n = int(rng.integers(1, 30))
+        values = rng.integers(0, 8, n).astype(float)
+        weights = rng.random(n) * (rng.random(n) < 0.8)
+        if weights.sum() == 0:
+            continue
+        probabilities = np.linspace(0, 1, int(rng.integers(2, 12)))
+        np.testing.assert_array_equal(weighted_quantiles(values, weights, probabilities),
+                                      naive_weighted_quantiles(values, weights, probabilities))

@@ -92,6 +92,8 @@ def test_equals_sklearn_on_a_pipeline_with_a_raw_frame(mixed_pipeline, features)
     np.testing.assert_allclose(ours.individual, theirs["individual"], rtol=0, atol=1e-12)
 
 
+@pytest.mark.skipif(tuple(int(p) for p in __import__("sklearn").__version__.split(".")[:2]) < (1, 7),
+                    reason="scikit-learn's partial_dependence takes custom_values from 1.7 on")
 def test_custom_values_and_categorical_features_match_sklearn(binary):
     X, _, model = binary
     grid = [-1.0, 0.0, 0.5, 2.0]
@@ -158,7 +160,8 @@ def test_model_calls_are_stacked_and_bounded_by_max_rows():
         return rows.sum(axis=1)
 
     result = tx.partial_dependence(predict, X, [0, 1, 3], grid_resolution=10, kind="both", max_rows=400)
-    assert sum(calls) == 3 * 10 * 50 and max(calls) == 400 and len(calls) == 4
+    assert calls[0] == 1  # one probe row names the outputs of a bare callable, at bind time
+    assert sum(calls[1:]) == 3 * 10 * 50 and max(calls) == 400 and len(calls) == 5
     reference = tx.partial_dependence(predict, X, [0, 1, 3], grid_resolution=10, kind="both")
     for a, b in zip(result, reference):
         np.testing.assert_array_equal(a.average, b.average)

@@ -116,7 +116,7 @@ def test_within_a_value_ties_go_to_the_first_class():
 
 @pytest.mark.parametrize("value, error", [(0, ValueError), (-3, ValueError), (2.5, TypeError), ("6", TypeError)])
 def test_min_bucket_size_is_validated(prices, value, error):
-    with pytest.raises(error, match=r"`min_bucket_size` must be an int >= 1; got"):
+    with pytest.raises(error, match=r"'min_bucket_size' parameter of OneR must be an int in the range \[1, inf\)\. Got"):
         OneR(min_bucket_size=value).fit(*prices)
 
 

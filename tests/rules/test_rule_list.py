@@ -180,16 +180,16 @@ def test_bad_targets():
 
 
 @pytest.mark.parametrize("parameters, error, message", [
-    ({"max_rules": -1}, ValueError, r"`max_rules` must be an int >= 0; got -1"),
-    ({"max_conditions": 0}, ValueError, r"`max_conditions` must be an int >= 1; got 0"),
-    ({"beam_width": 1.5}, TypeError, r"`beam_width` must be an int >= 1; got 1.5"),
-    ({"min_support": 0}, ValueError, r"`min_support` must be an int >= 1 or a float in \(0, 1\); got 0"),
-    ({"min_support": 1.5}, ValueError, r"`min_support` must be an int >= 1 or a float in \(0, 1\); got 1.5"),
-    ({"min_support": "5"}, TypeError, r"`min_support` must be an int >= 1 or a float in \(0, 1\); got '5'"),
-    ({"prior_weight": -1.0}, ValueError, r"`prior_weight` must be a finite number >= 0 or a non-empty sequence"),
+    ({"max_rules": -1}, ValueError, r"'max_rules' parameter of RuleListClassifier must be an int in the range \[0, inf\)\. Got -1"),
+    ({"max_conditions": 0}, ValueError, r"'max_conditions' parameter .* must be an int in the range \[1, inf\)\. Got 0"),
+    ({"beam_width": 1.5}, TypeError, r"'beam_width' parameter .* must be an int in the range \[1, inf\)\. Got 1.5"),
+    ({"min_support": 0}, ValueError, r"'min_support' parameter .* an int in the range \[1, inf\) or a float in the range \(0\.0, 1\.0\)\. Got 0"),
+    ({"min_support": 1.5}, ValueError, r"'min_support' parameter .* Got 1.5"),
+    ({"min_support": "5"}, TypeError, r"'min_support' parameter .* Got '5'"),
+    ({"prior_weight": -1.0}, ValueError, r"'prior_weight' parameter .* Got -1.0"),
     ({"prior_weight": ()}, ValueError, r"`prior_weight` must be .* got an empty sequence"),
     ({"prior_weight": (0.5, "a")}, TypeError, r"`prior_weight` must be .*; got \(0.5, 'a'\)"),
-    ({"complexity_penalty": float("nan")}, ValueError, r"`complexity_penalty` must be a finite number >= 0"),
+    ({"complexity_penalty": float("nan")}, ValueError, r"'complexity_penalty' parameter .* Got nan"),
 ])
 def test_parameters_are_validated_in_fit(parameters, error, message):
     X, y = generated(50, seed=8)

@@ -1,7 +1,6 @@
 """KernelSHAP with regression adjustment: the tree kernels against naive references, the estimator's
 exactness, efficiency, accuracy and calibration, and its invariances."""
 
-import itertools
 
 import numpy as np
 import pytest
@@ -178,6 +177,7 @@ def test_a_surrogate_that_does_not_help_is_weighted_down():
     assert np.mean(adjusted) < 1.1 * np.mean(plain)
 
 
+@pytest.mark.slow
 def test_standard_errors_are_calibrated(mixed_problem):
     background, X, truth = mixed_problem
     hits = []
@@ -236,7 +236,7 @@ def test_tol_with_adjustment(mixed_problem):
     background, X, _ = mixed_problem
     loose = tx.KernelSHAP(_mixed, background, n_coalitions=900, tol=0.05, adjustment="trees",
                           random_state=0).explain(X)
-    assert set(loose.params["stopped_by"]) == {"tol"} and (loose.params["n_coalitions"] < 900).all()
+    assert set(loose.diagnostics["stopped_by"]) == {"tol"} and (loose.diagnostics["n_coalitions"] < 900).all()
     ratio = loose.stderr.max(axis=1) / (loose.values.max(axis=1) - loose.values.min(axis=1))
     assert (ratio <= 0.05).all()
     np.testing.assert_allclose(loose.values.sum(axis=1), _mixed(X) - _mixed(background).mean(), atol=1e-10)

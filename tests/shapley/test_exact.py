@@ -256,3 +256,21 @@ def test_model_that_fails_only_on_explained_rows():
 def test_no_rows_gives_an_empty_explanation():
     expl = tx.ExactShapley(lambda d: d[:, 0], np.zeros((3, 2))).explain(np.zeros((0, 2)))
     assert expl.values.shape == (0, 2)
+
+
+def test_blocks_of_explained_rows_are_bounded_by_max_rows():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(40, 8))
+    sizes = []
+
+    def model(rows):
+        sizes.append(len(rows))
+        return rows.sum(axis=1)
+
+    explainer = tx.ExactShapley(model, X[:4], max_rows=2 ** 8 * 4 * 2)  # two rows' coalitions per call
+    sizes.clear()
+    expl = explainer.explain(X[:10])
+    assert max(sizes) <= 2 ** 8 * 4 * 2
+    # the explained rows were cut into blocks of two (memory ~ block x 2**players), values unchanged
+    reference = tx.ExactShapley(model, X[:4]).explain(X[:10])
+    np.testing.assert_allclose(expl.values, reference.values, atol=1e-12)

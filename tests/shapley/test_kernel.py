@@ -1,5 +1,4 @@
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -46,8 +45,8 @@ def test_exact_when_the_budget_covers_every_coalition():
         expl = tx.KernelSHAP(predict, background, n_coalitions=budget, random_state=0).explain(X)
         np.testing.assert_allclose(expl.values, truth.values, rtol=0, atol=1e-9)
         np.testing.assert_allclose(expl.stderr, 0.0, atol=1e-12)
-        assert list(expl.params["stopped_by"]) == ["exact"] * 3
-        assert list(expl.params["n_coalitions"]) == [30] * 3
+        assert list(expl.diagnostics["stopped_by"]) == ["exact"] * 3
+        assert list(expl.diagnostics["n_coalitions"]) == [30] * 3
 
 
 def test_error_falls_with_the_budget_and_stays_unbiased(problem):
@@ -63,6 +62,7 @@ def test_error_falls_with_the_budget_and_stays_unbiased(problem):
     assert errors[2] < 0.5 * errors[0]
 
 
+@pytest.mark.slow
 def test_standard_errors_are_calibrated(problem):
     predict, background, X, truth = problem
     hits = []
@@ -128,13 +128,13 @@ def test_same_seed_same_values_whatever_jobs_and_chunks(problem):
 def test_tol_stops_early_or_says_the_budget_ran_out(problem):
     predict, background, X, truth = problem
     loose = tx.KernelSHAP(predict, background, n_coalitions=1000, tol=0.2, random_state=0).explain(X)
-    assert loose.params["converged"].all() and set(loose.params["stopped_by"]) == {"tol"}
-    assert (loose.params["n_coalitions"] < 1000).all()
+    assert loose.diagnostics["converged"].all() and set(loose.diagnostics["stopped_by"]) == {"tol"}
+    assert (loose.diagnostics["n_coalitions"] < 1000).all()
     ratio = loose.stderr.max(axis=1) / (loose.values.max(axis=1) - loose.values.min(axis=1))
     assert (ratio <= 0.2).all()
     strict = tx.KernelSHAP(predict, background, n_coalitions=300, tol=1e-9, random_state=0).explain(X)
-    assert not strict.params["converged"].any() and set(strict.params["stopped_by"]) == {"budget"}
-    assert (strict.params["n_coalitions"] == 300).all()
+    assert not strict.diagnostics["converged"].any() and set(strict.diagnostics["stopped_by"]) == {"budget"}
+    assert (strict.diagnostics["n_coalitions"] == 300).all()
     same = tx.KernelSHAP(predict, background, n_coalitions=300, random_state=0).explain(X)
     np.testing.assert_allclose(strict.values, same.values, atol=1e-12)  # spending the budget = no tol
 
@@ -211,3 +211,76 @@ def test_weighted_normal_equations_equal_dense_algebra():
     gram, moment = weighted_normal_equations(Z, w, y)
     np.testing.assert_allclose(gram, Z.T.astype(float) @ (w[:, None] * Z), atol=1e-12)
     np.testing.assert_allclose(moment, Z.T.astype(float) @ (w[:, None] * y), atol=1e-12)
+
+
+def test_output_names_do_not_depend_on_n_jobs():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 4))
+    two = [tx.KernelSHAP(lambda a: a[:, :2] * 2, X[:10], random_state=0, n_jobs=n_jobs).explain(X[:4])
+           for n_jobs in (1, 2)]
+    assert two[0].output_names == two[1].output_names == ("output_0", "output_1")
+    np.testing.assert_array_equal(two[0].values, two[1].values)
+    one = [tx.KernelSHAP(lambda a: a[:, :2] * 2, X[:10], output=1, random_state=0, n_jobs=n_jobs).explain(X[:4])
+           for n_jobs in (1, 2)]
+    assert one[0].output_names == one[1].output_names == "output_1"
+    np.testing.assert_allclose(one[1].output_values, 2 * X[:4, 1])
+    for expl in two + one:  # every field, whatever n_jobs
+        assert set(expl.diagnostics) == {"n_coalitions", "stopped_by"}
+        assert expl.params["link"] is None and expl.params["response"] == "callable"
+
+
+def test_a_single_player_gets_the_closed_form():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(30, 3))
+    expl = tx.KernelSHAP(lambda a: a.sum(axis=1) ** 2, X[:10], feature_groups={"all": ["x0", "x1", "x2"]},
+                         random_state=0).explain(X[:3])
+    expected = X[:3].sum(axis=1) ** 2 - (X[:10].sum(axis=1) ** 2).mean()
+    np.testing.assert_allclose(expl.values[:, 0], expected, atol=1e-12)
+    np.testing.assert_array_equal(expl.stderr, 0.0)
+    assert list(expl.diagnostics["stopped_by"]) == ["exact"] * 3
+
+
+def test_logit_link_makes_a_logistic_regression_additive():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(300, 5))
+    y = (X @ [1.0, -2.0, 0.5, 0.0, 1.5] + rng.normal(size=300) > 0).astype(int)
+    model = LogisticRegression().fit(X, y)
+    background = X[:30]
+    for explainer in (tx.KernelSHAP(model, background, output=1, link="logit", random_state=0),
+                      tx.ExactShapley(model, background, output=1, link="logit"),
+                      tx.PermutationShapley(model, background, output=1, link="logit", random_state=0)):
+        expl = explainer.explain(X[:4])
+        # on the log-odds scale the values are w_i (x_i - mean_i) exactly (a linear game)
+        np.testing.assert_allclose(expl.values, model.coef_[0] * (X[:4] - background.mean(axis=0)), atol=1e-9)
+        np.testing.assert_allclose(expl.output_values, model.decision_function(X[:4]), atol=1e-9)
+        assert expl.params["link"] == "logit"
+
+
+@pytest.mark.parametrize("n_players, n_coalitions, seed", [(6, 30, 0), (9, 120, 1), (12, 400, 2), (16, 300, 3)])
+def test_estimate_equals_the_dense_textbook_formulas(n_players, n_coalitions, seed):
+    from naive import naive_constrained_wls
+
+    from tabxai.shapley.kernel import _Design, _estimate
+
+    rng = np.random.default_rng(seed)
+    design = _Design(n_players, n_coalitions)
+    members, strata = design.plan(rng)
+    coalitions = np.concatenate([members, ~members])
+    values = np.column_stack([coalitions @ rng.normal(size=n_players) + rng.normal(size=len(coalitions)),
+                              (coalitions[:, 0] & coalitions[:, 1]) + 0.1 * rng.normal(size=len(coalitions))])
+    delta = np.array([1.5, -0.5])
+    phi, stderr = _estimate(members, strata, values, design, delta)
+    counts = np.bincount(strata, minlength=len(design.units))
+    weights = np.tile(design.mass[strata] / 2 / counts[strata], 2)
+    # the Shapley kernel w(S) = (n - 1) / (C(n, |S|) |S| (n - |S|)) over the inclusion probability counts / units
+    import math
+
+    sizes = members.sum(axis=1)
+    kernel = np.array([(n_players - 1) / (math.comb(n_players, int(k)) * k * (n_players - k)) for k in sizes])
+    np.testing.assert_allclose(weights[:len(members)], kernel * design.units[strata] / counts[strata], rtol=1e-12)
+    naive_phi, naive_stderr = naive_constrained_wls(coalitions, weights, values, delta, strata, design.units)
+    np.testing.assert_allclose(phi, naive_phi, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(stderr, naive_stderr, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(phi.sum(axis=0), delta, atol=1e-10)

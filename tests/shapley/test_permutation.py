@@ -145,8 +145,8 @@ def test_one_or_two_players_are_exact(n_features, n_outputs, budget):
         values = expl.values[i] if n_outputs > 1 else expl.values[i][:, None]
         np.testing.assert_allclose(values, truth, rtol=0, atol=1e-10)
     np.testing.assert_array_equal(expl.stderr, 0.0)
-    assert list(expl.params["n_permutations"]) == [n_features - 1] * 3
-    assert list(expl.params["stopped_by"]) == ["exact"] * 3
+    assert list(expl.diagnostics["n_permutations"]) == [n_features - 1] * 3
+    assert list(expl.diagnostics["stopped_by"]) == ["exact"] * 3
 
 
 def test_two_feature_groups_are_exact_with_weights():
@@ -219,6 +219,7 @@ def test_symmetric_players_are_equal_in_expectation():
     assert np.all(np.abs(expl.values - exact) <= 4 * expl.stderr + 1e-12)
 
 
+@pytest.mark.slow
 def test_standard_errors_are_calibrated():
     covered = []
     for model_seed in range(2):
@@ -253,10 +254,10 @@ def test_same_seed_is_bit_identical_across_jobs_and_chunks():
     assert np.abs(different.values - reference.values).max() > 1e-6
     with_tol = [tx.PermutationShapley(predict, background, n_permutations=60, tol=0.05, random_state=42,
                                       **options).explain(X) for options in [{}, {"n_jobs": 2}, {"max_rows": 50}]]
-    assert len(set(with_tol[0].params["n_permutations"])) > 1  # rows stop at different rounds
+    assert len(set(with_tol[0].diagnostics["n_permutations"])) > 1  # rows stop at different rounds
     for other in with_tol[1:]:
         np.testing.assert_array_equal(other.values, with_tol[0].values)
-        np.testing.assert_array_equal(other.params["n_permutations"], with_tol[0].params["n_permutations"])
+        np.testing.assert_array_equal(other.diagnostics["n_permutations"], with_tol[0].diagnostics["n_permutations"])
 
 
 def test_random_state_none_and_generators():
@@ -282,13 +283,13 @@ def test_loose_tol_stops_early_and_impossible_tol_spends_the_budget():
     background, X = rng.normal(size=(10, 6)), rng.normal(size=(3, 6))
     predict = _interacting_model(1, 6)
     loose = tx.PermutationShapley(predict, background, n_permutations=200, tol=0.5, random_state=0).explain(X)
-    assert list(loose.params["n_permutations"]) == [10, 10, 10]
-    assert loose.params["converged"].all() and list(loose.params["stopped_by"]) == ["tol"] * 3
+    assert list(loose.diagnostics["n_permutations"]) == [10, 10, 10]
+    assert loose.diagnostics["converged"].all() and list(loose.diagnostics["stopped_by"]) == ["tol"] * 3
     assert loose.params["model_rows"] == 3 * (10 * 2 * 5 * 10 + 1)
     impossible = tx.PermutationShapley(predict, background, n_permutations=25, tol=1e-9,
                                        random_state=0).explain(X)
-    assert list(impossible.params["n_permutations"]) == [25, 25, 25]
-    assert not impossible.params["converged"].any() and list(impossible.params["stopped_by"]) == ["budget"] * 3
+    assert list(impossible.diagnostics["n_permutations"]) == [25, 25, 25]
+    assert not impossible.diagnostics["converged"].any() and list(impossible.diagnostics["stopped_by"]) == ["budget"] * 3
     plain = tx.PermutationShapley(predict, background, n_permutations=25, random_state=0).explain(X)
     np.testing.assert_allclose(impossible.values, plain.values, atol=1e-12)  # rounds do not change the sample
     assert "converged" not in plain.params
@@ -301,8 +302,8 @@ def test_tol_stops_each_row_on_its_own():
     predict = _random_model(9, 5)
     expl = tx.PermutationShapley(predict, background, n_permutations=300, tol=0.02, random_state=0,
                                  max_rows=2_000).explain(X)
-    used = expl.params["n_permutations"]
-    assert expl.params["converged"].all() and (used < 300).all() and (used % 10 == 0).all()
+    used = expl.diagnostics["n_permutations"]
+    assert expl.diagnostics["converged"].all() and (used < 300).all() and (used % 10 == 0).all()
     ratio = np.max(expl.stderr, axis=1) / np.ptp(expl.values, axis=1)
     assert (ratio <= 0.02).all()
 
@@ -373,7 +374,7 @@ def test_params_record_the_run(regression_data):
     assert parameters["n_permutations"] == "auto" and parameters["tol"] is None
     pairs = parameters["pairs_per_background_row"]
     assert pairs == 256  # ceil(2048 / (2 * 4))
-    assert list(expl.params["n_permutations"]) == [pairs, pairs]
+    assert list(expl.diagnostics["n_permutations"]) == [pairs, pairs]
     assert expl.params["model_rows"] == 2 * (pairs * 2 * 4 * 10 + 1)
     # a linear model has no interactions: every pair is exact
     np.testing.assert_allclose(expl.values, (X[:2] - X[:10].mean(axis=0)) * np.arange(5.0), atol=1e-10)
