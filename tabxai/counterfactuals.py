@@ -18,7 +18,7 @@ import pandas as pd
 
 from ._counterfactual_problem import DECREASE, INCREASE, Problem
 from ._counterfactual_search import MAX_LEVELS, search_rows
-from ._engine import map_row_blocks
+from ._engine import map_row_blocks, predict
 from ._kernels.counterfactuals import mean_pairwise_distance
 from ._provenance import package_versions
 from ._validation import check_bool, check_int, check_n_jobs, check_real, resolve_seed, row_generator
@@ -65,6 +65,8 @@ class Counterfactuals:
         ``{column: cost > 0}``: multiplies the column's distance (default 1).
     output : class label or int, default=None
         The model output ``desired`` refers to when it is an interval and the model has several.
+    link : {None, "identity", "logit"}, default=None
+        ``"logit"``: the model's probabilities as log-odds, so an interval ``desired`` is on that scale.
     beam_width : int, default=10
         States kept per level of the search over combined changes.
     n_neighbors : int, default=25
@@ -96,8 +98,8 @@ class Counterfactuals:
     """
 
     def __init__(self, model, X, *, desired, immutable=(), monotone=None, ranges=None, costs=None, output=None,
-                 beam_width=10, n_neighbors=25, n_values=40, max_rows=None, n_jobs=None, random_state=None,
-                 progress=None):
+                 link=None, beam_width=10, n_neighbors=25, n_values=40, max_rows=None, n_jobs=None,
+                 random_state=None, progress=None):
         self.beam_width = check_int(beam_width, "beam_width", min_value=1)
         self.n_neighbors = check_int(n_neighbors, "n_neighbors", min_value=0)
         self.n_values = check_int(n_values, "n_values", min_value=2)
@@ -108,18 +110,16 @@ class Counterfactuals:
             resolve_seed(random_state)  # checks it
         self.desired = desired
         self._desired_range = _check_desired_form(desired)
-        adapter = as_model(model, output=output, max_rows=max_rows)
+        adapter = as_model(model, output=output, max_rows=max_rows, link=link)
         self.schema = TabularSchema.from_data(X, what="X")
         codes = self.schema.encode(X, what="X")
         if codes.shape[0] == 0:
             raise ValueError("X has no rows")
         constraints = _check_constraints(self.schema, codes, immutable, monotone, ranges, costs)
         self._adapter = adapter
-        self._model = adapter.bind(self.schema)
-        if self._model.output_names is not None:  # check what can be checked before calling the model
-            _resolve_target(desired, self._desired_range, self._model)
-        outputs = self._model(codes)
+        self._model = adapter.bind(self.schema, sample=codes)
         target = _resolve_target(desired, self._desired_range, self._model)
+        outputs = predict(self._model, codes, progress=self.progress)
         self.output_names = self._model.output_names
         self._constraints = constraints
         self.problem = Problem(self._model, codes, constraints["categorical"], constraints["mutable"],
@@ -128,7 +128,7 @@ class Counterfactuals:
         self._parameters = {
             "desired": desired, "immutable": [self.schema.names[j] for j in np.flatnonzero(~constraints["mutable"])],
             "monotone": dict(monotone or {}), "ranges": dict(ranges or {}), "costs": dict(costs or {}),
-            "output": output, "beam_width": self.beam_width, "n_neighbors": self.n_neighbors,
+            "output": output, "link": link, "beam_width": self.beam_width, "n_neighbors": self.n_neighbors,
             "n_values": self.n_values, "max_rows": self._model.max_rows,
         }
 
@@ -154,9 +154,9 @@ class Counterfactuals:
         problem = self.problem
         if schema is not self.schema:
             problem = copy.copy(self.problem)
-            problem.model = self._adapter.bind(schema)
+            problem.model = self._model.bind(schema)
         seed = resolve_seed(self.random_state)
-        current = problem.model(codes) if codes.shape[0] else np.zeros((0, problem.n_outputs))
+        current = predict(problem.model, codes) if codes.shape[0] else np.zeros((0, problem.n_outputs))
         _, reached = problem.gap(current)
         if reached.any():
             where = np.flatnonzero(reached)
