@@ -338,3 +338,66 @@ def test_bare_callable_with_class_probabilities_takes_a_position(grid_data):
     assert result.outcome == "output_1" and frame["valid"].all()
     with pytest.raises(ValueError, match="one of the classes"):
         tx.Counterfactuals(proba, grid_data, desired=2)
+
+
+@pytest.mark.parametrize("case, error, message", [
+    ("one-dimensional", ValueError, r"must be 2-D"),
+    ("unknown column", ValueError, r"unknown columns \['extra'\]"),
+    ("model raises", tx.ModelError, r"the model raised RuntimeError on \d+ rows"),
+    ("model returns NaN", tx.ModelError, r"NaN or inf for \d+ of \d+ rows"),
+    ("max_rows 0", ValueError, r"`max_rows` must be an int >= 1; got 0"),
+    ("n_jobs 0", ValueError, r"`n_jobs` must be a non-zero int"),
+    ("progress string", TypeError, r"`progress` must be True, False or None; got 'yes'"),
+    ("beam_width 0", ValueError, r"`beam_width` must be an int >= 1; got 0"),
+    ("desired missing", ValueError, r"`desired` is required"),
+    ("desired interval of three", ValueError, r"class label or an interval"),
+])
+def test_bad_input_matrix_changes_nothing(german, case, error, message):
+    import pickle
+
+    X, model, declined = german
+    frame, state = X.copy(deep=True), pickle.dumps(model)
+    rows, options, predict = declined, {"desired": "good"}, model
+    if case == "one-dimensional":
+        rows = declined.iloc[0]
+    elif case == "unknown column":
+        rows = declined.assign(extra=1)
+    elif case == "model raises":
+        def predict(data):
+            raise RuntimeError("boom")
+        options["desired"] = (0.5, None)
+    elif case == "model returns NaN":
+        def predict(data):
+            return np.full(len(data), np.nan)
+        options["desired"] = (0.5, None)
+    elif case == "max_rows 0":
+        options["max_rows"] = 0
+    elif case == "n_jobs 0":
+        options["n_jobs"] = 0
+    elif case == "progress string":
+        options["progress"] = "yes"
+    elif case == "beam_width 0":
+        options["beam_width"] = 0
+    elif case == "desired missing":
+        options["desired"] = None
+    elif case == "desired interval of three":
+        options["desired"] = (0, 1, 2)
+    with pytest.raises(error, match=message):
+        tx.Counterfactuals(predict, X, **options).explain(rows, n=2)
+    pd.testing.assert_frame_equal(X, frame)
+    assert pickle.dumps(model) == state
+
+
+def test_wide_data():
+    rng = np.random.default_rng(7)
+    X = rng.integers(0, 5, size=(300, 60)).astype(float)
+    weights = rng.normal(size=60)
+
+    def score(rows):
+        return np.asarray(rows, dtype=float) @ weights
+
+    rows = X[score(X) < np.quantile(score(X), 0.2)][:3]
+    result = tx.Counterfactuals(score, X, desired=(np.median(score(X)), None), random_state=0).explain(rows, n=3)
+    frame = result.to_frame()
+    assert result.status == ["found"] * 3 and frame["valid"].all()
+    assert (score(frame[[f"x{j}" for j in range(60)]].to_numpy()) >= np.median(score(X))).all()
