@@ -116,15 +116,14 @@ class Counterfactuals:
         if codes.shape[0] == 0:
             raise ValueError("X has no rows")
         constraints = _check_constraints(self.schema, codes, immutable, monotone, ranges, costs)
-        self._adapter = adapter
         self._model = adapter.bind(self.schema, sample=codes)
         target = _resolve_target(desired, self._desired_range, self._model)
         outputs = predict(self._model, codes, progress=self.progress)
         self.output_names = self._model.output_names
         self._constraints = constraints
-        self.problem = Problem(self._model, codes, constraints["categorical"], constraints["mutable"],
-                               constraints["direction"], constraints["low"], constraints["high"],
-                               constraints["allowed_codes"], constraints["costs"], target, self.n_values, outputs)
+        self._problem = Problem(self._model, codes, constraints["categorical"], constraints["mutable"],
+                                constraints["direction"], constraints["low"], constraints["high"],
+                                constraints["allowed_codes"], constraints["costs"], target, self.n_values, outputs)
         self._parameters = {
             "desired": desired, "immutable": [self.schema.names[j] for j in np.flatnonzero(~constraints["mutable"])],
             "monotone": dict(monotone or {}), "ranges": dict(ranges or {}), "costs": dict(costs or {}),
@@ -147,13 +146,18 @@ class Counterfactuals:
         Recourse
             ``to_frame()`` gives one line per counterfactual; rows without a counterfactual under
             the constraints say so in ``status`` and ``messages``.
+
+        Raises
+        ------
+        ValueError
+            When a row already reaches the desired outcome, or ``rows`` lacks columns of ``X``.
         """
         n = check_int(n, "n", min_value=1)
         schema = self.schema.extended(rows, what="rows")
         codes = schema.encode(rows, what="rows")
-        problem = self.problem
+        problem = self._problem
         if schema is not self.schema:
-            problem = copy.copy(self.problem)
+            problem = copy.copy(self._problem)
             problem.model = self._model.bind(schema)
         seed = resolve_seed(self.random_state)
         current = predict(problem.model, codes) if codes.shape[0] else np.zeros((0, problem.n_outputs))
