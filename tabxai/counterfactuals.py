@@ -178,7 +178,8 @@ class Counterfactuals:
 
         blocks = map_row_blocks(explain_block, codes.shape[0], self.n_jobs, progress=bool(progress))
         per_row = [item for block in blocks for item in block]
-        cf_codes, row_index, outputs, proximity, sparsity, diversity, statuses, messages = [], [], [], [], [], [], [], []
+        cf_codes, row_index, outputs, proximity, sparsity, diversity = [], [], [], [], [], []
+        statuses, messages = [], []
         for i, (chosen_rows, chosen_outputs, chosen_costs) in enumerate(per_row):
             cf_codes.append(chosen_rows)
             outputs.append(chosen_outputs)
@@ -366,8 +367,8 @@ def _select(problem, x, rows, outputs, costs, n):
     """Up to ``n`` counterfactuals, preferring ones that change other sets of features.
 
     Candidates are ranked by proximity plus ``_CHANGE_PENALTY`` per changed feature (fewer changes
-    first among near equals). Pass 1 takes the cheapest of each set of changed features that contains no set already taken;
-    pass 2 any other set of features; pass 3 fills up by cost (other categories for the same features).
+    first among near equals). Pass 1 takes the first of each set of changed features that contains
+    no set already taken; pass 2 any other set of features; pass 3 fills up by cost (other categories for the same features).
     """
     if rows.shape[0] == 0:
         return rows, outputs, costs
@@ -399,6 +400,7 @@ def _status(problem, x, found, n):
     if problem.row_changes(x)[0].size == 0:
         return "no_actions", ("no feature of this row may change under the constraints (immutable, monotone and "
                               "ranges leave no value of the data to move to)")
+    levels = min(problem.n_mutable, MAX_LEVELS)
     return "not_found", ("no counterfactual reaching the desired outcome was found under the constraints: no "
-                         f"combination of changes the search tried (up to {min(problem.n_mutable, MAX_LEVELS)} features at "
-                         "a time, and the nearest rows of X with the desired outcome) reaches it")
+                         f"combination of changes the search tried (up to {levels} features at a time, and the "
+                         "nearest rows of X with the desired outcome) reaches it")
