@@ -368,12 +368,13 @@ def _select(problem, x, rows, outputs, costs, n):
 
     Candidates are ranked by proximity plus ``_CHANGE_PENALTY`` per changed feature (fewer changes
     first among near equals). Pass 1 takes the first of each set of changed features that contains
-    no set already taken; pass 2 any other set of features; pass 3 fills up by cost (other categories for the same features).
+    no set already taken; pass 2 any other set of features; pass 3 fills up in rank order (other
+    categories for the same features).
     """
     if rows.shape[0] == 0:
         return rows, outputs, costs
-    order = np.lexsort((np.arange(costs.size), costs + _CHANGE_PENALTY * _changed(rows, x).sum(axis=1)))
     changed = _changed(rows, x)
+    order = np.lexsort((np.arange(costs.size), costs + _CHANGE_PENALTY * changed.sum(axis=1)))
     sets = [frozenset(np.flatnonzero(c).tolist()) for c in changed]
     chosen = []
     for rule in ("new features", "new set", "any"):
