@@ -132,7 +132,7 @@ class Counterfactuals:
         }
 
     def explain(self, rows, n=5):
-        """Counterfactuals of ``rows``: up to ``n`` per row, cheapest first.
+        """Counterfactuals of ``rows``: up to ``n`` per row, ranked by proximity plus 2 per changed feature.
 
         Parameters
         ----------
