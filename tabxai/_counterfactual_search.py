@@ -12,9 +12,10 @@ one engine request for all rows of a block at once:
    ``n``-th cheapest counterfactual found cannot lead to a cheaper one and is dropped.
 2. **Neighbours**: the nearest rows of the data that have the desired outcome, projected onto what
    the constraints allow, and random mixes of their changes (plausible by construction).
-3. **Sparsity pass**: changes whose reversal keeps the outcome are reverted, greedily, cheapest
-   first; then each changed number is moved back towards ``x_j`` over the observed values between
-   them as far as the outcome allows.
+3. **Sparsity pass**: changes whose reversal keeps the outcome are reverted, greedily, most
+   expensive first; the ``n`` to return are chosen (ranked by cost plus ``CHANGE_PENALTY`` per
+   changed feature, preferring other sets of features); then each changed number is moved back
+   towards ``x_j`` over the observed values between them as far as the outcome allows.
 
 Every decision about a row depends only on that row's model outputs and its own generator, so
 results do not depend on how rows are split into blocks or calls.
@@ -29,6 +30,7 @@ from ._kernels.counterfactuals import fill_changed_rows
 
 MAX_LEVELS = 6  # most changes the beam combines; neighbours may bring more
 _EXPAND = 32  # single changes the beam combines (the most useful ones on their own)
+CHANGE_PENALTY = 2.0  # counterfactuals are ranked by proximity plus this per changed feature
 _KEEP_SOLUTIONS = 64  # cheapest distinct counterfactuals kept per row before the sparsity pass
 _REFINE_POINTS = 8  # values tried per round when moving a number back towards the row
 
@@ -233,6 +235,11 @@ def search_rows(problem, rows, generators, n, *, beam_width, n_neighbors, curren
 
     # 3. sparsity pass: revert unneeded changes, then move numbers back towards the row
     _revert_pass(problem, searches, n, progress)
+    for s in searches:  # choose the n to return, then refine them
+        keys = sorted(s.solutions)
+        ranks = np.array([s.solutions[k][1] + CHANGE_PENALTY * len(k[0]) for k in keys])
+        chosen = choose_diverse([frozenset(k[0]) for k in keys], ranks, n)
+        s.solutions = {keys[i]: s.solutions[keys[i]] for i in chosen}
     _refine_pass(problem, searches, n, progress)
 
     results = []
@@ -305,12 +312,12 @@ def _refine_pass(problem, searches, n, progress):
     Columns of a counterfactual are refined one after the other. For a column, ``inner`` is the
     closest value to ``x_j`` known not to keep the outcome (at first ``x_j`` itself) and ``outer`` the
     current value; each round tries up to ``_REFINE_POINTS`` observed values between them, evenly by
-    rank, and narrows the interval to the tried values around the boundary. Only the ``4 n``
-    cheapest counterfactuals of a row are refined.
+    rank, and narrows the interval to the tried values around the boundary. It runs on the ``n``
+    counterfactuals chosen to be returned.
     """
     states = []  # per row: key -> [position, inner]
     for s in searches:
-        cheapest = sorted(s.solutions, key=lambda k: (s.solutions[k][1], k))[:4 * n]
+        cheapest = sorted(s.solutions, key=lambda k: (s.solutions[k][1], k))
         states.append({key: [0, s.x[key[0][0]]] for key in cheapest})
     while True:
         batch = _Batch()
@@ -363,6 +370,29 @@ def _refine_pass(problem, searches, n, progress):
                     position += 1
                     inner = s.x[columns[position]] if position < columns.size else inner
                 state[key] = [position, inner]
+
+
+def choose_diverse(sets, ranks, n):
+    """Positions of up to ``n`` candidates, preferring ones that change other sets of features.
+
+    Candidates are taken in order of ``ranks`` (ties by position). Pass 1 takes the first of each set
+    of changed features that contains no set already taken; pass 2 any other set of features; pass 3
+    fills up in rank order (other categories for the same features).
+    """
+    order = np.lexsort((np.arange(len(ranks)), ranks))
+    chosen = []
+    for rule in ("new features", "new set", "any"):
+        for i in order:
+            if len(chosen) == n:
+                break
+            if i in chosen:
+                continue
+            if rule == "new features" and any(sets[k] <= sets[i] for k in chosen):
+                continue
+            if rule == "new set" and any(sets[k] == sets[i] for k in chosen):
+                continue
+            chosen.append(int(i))
+    return chosen
 
 
 def _columns(key):

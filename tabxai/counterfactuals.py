@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ._counterfactual_problem import DECREASE, INCREASE, Problem
-from ._counterfactual_search import MAX_LEVELS, search_rows
+from ._counterfactual_search import CHANGE_PENALTY, MAX_LEVELS, choose_diverse, search_rows
 from ._engine import map_row_blocks, predict
 from ._kernels.counterfactuals import mean_pairwise_distance
 from ._provenance import package_versions
@@ -27,8 +27,6 @@ from .model import as_model
 from .recourse import Recourse
 
 __all__ = ["Counterfactuals"]
-
-_CHANGE_PENALTY = 2.0  # ranking: proximity plus this per changed feature
 
 
 class Counterfactuals:
@@ -364,31 +362,13 @@ def _changed(rows, x):
 
 
 def _select(problem, x, rows, outputs, costs, n):
-    """Up to ``n`` counterfactuals, preferring ones that change other sets of features.
-
-    Candidates are ranked by proximity plus ``_CHANGE_PENALTY`` per changed feature (fewer changes
-    first among near equals). Pass 1 takes the first of each set of changed features that contains
-    no set already taken; pass 2 any other set of features; pass 3 fills up in rank order (other
-    categories for the same features).
-    """
+    """Up to ``n`` counterfactuals in rank order (see ``choose_diverse``)."""
     if rows.shape[0] == 0:
         return rows, outputs, costs
     changed = _changed(rows, x)
-    order = np.lexsort((np.arange(costs.size), costs + _CHANGE_PENALTY * changed.sum(axis=1)))
     sets = [frozenset(np.flatnonzero(c).tolist()) for c in changed]
-    chosen = []
-    for rule in ("new features", "new set", "any"):
-        for i in order:
-            if len(chosen) == n:
-                break
-            if i in chosen:
-                continue
-            if rule == "new features" and any(sets[k] <= sets[i] for k in chosen):
-                continue
-            if rule == "new set" and any(sets[k] == sets[i] for k in chosen):
-                continue
-            chosen.append(i)
-    chosen = np.array(chosen, dtype=np.int64)
+    chosen = np.array(choose_diverse(sets, costs + CHANGE_PENALTY * changed.sum(axis=1), n), dtype=np.int64)
+    chosen = chosen[np.lexsort((chosen, (costs + CHANGE_PENALTY * changed.sum(axis=1))[chosen]))]
     return rows[chosen], outputs[chosen], costs[chosen]
 
 
