@@ -6,7 +6,7 @@
 
 __version__ = "0.1.0.dev0"
 
-from . import datasets
+from . import datasets, plots
 from .counterfactuals import Counterfactuals
 from .data import TabularSchema
 from .explanation import Explanation
@@ -41,4 +41,5 @@ __all__ = [
     "fit_surrogate",
     "partial_dependence",
     "permutation_importance",
+    "plots",
 ]
