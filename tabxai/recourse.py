@@ -10,6 +10,7 @@ import pandas as pd
 __all__ = ["Recourse"]
 
 _METRICS = ("output", "valid", "proximity", "sparsity", "plausibility", "in_range")
+_HTML_LINES = 20
 
 
 class Recourse:
@@ -143,6 +144,30 @@ class Recourse:
 
     def __str__(self):
         return "\n".join(self.describe())
+
+    def _repr_html_(self):
+        """A compact table for notebooks: (at most 20 of) the counterfactuals with their changes and metrics."""
+        from . import _html
+
+        counts = pd.Series(self.status, dtype=object).value_counts().to_dict()
+        title = (f"Counterfactuals reaching {_html.escape(self.outcome, 40)}: {len(self.row_index)} for "
+                 f"{len(self)} rows ({_html.escape(', '.join(f'{k} {v}' for k, v in counts.items()))})")
+        lines = []
+        for k in range(min(len(self.row_index), _HTML_LINES)):
+            i = int(self.row_index[k])
+            changes = "; ".join(f"{_html.escape(name, 30)}: {_html.escape(_text(before), 24)} &rarr; "
+                                f"{_html.escape(_text(after), 24)}" for name, before, after in self._row_changes(k, i))
+            lines.append([str(i), changes, f"{self.output[k]:.4g}", f"{self.proximity[k]:.3g}",
+                          str(int(self.sparsity[k])), f"{self.plausibility[k]:.3g}"])
+        table = _html.table(["row", "changes", "output", "proximity", "sparsity", "plausibility"], lines,
+                            numeric=(0, 2, 3, 4, 5))
+        missing = [f"row {i}: {m}" for i, (st, m) in enumerate(zip(self.status, self.messages))
+                   if st in ("not_found", "no_actions")][:5]
+        hidden = len(self.row_index) - len(lines)
+        notes = [_html.note(text) for text in missing]
+        if hidden > 0:
+            notes.append(_html.note(f"... and {hidden} more counterfactuals (to_frame() lists them all)"))
+        return _html.render(title, table, *notes)
 
     def __repr__(self):
         counts = pd.Series(self.status).value_counts().to_dict()

@@ -402,3 +402,17 @@ def test_wide_data():
     frame = result.to_frame()
     assert result.status == ["found"] * 3 and frame["valid"].all()
     assert (score(frame[[f"x{j}" for j in range(60)]].to_numpy()) >= np.median(score(X))).all()
+
+
+def test_notebook_display_is_escaped_and_bounded():
+    X = pd.DataFrame({"amount": np.arange(100) % 10, "note": pd.Categorical(["<b>x</b>", "ok"] * 50)})
+
+    def approve(frame):
+        return ((frame["amount"] >= 5) & (frame["note"] == "ok")).to_numpy(dtype=float)
+
+    rows = pd.concat([X[approve(X) == 0]] * 3).head(30)
+    result = tx.Counterfactuals(approve, X, desired=(0.5, None), random_state=0).explain(rows, n=2)
+    page = result._repr_html_()
+    assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
+    assert page.count("<tr>") == 21 and "more counterfactuals" in page  # header + 20 lines
+    assert "Counterfactuals reaching output &gt;= 0.5" in page
