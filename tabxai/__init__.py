@@ -7,6 +7,7 @@
 __version__ = "0.1.0.dev0"
 
 from . import datasets, plots
+from .counterfactuals import Counterfactuals
 from .data import TabularSchema
 from .explanation import Explanation
 from .inspection import (AccumulatedLocalEffects, PartialDependence, PermutationImportance, accumulated_local_effects,
@@ -15,12 +16,14 @@ from .lime import LimeTabular
 from .maskers import IndependentMasker
 from .model import Model, ModelError, as_model
 from .report import AuditReport, audit, reason_codes
+from .recourse import Recourse
 from .rules import OneR, RuleListClassifier, fit_surrogate
 from .shapley import ExactShapley, KernelSHAP, PermutationShapley
 
 __all__ = [
     "AccumulatedLocalEffects",
     "AuditReport",
+    "Counterfactuals",
     "ExactShapley",
     "Explanation",
     "IndependentMasker",
@@ -32,6 +35,7 @@ __all__ = [
     "PartialDependence",
     "PermutationImportance",
     "PermutationShapley",
+    "Recourse",
     "RuleListClassifier",
     "TabularSchema",
     "__version__",

@@ -655,6 +655,76 @@ def naive_group_rates(predicted_positive, truly_positive, groups):
     return result
 
 
+# --- counterfactuals: begin ---
+
+def naive_scale(column):
+    """Median absolute deviation of a column; the mean absolute deviation, then 1, when it is 0."""
+    column = column[~np.isnan(column)]
+    mad = np.median(np.abs(column - np.median(column)))
+    if mad > 0:
+        return mad
+    mean_deviation = np.mean(np.abs(column - np.mean(column)))
+    return mean_deviation if mean_deviation > 0 else 1.0
+
+
+def naive_counterfactual_cost(x, candidate, scales, costs):
+    """``sum_j cost_j * |candidate_j - x_j| / scale_j`` for numeric rows."""
+    return float(sum(c * abs(a - b) / s for a, b, s, c in zip(candidate, x, scales, costs)))
+
+
+def naive_min_cost_counterfactual(reaches, X, x, *, immutable=(), monotone=None, ranges=None, costs=None):
+    """The cheapest counterfactual of numeric row ``x`` by trying every combination of observed values.
+
+    ``reaches(rows)`` says which rows reach the desired outcome. Every column may take its own value or
+    any value observed in ``X`` that the constraints allow (immutable positions keep ``x``'s value,
+    ``monotone[j]`` is "increase" or "decrease", ``ranges[j] = (low, high)`` bounds a changed value).
+    Returns (cost, row), or (inf, None) when no combination reaches the outcome.
+    """
+    monotone = monotone or {}
+    ranges = ranges or {}
+    costs = costs or {}
+    n_columns = X.shape[1]
+    scales = [naive_scale(X[:, j]) for j in range(n_columns)]
+    weights = [costs.get(j, 1.0) for j in range(n_columns)]
+    options = []
+    for j in range(n_columns):
+        values = [x[j]]
+        if j not in immutable:
+            for v in np.unique(X[:, j]):
+                if v == x[j]:
+                    continue
+                if monotone.get(j) == "increase" and v < x[j] or monotone.get(j) == "decrease" and v > x[j]:
+                    continue
+                low, high = ranges.get(j, (-np.inf, np.inf))
+                if low <= v <= high:
+                    values.append(v)
+        options.append(values)
+    candidates = np.array(list(itertools.product(*options)), dtype=float)
+    ok = np.asarray(reaches(candidates), dtype=bool)
+    best_cost, best_row = np.inf, None
+    for row in candidates[ok]:
+        cost = naive_counterfactual_cost(x, row, scales, weights)
+        if cost < best_cost:
+            best_cost, best_row = cost, row
+    return best_cost, best_row
+
+
+def naive_row_distance(a, b, scale, categorical):
+    """Sum over columns: both missing 0, one missing 1, categories 0/1, numbers |a - b| / scale."""
+    total = 0.0
+    for j in range(len(a)):
+        if np.isnan(a[j]) or np.isnan(b[j]):
+            total += 0.0 if np.isnan(a[j]) and np.isnan(b[j]) else 1.0
+        elif categorical[j]:
+            total += float(a[j] != b[j])
+        else:
+            total += abs(a[j] - b[j]) / scale[j]
+    return total
+
+
+# --- counterfactuals: end ---
+
+
 # --- plots (issue 10): the beeswarm's stacking of dots, by loops ------------------------------
 def swarm_offsets(values, width, n_bins=100):
     """Offsets of a beeswarm: dots in the same value bin stack alternately down and up, in row order."""
