@@ -50,13 +50,12 @@ from __future__ import annotations
 
 import math
 import warnings
-from functools import partial
 
 import numpy as np
 import pandas as pd
 from scipy.stats import truncnorm
 
-from ._engine import coalition_values, map_row_blocks, predict, single_blas_thread, stream_rows
+from ._engine import coalition_values, predict, single_blas_thread, stream_rows
 from ._kernels.lime import (
     additive_fit,
     additive_predict,
@@ -67,18 +66,15 @@ from ._kernels.lime import (
     lime_samples,
     truncation_table,
 )
-from ._provenance import package_versions
 from ._validation import (
     check_choice,
     check_int,
-    check_n_jobs,
     check_random_state,
     check_real,
     resolve_seed,
     row_generator,
 )
 from .data import BOOLEAN, NUMERIC, TabularSchema
-from .explanation import Explanation
 from .maskers import IndependentMasker, Masker
 from .shapley._base import MaskingExplainer, RowResults, largest_relative_stderr
 
@@ -365,41 +361,23 @@ class LimeTabular(MaskingExplainer):
             ``model_prediction``, ``kernel_width``, ``n_samples``, ``stopped_by``. R^2 is NaN when
             the model is constant on the samples (it is undefined; a warning says so).
         """
-        schema = self._schema.extended(X, what="X")
-        codes = schema.encode(X, what="X")
-        model = self._bound_model.bind(schema)
-        masker = self._masker.bind(schema, self._players)
-        seed = self._seed()
-        n_rows = codes.shape[0]
-        n_outputs = self._base_values.shape[0]
-        n_jobs = check_n_jobs(self.n_jobs)
-        sequential = n_jobs == 1 or n_rows == 1
-        work = partial(self._explain_rows, model, masker, codes, seed, self.progress if sequential else False)
-        # rows per block: the samples a block keeps for its fits stay bounded (about 200,000 samples)
-        block_size = max(1, _SAMPLES_PER_BLOCK // (self._n_samples + self._n_holdout))
-        blocks = map_row_blocks(work, n_rows, n_jobs, progress=bool(self.progress) and not sequential,
-                                block_size=block_size)
-        if n_rows == 0:
-            values = np.zeros((0, self._players.n_players, n_outputs))
-            stderr, intercept, model_rows, info = np.zeros_like(values), np.zeros((0, n_outputs)), 0, {}
-        else:
-            values = np.concatenate([b.values for b in blocks], axis=0)
-            stderr = np.concatenate([b.stderr for b in blocks], axis=0)
-            model_rows = int(sum(b.model_rows for b in blocks))
-            info = {name: np.concatenate([b.info[name] for b in blocks]) for name in blocks[0].info}
-            intercept = info.pop("intercept")
+        run = self._run(X)
+        n_rows, n_outputs = run.codes.shape[0], self._base_values.shape[0]
+        info = dict(run.info)
+        intercept = info.pop("intercept", np.zeros((n_rows, n_outputs)))
+        stderr = run.stderr if run.stderr is not None else np.zeros_like(run.values)
         constant = info.pop("constant", None)
         if constant is not None and constant.any():
             warnings.warn(f"the model's output is constant on the samples of {int(constant.any(axis=-1).sum())} "
                           "explained row(s): R^2 is undefined there (NaN) and the values are 0", stacklevel=2)
         diagnostics = {name: (array[:, 0] if array.ndim == 2 and n_outputs == 1 else array)
                        for name, array in info.items()}
-        params = {"method": type(self).__name__, "parameters": self._parameters(), "random_state": seed,
-                  "link": self.link, "response": model.method, "model_rows": model_rows,
-                  "versions": package_versions()}
-        return Explanation(values, intercept, schema.explained_data(X), self._players.names, model.output_names,
-                           stderr=stderr, params=params, diagnostics=diagnostics, groups=self._players.groups(),
-                           conditions=self._conditions(schema, codes))
+        return self._explanation(X, run._replace(stderr=stderr), intercept, diagnostics,
+                                 conditions=self._conditions(run.schema, run.codes))
+
+    def _block_size(self, masker):
+        # rows per block: the samples a block keeps for its fits stay bounded (about 200,000 samples)
+        return max(1, _SAMPLES_PER_BLOCK // (self._n_samples + self._n_holdout))
 
     def _conditions(self, schema, codes):
         """What each interpretable feature means for each row, in words (rows x players, object).

@@ -22,6 +22,19 @@ from ..model import as_model
 __all__ = ["MaskingExplainer", "RowResults", "largest_relative_stderr"]
 
 
+class _Run(NamedTuple):
+    """What one call of ``explain`` computed, before it becomes an Explanation."""
+
+    schema: object
+    codes: np.ndarray
+    model: object
+    seed: object
+    values: np.ndarray
+    stderr: np.ndarray | None
+    model_rows: int
+    info: dict
+
+
 class RowResults(NamedTuple):
     """What a method computes for a block of explained rows."""
 
@@ -109,11 +122,16 @@ class MaskingExplainer:
         -------
         Explanation
         """
+        run = self._run(X)
+        n_rows, base = run.codes.shape[0], self._base_values
+        return self._explanation(X, run, np.broadcast_to(base, (n_rows, base.shape[0])), run.info)
+
+    def _run(self, X):
+        """Encode ``X``, run ``_explain_rows`` over blocks of rows, and gather the blocks' results."""
         schema = self._schema.extended(X, what="X")
         codes = schema.encode(X, what="X")
         model = self._bound_model.bind(schema)
         masker = self._masker.bind(schema, self._players)
-        base = self._base_values
         seed = self._seed()
         n_rows = codes.shape[0]
         n_jobs = check_n_jobs(self.n_jobs)
@@ -123,26 +141,31 @@ class MaskingExplainer:
         blocks = map_row_blocks(work, n_rows, n_jobs, progress=bool(self.progress) and not sequential,
                                 block_size=self._block_size(masker))
         if n_rows == 0:
-            values = np.zeros((0, self._players.n_players, base.shape[0]))
+            values = np.zeros((0, self._players.n_players, self._base_values.shape[0]))
             stderr, model_rows, info = None, 0, {}
         else:
             values = np.concatenate([b.values for b in blocks], axis=0)
             stderr = None if blocks[0].stderr is None else np.concatenate([b.stderr for b in blocks], axis=0)
             model_rows = int(sum(b.model_rows for b in blocks))
             info = {name: np.concatenate([b.info[name] for b in blocks]) for name in blocks[0].info}
+        return _Run(schema, codes, model, seed, values, stderr, model_rows, info)
+
+    def _explanation(self, X, run, base_values, diagnostics, **extra):
+        """The Explanation of a run: values, provenance in ``params``, per-row ``diagnostics``."""
         params = {
             "method": type(self).__name__,
             "parameters": self._parameters(),
-            "random_state": seed,
+            "random_state": run.seed,
             "link": self.link,
-            "response": model.method,
-            "model_rows": model_rows,
+            "response": run.model.method,
+            "model_rows": run.model_rows,
             "versions": package_versions(),
         }
+        schema = run.schema
         data = schema.explained_data(X) if hasattr(schema, "explained_data") else X
-        return Explanation(values, np.broadcast_to(base, (n_rows, base.shape[0])), data, self._players.names,
-                           model.output_names, stderr=stderr, params=params, diagnostics=info,
-                           groups=self._players.groups())
+        return Explanation(run.values, base_values, data, self._players.names, run.model.output_names,
+                           stderr=run.stderr, params=params, diagnostics=diagnostics,
+                           groups=self._players.groups(), **extra)
 
     def _check_players(self, n_players):
         """Check the method's arguments that depend on the number of players (before any model call)."""
