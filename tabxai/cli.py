@@ -31,8 +31,9 @@ Run `tabxai audit --help` or `tabxai explain --help` for every option.
 _AUDIT_HELP = """\
 Write one self-contained HTML audit report of a binary classifier: performance, what drives the
 model (permutation importance, Shapley values, partial dependence), the principal reasons of every
-adverse decision, outcome rates by sensitive group (four-fifths rule, fairlearn metrics), glass-box
-baselines and the provenance of every number.
+adverse decision, what the first declined applicants could change (counterfactuals), outcome rates
+by sensitive group (four-fifths rule, fairlearn metrics), glass-box baselines and the provenance of
+every number.
 
 Without --model and --data it audits a reference model (gradient boosting, fitted on 70% of the
 bundled German credit data) on the held-out 30%, with sex (from personal_status_sex), age band and
