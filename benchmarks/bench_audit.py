@@ -55,7 +55,7 @@ def run(quick=False):
         f"{result['shapley']['n_background']} background rows on {len(result['shapley']['explained_positions'])} "
         f"rows, {result['model']['n_adverse']} applicants with reasons, permutation importance "
         f"{result['provenance']['parameters']['n_repeats']} repeats, {result['fairness'][0]['n_bootstrap']} "
-        "bootstrap resamples).",
+        f"bootstrap resamples{_recourse_note(result)}).",
         "",
         markdown_table(["measure", "value"], [
             ["wall time of the command (s)", wall],
@@ -71,6 +71,13 @@ def run(quick=False):
         markdown_table(list(timings), [[float(v) for v in timings.values()]]),
     ]
     return "\n".join(lines)
+
+
+def _recourse_note(result):
+    recourse = result.get("recourse")
+    if not recourse:
+        return ""
+    return f", counterfactuals (up to {recourse['n']} each) for {recourse['n_applicants']} declined applicants"
 
 
 if __name__ == "__main__":

@@ -31,8 +31,9 @@ Run `tabxai audit --help` or `tabxai explain --help` for every option.
 _AUDIT_HELP = """\
 Write one self-contained HTML audit report of a binary classifier: performance, what drives the
 model (permutation importance, Shapley values, partial dependence), the principal reasons of every
-adverse decision, outcome rates by sensitive group (four-fifths rule, fairlearn metrics), glass-box
-baselines and the provenance of every number.
+adverse decision, what the first declined applicants could change (counterfactuals), outcome rates
+by sensitive group (four-fifths rule, fairlearn metrics), glass-box baselines and the provenance of
+every number.
 
 Without --model and --data it audits a reference model (gradient boosting, fitted on 70% of the
 bundled German credit data) on the held-out 30%, with sex (from personal_status_sex), age band and
@@ -89,6 +90,9 @@ def _parser():
                        help="Shapley values, reasons and partial dependence on the log-odds scale (default: probability)")
     audit.add_argument("--bootstrap", metavar="N", type=_non_negative_int, default=200,
                        help="bootstrap resamples of the fairness intervals (default: %(default)s)")
+    audit.add_argument("--recourse", metavar="N", type=_non_negative_int, default=10,
+                       help="counterfactuals (what could change the decision) for the first N declined "
+                            "applicants; 0 leaves the section out (default: %(default)s)")
     _common_options(audit)
 
     explain = commands.add_parser("explain", help="write attributions of every row to CSV, Parquet or JSON",
@@ -307,7 +311,7 @@ def _audit(args, say):
                        random_state=args.seed, n_coalitions=args.coalitions, n_background=args.background,
                        n_explained=args.explained, max_applicants=args.max_applicants, k=args.reasons,
                        units=units, link="logit" if args.log_odds else None, n_repeats=args.repeats,
-                       n_bootstrap=args.bootstrap, title=title,
+                       n_bootstrap=args.bootstrap, n_recourse=args.recourse, title=title,
                        provenance=provenance, n_jobs=args.jobs, progress=say)
     except (ValueError, TypeError) as error:
         raise InputError(str(error)) from None

@@ -52,7 +52,7 @@ def test_audit_of_a_user_model_with_every_option(files, tmp_path, capsys):
     code, _, err = _run(["audit", "--model", folder / "model.joblib", "--data", folder / "applicants.csv",
                          "--target", "risk", "--sensitive", "sex,age", "--positive", "bad", "--favorable", "good",
                          "--out", out, "--json", js, "--title", "Q3 audit", "--reasons", "2", "--seed", "5",
-                         "--jobs", "1", "--log-odds", *FAST[:-1]], capsys)
+                         "--jobs", "1", "--log-odds", "--recourse", "2", *FAST[:-1]], capsys)
     assert code == 0, err
     assert "loading model.joblib runs code" in err and "tabxai: wrote" in err
     result = json.loads(js.read_text())
@@ -63,9 +63,13 @@ def test_audit_of_a_user_model_with_every_option(files, tmp_path, capsys):
     assert [c["name"] for c in result["model"]["columns"]] == features  # the model's columns only
     assert len(result["reasons"]["applicants"]) <= 3
     assert all(len(a["reasons"]) <= 2 for a in result["reasons"]["applicants"])
+    recourse = result["recourse"]
+    assert recourse["n_applicants"] <= 2 and recourse["random_state"] == 5 and recourse["immutable"] == ["age"]
+    assert all(cf["valid"] for a in recourse["applicants"] for cf in a["counterfactuals"])
     parameters = result["provenance"]["parameters"]
     assert (parameters["n_coalitions"], parameters["n_background"], parameters["n_explained"],
-            parameters["n_repeats"], parameters["n_bootstrap"], parameters["k"]) == (20, 5, 12, 1, 10, 2)
+            parameters["n_repeats"], parameters["n_bootstrap"], parameters["k"], parameters["n_recourse"]) == \
+        (20, 5, 12, 1, 10, 2, 2)
     import hashlib
 
     assert result["provenance"]["model_file_sha256"] == \
@@ -102,6 +106,7 @@ def test_default_audit_of_the_bundled_data(tmp_path, capsys, monkeypatch):
     text = (tmp_path / "audit.html").read_text()
     assert "German credit" in text and "foreign_worker" in text and "age band" in text and "sex" in text
     assert "duration = " in text or "amount = " in text or "status = " in text
+    assert 'id="recourse"' in text and "Held fixed (sensitive): personal_status_sex, age, foreign_worker" in text
 
 
 def _check_error(argv, capsys, tmp_path, message):
@@ -126,6 +131,9 @@ def test_bad_input_exits_2_and_writes_nothing(files, tmp_path, capsys):
     _check_error(base + ["--target", "outcome"], capsys, tmp_path, "--target 'outcome' is not a column")
     _check_error(base + ["--sensitive", "race"], capsys, tmp_path, "--sensitive names ['race']")
     _check_error(base + ["--positive", "excellent"], capsys, tmp_path, "--positive 'excellent' is not one of")
+    with pytest.raises(SystemExit) as exited:  # argparse rejects it before anything runs
+        _run(base + ["--recourse", "-1"], capsys)
+    assert exited.value.code == 2 and "expected a whole number >= 0; got '-1'" in capsys.readouterr().err
     _check_error(["audit", "--target", "y", "--out", out], capsys, tmp_path, "--target needs --model and --data")
     _check_error(base[:-len(FAST)] + ["--out", tmp_path / "no" / "r.html"], capsys, tmp_path, "does not exist")
 

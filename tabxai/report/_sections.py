@@ -12,7 +12,8 @@ from ..rules import OneR, RuleListClassifier, fit_surrogate
 from ..shapley import KernelSHAP, PermutationShapley
 from ._inputs import _plain, _same
 
-__all__ = ["_ProbabilityAuc", "_direct", "_explainer", "_glass_box", "_group_means", "_offers_proba", "_performance"]
+__all__ = ["_ProbabilityAuc", "_direct", "_explainer", "_glass_box", "_group_means", "_offers_proba", "_performance",
+           "_recourse"]
 
 
 def _explainer(shapley, model, background, n_coalitions, seed, positive, feature_groups, link, n_jobs):
@@ -114,4 +115,43 @@ def _glass_box(model, X, y_values, seed):
                      "rules": str(surrogate.learner)}
     out["test_size"] = 0.3
     out["random_state"] = seed
+    return out
+
+
+def _recourse(model, X, positions, labels_index, desired, favorable, immutable, monotone, n, seed, n_jobs):
+    """The recourse section: ``tx.Counterfactuals(model, X, ...).explain(X.iloc[positions], n=n)``, as data."""
+    from ..counterfactuals import Counterfactuals
+
+    out = {"n_applicants": len(positions), "n": n, "desired": _plain(desired), "favorable": _plain(favorable),
+           "immutable": [_plain(c) for c in immutable], "monotone": _plain(monotone), "random_state": seed,
+           "positions": [int(p) for p in positions], "applicants": [], "error": None}
+    if not len(positions):
+        return out
+    try:
+        search = Counterfactuals(model, X, desired=desired, immutable=list(immutable), monotone=monotone or None,
+                                 random_state=seed, n_jobs=n_jobs, progress=False)
+        found = search.explain(X.iloc[list(positions)], n=n)
+    except (ValueError, TypeError) as error:
+        out["error"] = str(error)
+        return out
+    frame_changes = found.changes()
+    for i, p in enumerate(positions):
+        ks = np.flatnonzero(found.row_index == i)
+        sentences = found.describe(i) if ks.size else []
+        counterfactuals = []
+        for rank, (k, sentence) in enumerate(zip(ks, sentences)):
+            mine = frame_changes[(frame_changes["row"] == i) & (frame_changes["counterfactual"] == rank)]
+            counterfactuals.append({
+                "sentence": sentence, "output": float(found.output[k]), "valid": bool(found.valid[k]),
+                "proximity": float(found.proximity[k]), "sparsity": int(found.sparsity[k]),
+                "plausibility": float(found.plausibility[k]), "in_range": bool(found.in_range[k]),
+                "changes": [{"feature": _plain(line.feature), "original": _plain(line.original),
+                             "value": _plain(line.value)} for line in mine.itertuples(index=False)]})
+        out["applicants"].append({"row": _plain(labels_index[p]), "position": int(p), "status": found.status[i],
+                                  "message": found.messages[i], "diversity": _plain(float(found.diversity[i])),
+                                  "counterfactuals": counterfactuals})
+    out["outcome"] = found.outcome
+    out["n_found"] = sum(a["status"] == "found" for a in out["applicants"])
+    out["n_without"] = sum(not a["counterfactuals"] for a in out["applicants"])
+    out["all_valid"] = bool(np.all(found.valid))
     return out

@@ -22,7 +22,8 @@ from . import _provenance
 from ._figures import report_figures
 from ._inputs import _applicants, _columns, _decisions, _index_of, _model_repr, _model_type, _plain, _same, _sensitive
 from ._report import AuditReport
-from ._sections import _direct, _explainer, _glass_box, _group_means, _offers_proba, _performance, _ProbabilityAuc
+from ._sections import (_direct, _explainer, _glass_box, _group_means, _offers_proba, _performance, _ProbabilityAuc,
+                        _recourse)
 from .fairness import group_fairness, numeric_bands
 from .reason_codes import reason_codes
 
@@ -32,7 +33,8 @@ __all__ = ["audit"]
 def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, favorable=None, background=None,
           random_state=0, shapley="kernel", n_coalitions=160, n_background=25, n_explained=80,
           max_applicants=None, k=4, units=None, feature_groups=None, link=None, n_repeats=5, top_features=3,
-          n_bootstrap=200, title=None, provenance=None, n_jobs=None, progress=None):
+          n_bootstrap=200, n_recourse=10, n_counterfactuals=3, title=None, provenance=None, n_jobs=None,
+          progress=None):
     """Audit a binary classifier: performance, drivers, reasons per adverse decision, fairness.
 
     Parameters
@@ -90,6 +92,13 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
         Features (by mean absolute Shapley value) shown with partial dependence and ICE.
     n_bootstrap : int, default=200
         Bootstrap resamples of the fairness intervals.
+    n_recourse : int, default=10
+        The first this many applicants with an adverse decision get a recourse section:
+        ``tx.Counterfactuals(model, X, desired=favorable, immutable=<the sensitive attributes'
+        columns>, monotone={"age": "increase"} when age is a column that is not immutable,
+        random_state=random_state).explain(rows, n=n_counterfactuals)``. 0 leaves the section out.
+    n_counterfactuals : int, default=3
+        Most counterfactuals per applicant in the recourse section.
     title : str, default=None
         Title of the report.
     provenance : dict, default=None
@@ -129,6 +138,8 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
     n_repeats = check_int(n_repeats, "n_repeats", min_value=1)
     top_features = check_int(top_features, "top_features", min_value=0)
     n_bootstrap = check_int(n_bootstrap, "n_bootstrap", min_value=0)
+    n_recourse = check_int(n_recourse, "n_recourse", min_value=0)
+    n_counterfactuals = check_int(n_counterfactuals, "n_counterfactuals", min_value=1)
     n_jobs = check_n_jobs(n_jobs)
     if units is not None and not isinstance(units, dict):
         raise TypeError(f"`units` must be a dict {{column: unit}}; got {type(units).__name__}")
@@ -299,6 +310,21 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
                          "n_sensitive": sum(r["sensitive"] for a in applicants_out for r in a["reasons"])}
     timings["reasons"] = time.perf_counter() - tick
 
+    # recourse: what the first declined applicants could change ---------------------------------
+    tick = time.perf_counter()
+    result["recourse"] = None
+    if n_recourse:
+        fav_index = _index_of(outputs, favorable, "favorable")
+        declined = [int(p) for p in applicant_positions
+                    if is_adverse[p] and probabilities[p].argmax() != fav_index][:n_recourse]
+        immutable = [c for c in frame.columns if c in sensitive_sources]
+        monotone = {"age": "increase"} if "age" in frame.columns and "age" not in immutable and \
+            pd.api.types.is_numeric_dtype(frame["age"]) else {}
+        say(f"counterfactuals for {len(declined)} declined applicants")
+        result["recourse"] = _recourse(model, X, declined, labels_index, favorable if named else fav_index,
+                                       favorable, immutable, monotone, n_counterfactuals, seed, n_jobs)
+    timings["recourse"] = time.perf_counter() - tick
+
     # fairness ---------------------------------------------------------------------------------
     tick = time.perf_counter()
     fairness, fairness_groups = [], []
@@ -338,7 +364,8 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
                   "n_explained": n_explained, "max_applicants": max_applicants, "k": k, "units": units,
                   "link": link,
                   "feature_groups": _plain(feature_groups), "n_repeats": n_repeats, "top_features": top_features,
-                  "n_bootstrap": n_bootstrap, "background": "given" if background is not None else "drawn from X",
+                  "n_bootstrap": n_bootstrap, "n_recourse": n_recourse, "n_counterfactuals": n_counterfactuals,
+                  "background": "given" if background is not None else "drawn from X",
                   "applicants": "given" if applicants is not None else "adverse decisions",
                   "sensitive": [_plain(s) for s in sensitive_values], "n_jobs": n_jobs}
     result["provenance"] = {

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 SMALL = dict(n_background=8, n_coalitions=40, n_explained=30, n_repeats=2, n_bootstrap=30, max_applicants=12,
-             top_features=2)
+             n_recourse=3, n_counterfactuals=2, top_features=2)
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ import tabxai as tx
 from tabxai.report import group_fairness, numeric_bands
 
 SMALL = dict(n_background=8, n_coalitions=40, n_explained=30, n_repeats=2, n_bootstrap=30, max_applicants=12,
-             top_features=2)  # as in conftest.py
+             n_recourse=3, n_counterfactuals=2, top_features=2)  # as in conftest.py
 
 
 def test_to_dict_is_json_and_names_the_outcomes(small_audit, credit):
