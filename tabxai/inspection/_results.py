@@ -157,7 +157,9 @@ class PermutationImportance:
     importances_mean, importances_std : ndarray of shape (n_features,)
         Mean and standard deviation (``ddof=0``, as scikit-learn) over the repeats.
     stderr : ndarray of shape (n_features,)
-        Standard error of the mean, ``std(ddof=1) / sqrt(n_repeats)`` (NaN for one repeat).
+        Standard error of the mean, ``std(ddof=1) / sqrt(n_repeats)`` (NaN for one repeat). It and
+        the confidence intervals cover the permutation noise only, given the data and the model:
+        not the sampling of the rows.
     baseline_scores : ndarray of shape (n_repeats,)
         Score on the unpermuted rows of each repeat (all equal without ``max_samples``).
     feature_names : tuple
@@ -196,6 +198,9 @@ class PermutationImportance:
     def confidence_interval(self, level=0.95):
         """Student-t interval of the mean importance over the repeats, shape (n_features, 2).
 
+        It covers the permutation noise only, given the data and the model (another draw of the
+        rows would move the importances more).
+
         Parameters
         ----------
         level : float, default=0.95
@@ -212,7 +217,11 @@ class PermutationImportance:
         return np.column_stack([mean - half, mean + half])
 
     def to_frame(self, level=0.95):
-        """Mean, std, standard error and confidence interval per feature, most important first."""
+        """Mean, std, standard error and confidence interval per feature, most important first.
+
+        The standard error and interval cover the permutation noise only, given the data and the
+        model, not the sampling of the rows.
+        """
         interval = self.confidence_interval(level)
         frame = pd.DataFrame({"mean": self.importances_mean, "std": self.importances_std, "stderr": self.stderr,
                               "ci_low": interval[:, 0], "ci_high": interval[:, 1]},
@@ -238,7 +247,8 @@ class PermutationImportance:
 
     def __repr__(self):
         lines = [f"<tabxai.PermutationImportance: {len(self.feature_names)} features, scoring {self.scoring!r}, "
-                 f"{self.importances.shape[1]} repeats, baseline score {self.baseline_score:.4g}>"]
+                 f"{self.importances.shape[1]} repeats, baseline score {self.baseline_score:.4g}; "
+                 "± standard error of the permutation noise only, given the data and the model>"]
         order = np.argsort(-self.importances_mean, kind="stable")[:10]
         stderr = self.stderr
         for j in order:
