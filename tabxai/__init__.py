@@ -6,7 +6,7 @@
 
 __version__ = "0.1.0.dev0"
 
-from . import datasets
+from . import datasets, plots
 from .data import TabularSchema
 from .explanation import Explanation
 from .inspection import (AccumulatedLocalEffects, PartialDependence, PermutationImportance, accumulated_local_effects,
@@ -37,4 +37,5 @@ __all__ = [
     "fit_surrogate",
     "partial_dependence",
     "permutation_importance",
+    "plots",
 ]

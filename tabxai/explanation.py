@@ -7,6 +7,8 @@ import numbers
 import numpy as np
 import pandas as pd
 
+from . import _display, _html
+
 __all__ = ["Explanation"]
 
 _AXES = ("rows", "features", "outputs")
@@ -223,44 +225,153 @@ class Explanation:
         return pd.DataFrame(values.transpose(0, 2, 1).reshape(values.shape[0], -1), index=index, columns=columns)
 
     # display --------------------------------------------------------------------------------
-    def __repr__(self):
+    @property
+    def plot(self):
+        """Plots of this explanation: ``expl.plot.waterfall()``, ``.bar()``, ``.beeswarm()``,
+        ``.scatter(feature)``, ``.heatmap()``, or ``expl.plot(kind="bar", ...)``.
+
+        Each forwards to the function of the same name in :mod:`tabxai.plots` (same arguments)
+        and returns what it returns (a matplotlib Axes).
+        """
+        return _PlotAccessor(self)
+
+    def _output_position(self):
+        """The output that text and tables show: the only one, a binary classifier's positive class, or the first."""
+        names = self._output_names
+        if len(names) == 2 and all(_display.output_label(self.params, n).startswith("P(") for n in names):
+            return 1
+        return 0
+
+    def _row_frame(self):
+        data = self._data
+        return data if isinstance(data, pd.DataFrame) else None
+
+    def _labels(self, row):
+        """Readable labels of the players for explained row ``row``: ``name = value``, groups with their columns."""
+        frame = self._row_frame()
+        members = _display.player_members(self._feature_names, frame, self.params, self.groups)
+        values = frame.iloc[row] if frame is not None and len(frame) > row else None
+        conditions = _display.row_conditions(getattr(self, "conditions", None), row, len(self._feature_names))
+        return [_display.player_label(name, members[j], values, conditions=None if conditions is None
+                                      else conditions[j]) for j, name in enumerate(self._feature_names)]
+
+    def _header(self):
         n, p, k = self._values.shape
         method = self.params.get("method", "unknown method")
-        outputs = self._output_names if k > 1 else self._output_names[0]
-        head = f"<tabxai.Explanation: {method}, {n} row{'s' * (n != 1)} x {p} features, output {outputs!r}"
-        head += ", with standard errors>" if self._stderr is not None else ">"
+        outputs = ", ".join(_display.plain(o) for o in self._output_names)
+        head = (f"<tabxai.Explanation: {method}, {n} row{'s' * (n != 1)} x {p} feature{'s' * (p != 1)}, "
+                f"output{'s' * (k != 1)} {outputs}")
+        return head + (", with standard errors>" if self._stderr is not None else ">")
+
+    def __repr__(self):
+        """The header line, then the first row's largest attributions (at most 10, the rest named)."""
+        n, p, k = self._values.shape
+        lines = [self._header()]
         if n == 0 or p == 0:
-            return head
-        lines = [head]
-        output = k - 1 if k == 2 else 0  # for a binary classifier show the positive class
+            return lines[0]
+        output = self._output_position()
         row_values = self._values[0, :, output]
-        order = np.argsort(-np.abs(row_values), kind="stable")[:10]
+        order = np.argsort(-np.abs(row_values), kind="stable")
+        shown, hidden = order[:10], order[10:]
         base = self._base[0, output]
-        fx = base + row_values.sum()
-        label = f", output {self._output_names[output]!r}" if k > 1 else ""
-        lines.append(f"row 0{label}: base value {base:.4g} + attributions {row_values.sum():+.4g} = {fx:.4g}")
-        shown = [(self._feature_label(j), row_values[j], None if self._stderr is None else self._stderr[0, j, output])
-                 for j in order]
-        width = max(len(name) for name, _, _ in shown)
-        for name, value, err in shown:
-            line = f"    {name:<{width}}  {value:+.4g}"
-            if err is not None:
-                line += f" ± {err:.2g}"
+        total = row_values.sum()
+        fmt = _display.NumberFormat(np.concatenate([[base, base + total], row_values]))
+        unit = _display.output_label(self.params, self._output_names[output], long=True)
+        lines.append(f"row 0, {unit}: base value {fmt(base)} + attributions {fmt(total, sign=True)} "
+                     f"= {fmt(base + total)}")
+        labels = self._labels(0)
+        width = max(len(labels[j]) for j in shown)
+        for j in shown:
+            line = f"    {labels[j]:<{width}}  {fmt(row_values[j], sign=True)}"
+            if self._stderr is not None:
+                line += f" ± {fmt.error(self._stderr[0, j, output])}"
             lines.append(line)
-        if p > len(order):
-            lines.append(f"    ... {p - len(order)} more features")
+        if len(hidden):
+            names = [self._feature_names[j] for j in hidden]
+            lines.append(f"    {len(hidden)} more feature{'s' * (len(hidden) != 1)} "
+                         f"(sum {fmt(row_values[hidden].sum(), sign=True)}): {_display.names_list(names)}")
         return "\n".join(lines)
 
-    def _feature_label(self, j):
-        name = self._feature_names[j]
-        data = self._data
-        if isinstance(data, pd.DataFrame) and len(data) and name in data.columns:
-            value = data.iloc[0][name]
-            text = repr(value) if isinstance(value, str) else f"{value}"
-            if len(text) > 24:
-                text = text[:21] + "..."
-            return f"{name} = {text}"
-        return str(name)
+    __str__ = __repr__
+
+    def _repr_html_(self):
+        """A compact table for notebooks: the players sorted by their values with inline bars.
+
+        One row: its attributions with the row's values, base value and output. Several rows:
+        the mean absolute attribution per player over the rows. At most 20 players are listed
+        (the rest counted by name); the size does not grow with the number of rows.
+        """
+        n, p, k = self._values.shape
+        output = self._output_position()
+        name = self._output_names[output]
+        unit = _display.output_label(self.params, name, long=True)
+        method = self.params.get("method", "unknown method")
+        title = (f"{_html.escape(method)} explanation of {_html.escape(unit)}: {n} row{'s' * (n != 1)} x "
+                 f"{p} feature{'s' * (p != 1)}")
+        parts = []
+        if k > 1:
+            others = [o for j, o in enumerate(self._output_names) if j != output]
+            parts.append(_html.note(f"showing output {_display.plain(name)}; other outputs: "
+                                    f"{_display.names_list(others)}"))
+        if n == 0 or p == 0:
+            return _html.render(title, *parts, _html.parameters_block(self.params))
+        errors = None
+        if n == 1:
+            values = self._values[0, :, output]
+            base = self._base[0, output]
+            fmt = _display.NumberFormat(np.concatenate([[base, base + values.sum()], values]))
+            labels = self._labels(0)
+            if self._stderr is not None:
+                errors = 1.96 * self._stderr[0, :, output]
+            parts.append(_html.note(f"base value {fmt(base)} + attributions {fmt(values.sum(), sign=True)} "
+                                    f"= {fmt(base + values.sum())} ({unit})"))
+            header = ["feature", "attribution", "± 1.96 s.e." if errors is not None else "", ""]
+            signed = True
+        else:
+            magnitudes = np.abs(self._values[:, :, output])
+            values = magnitudes.mean(axis=0)
+            fmt = _display.NumberFormat(values)
+            labels = [_display.shorten(_display.plain(f), 40) for f in self._feature_names]
+            if n > 1:
+                errors = 1.96 * magnitudes.std(axis=0, ddof=1) / np.sqrt(n)
+            header = ["feature", "mean |attribution|", "± 1.96 s.e. over rows", ""]
+            signed = False
+        order = np.argsort(-np.abs(values), kind="stable")
+        shown, hidden = order[:20], order[20:]
+        scale = float(np.abs(values).max()) or 1.0
+        rows = []
+        for j in shown:
+            error = "" if errors is None else fmt.error(errors[j])
+            rows.append([_html.escape(labels[j]), _html.escape(fmt(values[j], sign=signed)),
+                         _html.escape(error), _html.bar(values[j], scale, signed=signed)])
+        parts.append(_html.table(header, rows, numeric=(1, 2)))
+        parts.append(_html.hidden_note([self._feature_names[j] for j in hidden], "more features"))
+        parts.append(_html.parameters_block(self.params))
+        return _html.render(title, *parts)
+
+
+class _PlotAccessor:
+    """``expl.plot.<kind>(...)`` and ``expl.plot(kind=..., ...)``: forwards to :mod:`tabxai.plots`."""
+
+    _KINDS = ("waterfall", "bar", "beeswarm", "scatter", "heatmap")
+
+    def __init__(self, explanation):
+        self._explanation = explanation
+
+    def __call__(self, kind="bar", *args, **kwargs):
+        if kind not in self._KINDS:
+            raise ValueError(f"`kind` must be one of {list(self._KINDS)}; got {kind!r}")
+        from . import plots
+
+        return getattr(plots, kind)(self._explanation, *args, **kwargs)
+
+    def __getattr__(self, kind):
+        if kind not in _PlotAccessor._KINDS:
+            raise AttributeError(f"no plot {kind!r}; the plots are {list(_PlotAccessor._KINDS)}")
+        return lambda *args, **kwargs: self(kind, *args, **kwargs)
+
+    def __dir__(self):
+        return list(self._KINDS)
 
 
 def _same(a, b):

@@ -413,9 +413,12 @@ def _check_link(link, owner, method):
 
 
 def _check_fitted(estimator):
+    from sklearn.base import BaseEstimator
     from sklearn.exceptions import NotFittedError
     from sklearn.utils.validation import check_is_fitted
 
+    if not isinstance(estimator, BaseEstimator):  # duck-typed: no convention to check fitting by; trust the user
+        return
     try:
         check_is_fitted(estimator)
     except NotFittedError as exc:

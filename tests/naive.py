@@ -436,3 +436,27 @@ def naive_game_shapley(value, n_players):
 
 
 # --- surrogate: end ---
+
+
+# --- plots (issue 10): the beeswarm's stacking of dots, by loops ------------------------------
+def swarm_offsets(values, width, n_bins=100):
+    """Offsets of a beeswarm: dots in the same value bin stack alternately down and up, in row order."""
+    values = [float(v) for v in values]
+    if not values:
+        return np.zeros(0)
+    low, high = min(values), max(values)
+    bins = []
+    for v in values:
+        b = 0 if high == low else int((v - low) / (high - low) * n_bins)
+        bins.append(min(b, n_bins - 1))
+    largest = max(bins.count(b) for b in set(bins))
+    step = width / max((largest + 1) // 2, 1)
+    seen = {}
+    offsets = []
+    for b in bins:
+        rank = seen.get(b, 0)
+        seen[b] = rank + 1
+        level = (rank + 1) // 2
+        sign = 1.0 if rank % 2 == 1 else -1.0
+        offsets.append(min(level * step, width) * sign)
+    return np.array(offsets)

@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 import tabxai as tx
+from test_display import parse_html as _parsed
 
 
 @pytest.fixture()
@@ -67,12 +68,101 @@ def test_to_frame(multi, single):
 def test_repr_is_readable(multi):
     text = repr(multi)
     assert text.splitlines()[0] == (
-        "<tabxai.Explanation: Test, 2 rows x 3 features, output ('bad', 'good'), with standard errors>")
-    assert "row 0, output 'good': base value 0.9 + attributions +9 = 9.9" in text
-    assert "c = 0.5  +5 ± 0.5" in text
-    assert text.index("c = 0.5") < text.index("b = 'x'") < text.index("a = 1")
+        "<tabxai.Explanation: Test, 2 rows x 3 features, outputs bad, good, with standard errors>")
+    assert "row 0, probability of good: base value 0.90 + attributions +9.00 = 9.90" in text
+    assert "c = 0.5  +5.00 ± 0.500" in text
+    assert text.index("c = 0.5") < text.index("b = x") < text.index("a = 1")
+    assert str(multi) == text
+
+
+def test_text_names_outputs_plainly_with_one_number_format_and_units():
+    data = pd.DataFrame({"rooms": [3.0], "income": [8.3252], "ocean": ["NEAR BAY"]})
+    prices = tx.Explanation([[209812.4, -1523.4, 40.0]], [180000.0], data, ["rooms", "income", "ocean"],
+                            ["output"], params={"method": "KernelSHAP"})
+    text = repr(prices)
+    assert "e+05" not in text
+    assert "row 0, prediction: base value 180,000 + attributions +208,329 = 388,329" in text
+    rows = [" ".join(line.split()) for line in text.splitlines()[2:]]
+    assert rows == ["rooms = 3 +209,812", "income = 8.325 -1,523", "ocean = NEAR BAY +40"]
+    iris = tx.Explanation(np.zeros((1, 1, 3)), np.zeros((1, 3)), None, ["petal"],
+                          [np.str_("setosa"), np.str_("versicolor"), np.str_("virginica")])
+    assert "outputs setosa, versicolor, virginica" in repr(iris) and "np.str_" not in repr(iris)
+    logit = tx.Explanation([[1.5]], [0.2], None, ["a"], ["bad"], params={"link": "logit"})
+    assert "row 0, log-odds of bad: base value 0.20 + attributions +1.50 = 1.70" in repr(logit)
+
+
+def test_text_shows_grouped_values_and_counts_hidden_players_by_name():
+    data = pd.DataFrame({f"f{j}": [float(j)] for j in range(14)} | {"city": ["Paris"], "zip": ["75001"]})
+    names = [f"f{j}" for j in range(14)] + ["place"]
+    values = np.concatenate([-np.arange(14.0) / 10, [5.0]])
+    expl = tx.Explanation(values[None, :], [0.0], data, names, ["output"],
+                          params={"parameters": {"feature_groups": {"place": ["city", "zip"]}}})
+    lines = repr(expl).splitlines()
+    assert lines[2].strip().startswith("place: city = Paris, zip = 75001")
+    assert len(lines) == 2 + 10 + 1
+    assert lines[-1].strip() == "5 more features (sum -1.00): f4, f3, f2, f1, f0"
+
+
+def test_output_label_names_outputs_readably():
+    from tabxai._display import output_label
+
+    assert output_label({"response": "predict_proba"}, "bad") == "P(bad)"
+    assert output_label({"response": "predict_proba"}, np.str_("bad"), long=True) == "probability of bad"
+    assert output_label({"parameters": {"link": "logit"}}, "bad") == "log-odds of bad"
+    assert output_label({"response": "predict"}, "output") == "prediction"
+    assert output_label({}, "output_1") == "output_1"
+    assert output_label({}, "decision_function('good')") == "decision(good)"
+    assert output_label({}, 1) == "P(1)"
+
+
+def test_repr_html_is_valid_and_sorted(multi):
+    parsed = _parsed(multi._repr_html_())
+    assert "script" not in parsed.tags
+    text = " ".join(parsed.texts)
+    assert "Test explanation of probability of good: 2 rows x 3 features" in text
+    assert "showing output good; other outputs: bad" in text
+    cells = [t for t in parsed.texts if t in ("a", "b", "c")]
+    assert cells == ["c", "b", "a"]  # by mean |value|, largest first
+    one = _parsed(multi[1]._repr_html_())
+    assert [t for t in one.texts if t[:4] in ("a = ", "b = ", "c = ")] == ["c = 0.25", "b = y", "a = 2"]
+
+
+def test_repr_html_escapes_user_strings():
+    evil = "<script>alert(1)</script>"
+    data = pd.DataFrame({evil: ["<b>bold</b>"], "x": [1.0]})
+    expl = tx.Explanation([[1.0, 0.5]], [0.0], data, [evil, "x"], ['"><img src=x onerror=alert(2)>'],
+                          params={"method": "<i>m</i>", "parameters": {"note": "<style>"}})
+    for markup in (expl._repr_html_(), expl[0]._repr_html_()):
+        parsed = _parsed(markup)
+        assert set(parsed.tags) <= {"div", "table", "thead", "tbody", "tr", "th", "td", "span"}
+        assert "<script>alert(1)</script>" not in markup and "&lt;script&gt;" in markup
+        assert any(evil in t for t in parsed.texts)
+
+
+def test_repr_html_size_is_bounded_for_many_rows():
+    rng = np.random.default_rng(0)
+    n, p = 10_000, 60
+    data = pd.DataFrame(rng.normal(size=(n, p)), columns=[f"feature_{j}" for j in range(p)])
+    expl = tx.Explanation(rng.normal(size=(n, p)), np.zeros(n), data, list(data.columns), ["output"],
+                          stderr=np.full((n, p), 0.1), params={"method": "KernelSHAP"})
+    markup = expl._repr_html_()
+    small = expl[:10]._repr_html_()
+    assert len(markup) < 20_000 and abs(len(markup) - len(small)) < 200
+    parsed = _parsed(markup)
+    assert sum(t == "tr" for t in parsed.tags) == 21  # header and 20 players
+    assert "40 more features" in " ".join(parsed.texts)
+    assert len(repr(expl).splitlines()) == 13  # header, row 0, 10 players, the other 50 named
 
 
 def test_inconsistent_shapes_are_refused():
     with pytest.raises(ValueError, match="2 feature names and 1 output names"):
         tx.Explanation(np.zeros((1, 3)), [0.0], None, ["a", "b"], ["o"])
+
+
+def test_group_members_come_from_the_explanations_groups():
+    data = pd.DataFrame({"duration": [24.0], "amount": [1169.0], "job": ["clerk"]})
+    expl = tx.Explanation([[0.4, -0.1]], [0.3], data, ["loan", "job"], ["bad"], groups={"loan": ("duration", "amount")},
+                          params={"response": "predict_proba"})
+    lines = [" ".join(line.split()) for line in repr(expl[0]).splitlines()]
+    assert lines[1] == "row 0, probability of bad: base value 0.300 + attributions +0.300 = 0.600"
+    assert lines[2:] == ["loan: duration = 24, amount = 1169 +0.400", "job = clerk -0.100"]

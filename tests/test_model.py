@@ -199,3 +199,42 @@ def test_duck_typed_estimators():
     model = as_model(Scorer(), output="b").bind(TabularSchema.from_data(np.zeros((2, 1))))
     assert model.method == "predict_proba" and model.output_names == ("b",)
     np.testing.assert_allclose(model(np.array([[0.0]])), [[0.5]])
+
+
+def test_models_are_immutable_and_binding_names_outputs_once(regression_data):
+    X, _ = regression_data
+    calls = []
+
+    def predict(d):
+        calls.append(len(d))
+        return np.column_stack([d[:, 0], d[:, 1]])
+
+    model = as_model(predict)
+    with pytest.raises(AttributeError, match="immutable"):
+        model.output = 1
+    bound = model.bind(TabularSchema.from_data(X), sample=X)
+    assert calls == [1] and bound.output_names == ("output_0", "output_1")
+    assert model.output_names is None  # the unbound model is unchanged
+    rebound = bound.bind(TabularSchema.from_data(X))  # names travel with it: no second probe
+    assert calls == [1] and rebound.output_names == ("output_0", "output_1")
+
+
+def test_logit_link_and_method_choice(classifier_data):
+    X, y = classifier_data
+    clf = LogisticRegression().fit(X, y)
+    schema = TabularSchema.from_data(X)
+    log_odds = as_model(clf, output="yes", link="logit").bind(schema)
+    np.testing.assert_allclose(log_odds(X)[:, 0], clf.decision_function(X), atol=1e-9)
+    labels = as_model(clf, method="predict").bind(schema)  # a classifier's predict: positions in classes_
+    np.testing.assert_array_equal(labels(X)[:, 0], (clf.predict(X) == "yes").astype(float))
+    assert labels.output_names == ("predicted class",)
+    with pytest.raises(ValueError, match="link='logit' .* LogisticRegression is asked for decision_function"):
+        as_model(clf, method="decision_function", link="logit")
+    with pytest.raises(ValueError, match="`method` must be one of"):
+        as_model(clf, method="transform")
+    import tabxai as tx
+
+    grid = tx.partial_dependence(clf, X, 0, grid_resolution=5, output="yes", link="logit")
+    plain = tx.partial_dependence(lambda d: clf.decision_function(d), X, 0, grid_resolution=5)
+    np.testing.assert_allclose(grid.average, plain.average, atol=1e-9)  # linear in the log-odds
+    assert grid.params["link"] == "logit"

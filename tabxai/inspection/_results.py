@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .. import _display, _html
 from .._validation import check_real
 from ..model import output_position
 
@@ -40,10 +41,13 @@ class PartialDependence:
         Whether curves were shifted to start at 0.
     params : dict
         ``method``, its parameters, ``model_rows`` and ``versions``.
+    deciles : tuple
+        Per feature, the 10th to 90th percentiles of a numeric feature's data (drawn as a rug), or
+        None for a categorical feature.
     """
 
     def __init__(self, features, grid_values, average, individual, output_names, categorical, kind, centered,
-                 params):
+                 params, deciles=None):
         self.features = tuple(features)
         self.grid_values = tuple(grid_values)
         self.average = average
@@ -53,6 +57,7 @@ class PartialDependence:
         self.kind = kind
         self.centered = centered
         self.params = dict(params)
+        self.deciles = tuple(deciles) if deciles is not None else (None,) * len(self.features)
 
     def output_index(self, output=None):
         """Position of ``output`` (name or position); None: the only one, or a binary classifier's positive class."""
@@ -74,7 +79,7 @@ class PartialDependence:
         Parameters
         ----------
         ax : matplotlib Axes, default=None
-            Where to draw (default: the current axes).
+            Where to draw; a new figure when None.
         output : class label or int, default=None
             Which output to draw; needed when the model has more than two outputs.
         max_ice_lines : int, default=100
@@ -86,15 +91,51 @@ class PartialDependence:
         -------
         matplotlib Axes
         """
-        from ..plots.inspection import plot_partial_dependence
+        from ..plots.inspection import partial_dependence
 
-        return plot_partial_dependence(self, ax=ax, output=output, max_ice_lines=max_ice_lines,
+        return partial_dependence(self, ax=ax, output=output, max_ice_lines=max_ice_lines,
                                        random_state=random_state)
+
+    def _repr_html_(self):
+        """A compact table for notebooks: the average at (at most 25 of) the grid values, with inline bars."""
+        k, others = _shown_output(self)
+        label = _display.output_label(self.params, self.output_names[k], long=True)
+        features = " and ".join(_html.escape(f, 40) for f in self.features)
+        what = ("centred partial dependence" if self.centered else "partial dependence") if self.average is not None \
+            else "ICE curves"
+        title = f"{what.capitalize()} of {_html.escape(label)} on {features}"
+        parts = [_html.note(f"showing output {_display.plain(self.output_names[k])}; other outputs: "
+                            f"{_display.names_list(others)}") if others else ""]
+        parts.append(_html.note(f"kind={self.kind}, grid " + " x ".join(str(len(g)) for g in self.grid_values)))
+        if self.average is not None and len(self.features) == 1:
+            average = self.average[k]
+            positions = _spread_positions(len(average), 25)
+            centre = float(average.mean())
+            fmt = _display.NumberFormat(average)
+            scale = float(np.abs(average - centre).max()) or 1.0
+            rows = [[_html.escape(_display.value_text(self.grid_values[0][i], 40)), _html.escape(fmt(average[i])),
+                     _html.bar(average[i] - centre, scale)] for i in positions]
+            parts.append(_html.table([_html.escape(self.features[0], 40), _html.escape(label), "vs. its mean"], rows,
+                                     numeric=(1,)))
+            if len(positions) < len(average):
+                parts.append(_html.note(f"{len(positions)} of {len(average)} grid values shown"))
+        elif self.average is not None:
+            average = self.average[k]
+            fmt = _display.NumberFormat(average)
+            low, high = np.unravel_index(np.argmin(average), average.shape), \
+                np.unravel_index(np.argmax(average), average.shape)
+            rows = [[name, _html.escape(fmt(average[at]))] + [_html.escape(_display.value_text(g[i], 30))
+                                                             for g, i in zip(self.grid_values, at)]
+                    for name, at in (("lowest", low), ("highest", high))]
+            parts.append(_html.table(["", _html.escape(label)] + [_html.escape(f, 30) for f in self.features], rows,
+                                     numeric=(1,)))
+        parts.append(_html.parameters_block(self.params))
+        return _html.render(title, *parts)
 
     def __repr__(self):
         grid = " x ".join(str(len(g)) for g in self.grid_values)
         return (f"<tabxai.PartialDependence of {' and '.join(map(repr, self.features))}: {self.kind}, "
-                f"grid {grid}, outputs {list(self.output_names)}>")
+                f"grid {grid}, outputs {', '.join(map(_display.plain, self.output_names))}>")
 
 
 class AccumulatedLocalEffects:
@@ -138,13 +179,32 @@ class AccumulatedLocalEffects:
         -------
         matplotlib Axes
         """
-        from ..plots.inspection import plot_accumulated_local_effects
+        from ..plots.inspection import accumulated_local_effects
 
-        return plot_accumulated_local_effects(self, ax=ax, output=output)
+        return accumulated_local_effects(self, ax=ax, output=output)
+
+    def _repr_html_(self):
+        """A compact table for notebooks: the ALE at (at most 25 of) the bin edges, with inline bars."""
+        k, others = _shown_output(self)
+        label = _display.output_label(self.params, self.output_names[k], long=True)
+        title = (f"Accumulated local effects of {_html.escape(label)} on {_html.escape(self.feature, 40)}: "
+                 f"{len(self.grid_values) - 1} bins")
+        values = np.asarray(self.values[k], dtype=np.float64)
+        positions = _spread_positions(len(values), 25)
+        fmt = _display.NumberFormat(values)
+        scale = float(np.abs(values).max()) or 1.0
+        rows = [[_html.escape(_display.value_text(self.grid_values[i], 40)), _html.escape(fmt(values[i], sign=True)),
+                 _html.bar(values[i], scale)] for i in positions]
+        parts = [_html.note(f"showing output {_display.plain(self.output_names[k])}; other outputs: "
+                            f"{_display.names_list(others)}") if others else "",
+                 _html.table([_html.escape(self.feature, 40), "ALE", ""], rows, numeric=(1,)),
+                 _html.note(f"{len(positions)} of {len(values)} bin edges shown") if len(positions) < len(values)
+                 else "", _html.parameters_block(self.params)]
+        return _html.render(title, *parts)
 
     def __repr__(self):
         return (f"<tabxai.AccumulatedLocalEffects of {self.feature!r}: {len(self.grid_values) - 1} bins, "
-                f"outputs {list(self.output_names)}>")
+                f"outputs {', '.join(map(_display.plain, self.output_names))}>")
 
 
 class PermutationImportance:
@@ -241,19 +301,65 @@ class PermutationImportance:
         -------
         matplotlib Axes
         """
-        from ..plots.inspection import plot_permutation_importance
+        from ..plots.inspection import permutation_importance
 
-        return plot_permutation_importance(self, ax=ax, max_features=max_features)
+        return permutation_importance(self, ax=ax, max_features=max_features)
+
+    def _repr_html_(self):
+        """A compact table for notebooks: the features by mean importance with 95% intervals and inline bars."""
+        n_repeats = self.importances.shape[1]
+        fmt = _display.NumberFormat(np.concatenate([[self.baseline_score], self.importances_mean]))
+        title = (f"Permutation importance: {len(self.feature_names)} features, scoring "
+                 f"{_html.escape(self.scoring)} (baseline {_html.escape(fmt(self.baseline_score))}), "
+                 f"{n_repeats} repeats")
+        means = self.importances_mean
+        interval = self.confidence_interval() if n_repeats > 1 else None
+        order = np.argsort(-means, kind="stable")
+        shown, hidden = order[:20], order[20:]
+        scale = float(np.abs(means).max()) or 1.0
+        rows = []
+        for j in shown:
+            half = "" if interval is None else fmt.error((interval[j, 1] - interval[j, 0]) / 2)
+            rows.append([_html.escape(self.feature_names[j], 40), _html.escape(fmt(means[j], sign=True)),
+                         _html.escape(half), _html.bar(means[j], scale)])
+        parts = [_html.table(["feature", f"decrease in {_html.escape(self.scoring)}", "± 95% CI", ""], rows,
+                             numeric=(1, 2)),
+                 _html.hidden_note([self.feature_names[j] for j in hidden], "more features"),
+                 _html.note("intervals cover the permutation noise only (for these rows and this model)"),
+                 _html.parameters_block(self.params)]
+        return _html.render(title, *parts)
 
     def __repr__(self):
+        fmt = _display.NumberFormat(np.concatenate([[self.baseline_score], self.importances_mean]))
         lines = [f"<tabxai.PermutationImportance: {len(self.feature_names)} features, scoring {self.scoring!r}, "
-                 f"{self.importances.shape[1]} repeats, baseline score {self.baseline_score:.4g}; "
+                 f"{self.importances.shape[1]} repeats, baseline score {fmt(self.baseline_score)}; "
                  "± standard error of the permutation noise only, given the data and the model>"]
-        order = np.argsort(-self.importances_mean, kind="stable")[:10]
+        order = np.argsort(-self.importances_mean, kind="stable")
         stderr = self.stderr
-        for j in order:
-            lines.append(f"    {str(self.feature_names[j]):<24} {self.importances_mean[j]:+.4g} ± {stderr[j]:.2g}")
+        names = [_display.shorten(_display.plain(self.feature_names[j]), 30) for j in order[:10]]
+        width = max((len(n) for n in names), default=0)
+        for name, j in zip(names, order[:10]):
+            lines.append(f"    {name:<{width}}  {fmt(self.importances_mean[j], sign=True)} ± {fmt.error(stderr[j])}")
+        if len(order) > 10:
+            hidden = [self.feature_names[j] for j in order[10:]]
+            lines.append(f"    {len(hidden)} more: {_display.names_list(hidden)}")
         return "\n".join(lines)
+
+
+def _shown_output(result):
+    """The output a display shows (the default one, else the first) and the other outputs' names."""
+    try:
+        k = result.output_index(None)
+    except ValueError:
+        k = 0
+    return k, [name for j, name in enumerate(result.output_names) if j != k]
+
+
+def _spread_positions(size, limit):
+    """At most ``limit`` positions spread evenly over ``range(size)``, first and last included."""
+    if size <= limit:
+        return list(range(size))
+    return sorted(set(np.linspace(0, size - 1, limit).round().astype(int).tolist()))
 
 
 def _output_index(names, output, response):

@@ -168,7 +168,9 @@ def partial_dependence(model, X, features, *, kind="average", sample_weight=None
             grid_values=tuple(schema.columns[p].values_of(grids[p]) for p in spec),
             average=spec_average, individual=spec_individual, output_names=output_names,
             categorical=tuple(treated_as_categorical(schema, p, categorical) for p in spec),
-            kind=kind, centered=centered, params=params))
+            kind=kind, centered=centered, params=params,
+            deciles=tuple(None if treated_as_categorical(schema, p, categorical) else _deciles(codes[:, p])
+                          for p in spec)))
     return results if many else results[0]
 
 
@@ -176,6 +178,14 @@ def _pair_values(model, masker, points, masks, pair_row, pair_mask, individual, 
     """Averages ``(m, n_outputs)`` or ICE values ``(m, n_rows, n_outputs)`` of grid points ``indices``."""
     function = coalition_outputs if individual else coalition_values
     return function(model, masker, points, masks, pair_row[indices], pair_mask[indices], progress=progress)
+
+
+def _deciles(column):
+    """The 10th to 90th percentiles of a numeric column (missing values left out), for the rug of a plot."""
+    present = column[~np.isnan(column)]
+    if present.size == 0:
+        return np.zeros(0)
+    return np.quantile(present, np.linspace(0.1, 0.9, 9))
 
 
 def _centred(values, n_axes):

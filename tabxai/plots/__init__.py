@@ -1,5 +1,17 @@
-"""Plots of tabxai results (presentation layer). matplotlib is imported only when a plot is drawn."""
+"""Plots of tabxai results (presentation layer). matplotlib is imported only when a plot is drawn.
 
-from .inspection import plot_accumulated_local_effects, plot_partial_dependence, plot_permutation_importance
+Every function returns the matplotlib Axes it drew on (a Figure when it draws several panels),
+takes ``ax=`` to draw into an existing Axes (otherwise it makes a new figure, never drawing on
+the current axes) and never calls ``show()``. Attributions that push the output up are vermillion,
+those that pull it down blue (safe under the common colour-vision deficiencies).
+"""
 
-__all__ = ["plot_accumulated_local_effects", "plot_partial_dependence", "plot_permutation_importance"]
+from .bar import bar
+from .beeswarm import beeswarm
+from .heatmap import heatmap
+from .inspection import accumulated_local_effects, partial_dependence, permutation_importance
+from .scatter import scatter
+from .waterfall import waterfall
+
+__all__ = ["accumulated_local_effects", "bar", "beeswarm", "heatmap", "partial_dependence",
+           "permutation_importance", "scatter", "waterfall"]

@@ -17,6 +17,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 
+from .. import _display, _html
 from ..data import NUMERIC, TabularSchema
 
 __all__ = ["Condition", "Rule"]
@@ -254,6 +255,31 @@ class RuleListBase(ClassifierMixin, BaseEstimator):
         if not hasattr(self, "rules_"):
             return repr(self)
         return format_rules(self.rules_, self.target_name_)
+
+    def _repr_html_(self):
+        """The rules as a table for notebooks (at most 30), with the training rows each one classifies."""
+        name = _html.escape(type(self).__name__)
+        if not hasattr(self, "rules_"):
+            return _html.render(f"{name} (not fitted)", _html.note(repr(self)))
+        rules = self.rules_
+        support = np.array([sum(rule.class_counts) for rule in rules], dtype=np.float64)
+        scale = float(support.max()) or 1.0
+        rows = []
+        for position, rule in enumerate(rules[:30]):
+            text = rule.text(self.target_name_)
+            probability = max(rule.probabilities) if rule.probabilities else float("nan")
+            rows.append([str(position + 1), _html.escape(text), _html.escape(f"{probability:.2f}"),
+                         _html.escape(f"{int(support[position])}"), _html.bar(support[position], scale, signed=False)])
+        classes = _display.names_list(list(self.classes_))
+        title = (f"{name}: {len(rules)} rule{'s' * (len(rules) != 1)}, target {_html.escape(self.target_name_)} "
+                 f"(classes {_html.escape(classes)})")
+        parts = [_html.table(["#", "rule", "P(predicted class)", "training rows", ""], rows, numeric=(0, 2, 3))]
+        if len(rules) > 30:
+            parts.append(_html.note(f"{len(rules) - 30} more rules not shown"))
+        return _html.render(title, *parts)
+
+    def _repr_mimebundle_(self, **kwargs):
+        return {"text/plain": repr(self), "text/html": self._repr_html_()}
 
 
 def _holds(values, operator, value):

@@ -16,6 +16,8 @@ from matplotlib.contour import ContourSet  # noqa: E402
 
 import tabxai as tx  # noqa: E402
 
+pytestmark = pytest.mark.filterwarnings("error")
+
 
 def _predict(rows):
     rows = np.asarray(rows, dtype=float)
@@ -45,7 +47,13 @@ def test_partial_dependence_draws_the_average_over_subsampled_ice_curves(data, a
     curves = np.array([line.get_ydata() for line in ax.lines[:-1]])
     matches = [np.flatnonzero((result.individual[0] == curve).all(axis=1)) for curve in curves]
     assert all(len(m) >= 1 for m in matches) and len({int(m[0]) for m in matches}) == 15
-    assert ax.get_xlabel() == "x0" and ax.get_ylabel() == "partial dependence"
+    assert ax.get_xlabel() == "x0" and ax.get_ylabel() == "prediction"
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert legend == ["individual rows (ICE)", "average (PD)"]
+    assert ax.lines[0].get_alpha() < 1 and ax.lines[-1].get_linewidth() > ax.lines[0].get_linewidth()
+    rug = next(c for c in ax.collections if c.get_gid() == "deciles")
+    np.testing.assert_allclose([segment[0, 0] for segment in rug.get_segments()],
+                               np.quantile(data[:, 0], np.linspace(0.1, 0.9, 9)))
     _, other = plt.subplots()
     result.plot(ax=other, max_ice_lines=15, random_state=0)
     np.testing.assert_array_equal([line.get_ydata() for line in other.lines], [line.get_ydata() for line in ax.lines])
@@ -57,7 +65,7 @@ def test_centred_individual_only_draws_curves_from_zero(data, ax):
     result.plot(ax=ax, max_ice_lines=100)
     assert len(ax.lines) == 60
     assert all(line.get_ydata()[0] == 0.0 for line in ax.lines)
-    assert ax.get_ylabel() == "centred partial dependence"
+    assert ax.get_ylabel() == "centred prediction"
 
 
 def test_categorical_feature_is_drawn_as_bars(ax):
@@ -113,7 +121,7 @@ def test_pair_without_an_average_and_ambiguous_outputs_raise(data, ax):
         result.plot(ax=ax)
     result.plot(ax=ax, output=1)
     np.testing.assert_array_equal(ax.lines[-1].get_ydata(), result.average[1])
-    assert ax.get_ylabel() == "partial dependence (output_1)"
+    assert ax.get_ylabel() == "output_1"
 
 
 def test_binary_classifier_draws_the_positive_class_by_default(ax):
@@ -124,7 +132,7 @@ def test_binary_classifier_draws_the_positive_class_by_default(ax):
     result = tx.partial_dependence(model, X, 0, grid_resolution=5)
     result.plot(ax=ax)
     np.testing.assert_array_equal(ax.lines[-1].get_ydata(), result.average[1])
-    assert ax.get_ylabel() == "partial dependence (True)"
+    assert ax.get_ylabel() == "P(True)"
 
 
 def test_ale_draws_its_values_at_the_edges(data, ax):
@@ -134,7 +142,7 @@ def test_ale_draws_its_values_at_the_edges(data, ax):
     np.testing.assert_array_equal(ax.lines[0].get_ydata(), result.values[0])
     rug = ax.collections[0].get_segments()
     np.testing.assert_allclose([segment[0, 0] for segment in rug], result.grid_values)
-    assert ax.get_ylabel() == "accumulated local effect"
+    assert ax.get_ylabel() == "ALE of prediction"
 
 
 def test_permutation_importance_box_plot_is_ordered_by_mean(data, ax):
@@ -146,19 +154,72 @@ def test_permutation_importance_box_plot_is_ordered_by_mean(data, ax):
     medians = [line for line in ax.lines if line.get_gid() == "median"]
     drawn = [line.get_xdata()[0] for line in sorted(medians, key=lambda line: line.get_ydata()[0])]
     np.testing.assert_allclose(drawn, np.median(result.importances[order], axis=1), atol=1e-12)
-    assert ax.get_xlabel() == "decrease in r2"
+    assert ax.get_xlabel() == "decrease in r2 when the feature is permuted"
+    assert result.baseline_score == 1.0 and ax.get_title().startswith("baseline r2 = 1.00 (6 repeats")
     _, small = plt.subplots()
     result.plot(ax=small, max_features=2)
     assert [t.get_text() for t in small.get_yticklabels()] == [result.feature_names[j] for j in order[-2:]]
     plt.close(small.figure)
 
 
-def test_plot_uses_current_axes_and_importing_tabxai_does_not_import_matplotlib(data):
+def test_plots_make_a_new_figure_unless_given_axes_and_importing_tabxai_does_not_import_matplotlib(data):
     plt.close("all")
     result = tx.accumulated_local_effects(_predict, data, 1, grid_resolution=4)
-    ax = result.plot()
-    assert ax is plt.gca()
+    first, second = result.plot(), result.plot()
+    assert first.figure is not second.figure and len(first.lines) == len(second.lines) == 2
+    assert first.figure.get_layout_engine() is not None  # laid out to fit its labels
     plt.close("all")
-    code = "import sys, tabxai; print('matplotlib' in sys.modules)"
+    code = "import sys, tabxai; tabxai.plots.bar; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_several_results_give_one_panel_each_sharing_the_output_label(data):
+    results = tx.partial_dependence(_predict, data, [0, 1, 2], kind="both", grid_resolution=5)
+    figure = tx.plots.partial_dependence(results, max_ice_lines=4, random_state=0)
+    panels = [a for a in figure.axes if a.get_visible()]
+    assert len(panels) == 3
+    for panel, result in zip(panels, results):
+        np.testing.assert_array_equal(panel.lines[-1].get_ydata(), result.average[0])
+    assert [p.get_xlabel() for p in panels] == ["x0", "x1", "x2"]
+    assert [p.get_ylabel() for p in panels] == ["prediction", "", ""]
+    _, given = plt.subplots(1, 3)
+    assert tx.plots.partial_dependence(results, given) is given[0].figure
+    with pytest.raises(ValueError, match="2 Axes for 3 results"):
+        tx.plots.partial_dependence(results, given[:2])
+    plt.close("all")
+
+
+def test_long_categories_are_shortened_and_turned_to_fit():
+    labels = ["a rather long category label number %d" % i for i in range(6)]
+    frame = pd.DataFrame({"job": labels * 5, "x": np.arange(30.0)})
+    result = tx.partial_dependence(lambda rows: rows["x"].to_numpy(), frame, "job")
+    ax = tx.plots.partial_dependence(result)
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert all(len(t) <= 18 and t.endswith("…") for t in ticks)
+    assert all(t.get_rotation() == 35 for t in ax.get_xticklabels())
+    figure = ax.figure
+    figure.canvas.draw()
+    box = figure.get_tightbbox(figure.canvas.get_renderer())
+    assert box.x0 >= -1 and box.y0 >= -1  # nothing falls off the figure
+    plt.close(figure)
+
+
+def test_log_odds_partial_dependence_names_its_scale():
+    from sklearn.linear_model import LogisticRegression
+
+    X = np.random.default_rng(2).normal(size=(60, 2))
+    model = LogisticRegression().fit(X, np.where(X[:, 0] > 0, "bad", "good"))
+    result = tx.partial_dependence(model, X, 0, grid_resolution=4, output="bad", link="logit")
+    assert tx.plots.partial_dependence(result).get_ylabel() == "log-odds of bad"
+    plt.close("all")
+
+
+def test_several_ale_results_give_one_panel_each(data):
+    results = [tx.accumulated_local_effects(_predict, data, j, grid_resolution=5) for j in (0, 1)]
+    figure = tx.plots.accumulated_local_effects(results)
+    panels = [a for a in figure.axes if a.get_visible()]
+    for panel, result in zip(panels, results):
+        np.testing.assert_array_equal(panel.lines[0].get_ydata(), result.values[0])
+    assert [p.get_ylabel() for p in panels] == ["ALE of prediction", ""]
+    plt.close(figure)
