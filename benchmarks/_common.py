@@ -131,3 +131,12 @@ def peak_memory_mib(explainer, n_rows):
     out = subprocess.run([sys.executable, "-c", _MEMORY_SCRIPT.format(explainer=explainer), str(n_rows)],
                          capture_output=True, text=True, check=True)
     return int(out.stdout.strip().splitlines()[-1]) / 1024
+
+
+def load_note(start_load):
+    """A sentence on how loaded the machine was: 1-minute load average at the start and at the end."""
+    import os
+
+    return (f"Load average (1 min) {start_load:.1f} at the start and {os.getloadavg()[0]:.1f} at the end, on "
+            f"{os.cpu_count()} cores shared with other jobs: absolute times are noisy, ratios taken in the same "
+            "run less so.")

@@ -12,6 +12,7 @@ follows ``max_rows`` and not the number of rows.
 
 from __future__ import annotations
 
+import os
 import numpy as np
 from threadpoolctl import threadpool_limits
 from sklearn.datasets import make_classification
@@ -20,7 +21,7 @@ from sklearn.linear_model import LogisticRegression
 
 import tabxai as tx
 
-from ._common import CountingModel, interleaved, markdown_table, model_floor, peak_memory_mib
+from ._common import load_note, CountingModel, interleaved, markdown_table, model_floor, peak_memory_mib
 
 TITLE = "Exact Shapley values (job A)"
 
@@ -74,8 +75,10 @@ def _memory(quick):
 
 
 def run(quick=False):
+    start_load = os.getloadavg()[0]
     with threadpool_limits(limits=1):  # one model thread everywhere: thread pools on 2 shared cores are erratic
-        return _run(quick) + "\n\n" + _memory(quick)
+        body = _run(quick) + "\n\n" + _memory(quick)
+    return body + "\n\n" + load_note(start_load)
 
 
 def _run(quick):

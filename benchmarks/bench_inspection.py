@@ -10,6 +10,7 @@ estimator predicting, in batches of 100,000, as many of the rows tabxai built as
 
 from __future__ import annotations
 
+import os
 import numpy as np
 from sklearn.datasets import make_classification
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
@@ -20,7 +21,7 @@ from threadpoolctl import threadpool_limits
 
 import tabxai as tx
 
-from ._common import CountingModel, interleaved, markdown_table
+from ._common import load_note, CountingModel, interleaved, markdown_table
 
 TITLE = "Partial dependence, ICE and permutation importance"
 
@@ -118,8 +119,10 @@ def _permutation_row(name, estimator, X, y, n_repeats, repeats, agreement_repeat
 
 
 def run(quick=False):
+    start_load = os.getloadavg()[0]
     with threadpool_limits(limits=1):  # see the note in the intro
-        return _run(quick)
+        body = _run(quick)
+    return body + "\n\n" + load_note(start_load)
 
 
 def _run(quick):
@@ -154,10 +157,10 @@ def _run(quick):
         "OpenMP and BLAS thread pools under oversubscription make identical calls vary by tens of percent.\n\n"
     )
     note = (
-        "\n\nWhy the 5-repeat statistic can look alarming (an earlier run of this section printed "
-        "`max |diff| / stderr 4.4` for HistGradientBoosting): with 5 repeats each library's standard error "
-        "comes from 4 degrees of freedom, so it can be half its true size by chance, and the table showed "
-        "the largest of 12 such ratios. In that run the outlier was feature 3, whose tabxai repeats happened "
+        "\n\nWhy the 5-repeat statistic can look alarming (HistGradientBoosting: 4.4, the same in every run, "
+        "since the seeds are fixed; earlier versions of this section printed it as `max |diff| / stderr`): "
+        "with 5 repeats each library's standard error comes from 4 degrees of freedom, so it can be half its "
+        "true size by chance, and the table shows the largest of 12 such ratios. The outlier is feature 3, whose tabxai repeats happened "
         "to spread by 0.0006 against a true repeat-to-repeat spread of about 0.0014 (measured over 60 "
         "repeats); with 60 repeats per library the same feature differs by 0.4 standard errors and every "
         "feature by less than 1.7. The Welch statistic of that feature has about 7 degrees of freedom, and "

@@ -17,6 +17,7 @@ background: bounded by ``max_rows``, not by the number of rows.
 
 from __future__ import annotations
 
+import os
 import itertools
 import math
 import time
@@ -30,7 +31,7 @@ from sklearn.linear_model import LogisticRegression
 
 import tabxai as tx
 
-from ._common import (CountingModel, interleaved, job_b, markdown_table, model_floor, peak_memory_mib,
+from ._common import (CountingModel, load_note, interleaved, job_b, markdown_table, model_floor, peak_memory_mib,
                       relative_error)
 
 TITLE = "KernelSHAP (jobs A and B)"
@@ -224,8 +225,10 @@ def _width(quick):
 
 
 def run(quick=False):
+    start_load = os.getloadavg()[0]
     with threadpool_limits(limits=1):  # one model thread everywhere: thread pools on 2 shared cores are erratic
-        return _run(quick)
+        body = _run(quick)
+    return body + "\n\n" + load_note(start_load)
 
 
 def _run(quick):

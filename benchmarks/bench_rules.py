@@ -13,6 +13,7 @@ kernels.
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import numpy as np
@@ -24,7 +25,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 import tabxai as tx
 
-from ._common import interleaved, markdown_table
+from ._common import load_note, interleaved, markdown_table
 
 TITLE = "Glass-box baselines: rule lists and OneR against RIPPER, imodels and a depth-3 tree"
 
@@ -163,6 +164,7 @@ def _cv_line(name, cv):
 
 
 def run(quick=False):
+    start_load = os.getloadavg()[0]
     repeats = 1 if quick else 3
     tables, targets, one_r = [], [], []
     _warm_up()
@@ -221,4 +223,4 @@ def run(quick=False):
         "Target (issue #5): RuleListClassifier at least as accurate as the best rule-based peer (within 0.5 "
         "points) with no more conditions, fitting no slower.\n\n" + "\n".join(targets)
     )
-    return "\n\n".join(tables) + "\n\n" + notes
+    return "\n\n".join(tables) + "\n\n" + notes + "\n\n" + load_note(start_load)
