@@ -191,7 +191,7 @@ def _width(quick):
         cells = []
         for extra in extras:
             budget = 2 * n_players + extra
-            errors, seconds, overheads, gaps = [], [], [], []
+            errors, seconds, overheads, gaps, covered = [], [], [], [], []
             for seed in seeds:
                 counted = CountingModel(model)
                 start = time.perf_counter()
@@ -200,23 +200,27 @@ def _width(quick):
                 seconds.append(elapsed / n_rows)
                 overheads.append(elapsed / model_floor(model, counted.sample, counted.rows))
                 errors.append(relative_error(expl.values, truth))
+                covered.append(np.mean(np.abs(expl.values - truth) <= 1.96 * expl.stderr))
                 gaps.append(float(np.max(np.abs(expl.base_values + expl.values.sum(axis=1) - model(rows)))))
-            cells.append((budget, float(np.mean(errors)), float(np.median(seconds)), float(np.median(overheads)),
-                          max(gaps)))
+            cells.append((budget, float(np.mean(errors)), float(np.mean(covered)), float(np.median(seconds)),
+                          float(np.median(overheads)), max(gaps)))
         expl = tx.KernelSHAP(pairwise, background, n_coalitions=2 * n_players + extras[0],
                              random_state=0).explain(rows)
         pairwise_error = relative_error(expl.values, pairwise_truth)
-        for budget, error, seconds, overhead, gap in cells:
-            table.append([n_players, budget, budget * n_background, error, seconds, overhead, f"{gap:.1e}",
+        for budget, error, coverage, seconds, overhead, gap in cells:
+            table.append([n_players, budget, budget * n_background, error, f"{coverage:.3f}", seconds, overhead,
+                          f"{gap:.1e}",
                           f"{pairwise_error:.1e}" if budget == cells[0][0] else ""])
-    header = ["players", "coalitions / row", "model rows / row", "relative error", "seconds / explained row",
+    header = ["players", "coalitions / row", "model rows / row", "relative error", "95% coverage",
+              "seconds / explained row",
               "time / model floor", "max \\|sum of values - (f(x) - E f)\\|",
               "error, pairwise model only"]
     intro = (f"Width: `f(x) = x @ beta + x0 x1 + 2 x2 x3 x4` on standard normal columns, background "
              f"{n_background} rows, {n_rows} explained rows, {len(seeds)} seed(s); the truth is exact (linear part in "
              "closed form, each product by enumerating its own players' coalitions). Budgets `2 * players + "
              f"{{{', '.join(map(str, extras))}}}` (the middle one is `\"auto\"`). Relative error `||phi_hat - phi|| / "
-             "||phi||`, mean over rows and seeds; time per explained row and time over the model floor, median over "
+             "||phi||`, mean over rows and seeds; 95% coverage: share of (row, player) values whose interval "
+             "`value ± 1.96 stderr` holds the truth; time per explained row and time over the model floor, median over "
              "seeds (the model is one matrix-vector product, about as cheap as a model gets, so the floor is tiny "
              "and the ratio shows tabxai's own cost). Last column: the same budget on the model without the "
              "three-way term, a game of interactions of order two at most, which complementary pairs estimate "
