@@ -225,7 +225,25 @@ def _width(quick):
              "and the ratio shows tabxai's own cost). Last column: the same budget on the model without the "
              "three-way term, a game of interactions of order two at most, which complementary pairs estimate "
              "exactly.\n\n")
-    return intro + markdown_table(header, table)
+    low = [f"{row[0]:,} players at {row[1]:,} coalitions ({row[4]})" for row in table if float(row[4]) < 0.9]
+    note = ("\n\nValues add up to machine precision at every width, and the pairwise-only game is estimated "
+            "exactly (to rounding), as complementary pairs promise. The error comes from the three-way term "
+            "and falls with the budget at every width but the widest. Coverage below 0.90: "
+            f"{'; '.join(low) or 'none'}. ")
+    if not quick:
+        note += (
+            "At 1,000 players and 2,512 coalitions (1,256 pairs: the 1,000 pairs of size 1 enumerated, 256 "
+            "sampled over 499 strata) the estimate is off by the same amount whatever the seed (relative error "
+            "0.0265-0.0271 over 6 seeds; the three players of the three-way term off by about 0.06 with "
+            "standard errors of 0.001): a bias, not noise, which the standard errors do not include. This is "
+            "the ratio estimator's bias (the least-squares matrix is estimated from the sample) showing when "
+            "the sampled pairs are far fewer than the players; from 4,048 coalitions the intervals cover "
+            "again (there on the cautious side) and the error falls with the budget. At 1,000 players the "
+            "time is tabxai's own: in a profile of one row at 2,512 coalitions, 44% accumulating the "
+            "weighted normal equations (a Numba loop of order coalitions x players^2), 30% writing the "
+            "masked rows, 8% inverting the 1,000 x 1,000 matrix, 2% the model."
+        )
+    return intro + markdown_table(header, table) + note
 
 
 def run(quick=False):
