@@ -7,35 +7,48 @@
 __version__ = "0.1.0.dev0"
 
 from . import datasets, plots
+from .counterfactuals import Counterfactuals
 from .data import TabularSchema
 from .explanation import Explanation
 from .inspection import (AccumulatedLocalEffects, PartialDependence, PermutationImportance, accumulated_local_effects,
                          partial_dependence, permutation_importance)
+from .lime import LimeTabular
 from .maskers import IndependentMasker
 from .model import Model, ModelError, as_model
+from .report import AuditReport, audit, reason_codes
+from .recourse import Recourse
 from .rules import OneR, RuleListClassifier, fit_surrogate
 from .shapley import ExactShapley, KernelSHAP, PermutationShapley
 
+from . import image  # noqa: E402  (after the explainers it runs; imports no scikit-image or framework)
+
 __all__ = [
     "AccumulatedLocalEffects",
+    "AuditReport",
+    "Counterfactuals",
     "ExactShapley",
     "Explanation",
     "IndependentMasker",
     "KernelSHAP",
+    "LimeTabular",
     "Model",
     "ModelError",
     "OneR",
     "PartialDependence",
     "PermutationImportance",
     "PermutationShapley",
+    "Recourse",
     "RuleListClassifier",
     "TabularSchema",
     "__version__",
     "accumulated_local_effects",
     "as_model",
+    "audit",
     "datasets",
     "fit_surrogate",
+    "image",
     "partial_dependence",
     "permutation_importance",
     "plots",
+    "reason_codes",
 ]

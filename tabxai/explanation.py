@@ -53,10 +53,13 @@ class Explanation:
         surrogate's ``r2``.
     groups : dict
         ``{player: (columns...)}`` for players that are feature groups.
+    conditions : ndarray of str, shape (n, p), or None
+        What each feature's value means for each row, in words, when the method has interpretable
+        conditions (LIME: ``"duration > 24"``, ``"status = no checking account"``).
     """
 
     def __init__(self, values, base_values, data, feature_names, output_names, *, stderr=None,
-                 params=None, diagnostics=None, groups=None, single_output=None):
+                 params=None, diagnostics=None, groups=None, conditions=None, single_output=None):
         values = np.asarray(values, dtype=np.float64)
         if values.ndim == 2:
             values = values[:, :, None]
@@ -85,6 +88,8 @@ class Explanation:
             if value.shape[:1] != (n_rows,):
                 raise ValueError(f"diagnostic {name!r} must have one entry per row ({n_rows}); got shape {value.shape}")
         self.groups = dict(groups or {})
+        self._conditions = None
+        self.conditions = conditions
         single = n_outputs == 1 if single_output is None else bool(single_output)
         self._dropped = {"rows": False, "features": False, "outputs": single and n_outputs == 1}
 
@@ -100,6 +105,20 @@ class Explanation:
     @property
     def stderr(self):
         return None if self._stderr is None else self._view(self._stderr, _AXES)
+
+    @property
+    def conditions(self):
+        """Readable conditions (rows x features strings), or None when the method has none."""
+        return None if self._conditions is None else self._view(self._conditions, _AXES[:2])
+
+    @conditions.setter
+    def conditions(self, conditions):
+        if conditions is not None:
+            conditions = np.asarray(conditions, dtype=object)
+            shape = self._values.shape[:2]
+            if conditions.shape != shape:
+                raise ValueError(f"conditions must have shape {shape} (rows x features); got {conditions.shape}")
+        self._conditions = conditions
 
     @property
     def base_values(self):
@@ -157,12 +176,13 @@ class Explanation:
         data = self._data
         if not (isinstance(rows, slice) and rows == slice(None)):
             data = data.iloc[rows] if hasattr(data, "iloc") else data[rows]
+        conditions = None if self._conditions is None else self._conditions[rows][:, features]
         result = Explanation(values, self._base[rows][:, outputs], data,
                              np.asarray(self._feature_names, dtype=object)[features].tolist(),
                              np.asarray(self._output_names, dtype=object)[outputs].tolist(),
                              stderr=stderr, params=self.params,
                              diagnostics={name: value[rows] for name, value in self.diagnostics.items()},
-                             groups=self.groups)
+                             groups=self.groups, conditions=conditions)
         result._dropped = dropped
         return result
 
@@ -251,7 +271,7 @@ class Explanation:
         frame = self._row_frame()
         members = _display.player_members(self._feature_names, frame, self.params, self.groups)
         values = frame.iloc[row] if frame is not None and len(frame) > row else None
-        conditions = _display.row_conditions(getattr(self, "conditions", None), row, len(self._feature_names))
+        conditions = _display.row_conditions(self._conditions, row, len(self._feature_names))
         return [_display.player_label(name, members[j], values, conditions=None if conditions is None
                                       else conditions[j]) for j, name in enumerate(self._feature_names)]
 

@@ -437,6 +437,293 @@ def naive_game_shapley(value, n_players):
 
 # --- surrogate: end ---
 
+# --- lime: begin ---
+
+
+def naive_lime_kernel(binary, kernel_width):
+    """lime's kernel ``sqrt(exp(-d^2 / w^2))`` of the Euclidean distance of each binary row from all ones."""
+    out = []
+    for row in binary:
+        d = math.sqrt(sum((1.0 - z) ** 2 for z in row))
+        out.append(math.sqrt(math.exp(-(d ** 2) / kernel_width ** 2)))
+    return np.array(out)
+
+
+def naive_ridge(binary, y, weights, alpha, columns=None):
+    """Weighted ridge with an unpenalised intercept by least squares on the augmented system.
+
+    Minimises ``sum_s w_s (y_s - b - z_s . beta)^2 + alpha |beta|^2`` with ``numpy.linalg.lstsq``.
+    Returns (beta over ``columns``, intercept, objective at the minimum).
+    """
+    binary = np.asarray(binary, dtype=float)
+    columns = list(range(binary.shape[1])) if columns is None else list(columns)
+    n, k = binary.shape[0], len(columns)
+    design = np.zeros((n + k, k + 1))
+    target = np.zeros(n + k)
+    for s in range(n):
+        root = math.sqrt(weights[s])
+        design[s, 0] = root
+        for a, c in enumerate(columns):
+            design[s, a + 1] = root * binary[s, c]
+        target[s] = root * y[s]
+    for a in range(k):
+        design[n + a, a + 1] = math.sqrt(alpha)
+    solution = np.linalg.lstsq(design, target, rcond=None)[0]
+    objective = float(((design @ solution - target) ** 2).sum())
+    return solution[1:], solution[0], objective
+
+
+def naive_ridge_stderr(binary, y, weights, alpha, clusters):
+    """Cluster-robust sandwich standard errors of :func:`naive_ridge`, from the full design with intercept.
+
+    ``A^-1 (R / (R - 1) sum_c g_c g_c') A^-1`` with ``g_c`` the summed scores ``w r x`` of cluster ``c``.
+    """
+    binary = np.asarray(binary, dtype=float)
+    n, p = binary.shape
+    full = np.column_stack([np.ones(n), binary])
+    penalty = np.diag([0.0] + [alpha] * p)
+    bread = np.linalg.inv(full.T @ (full * weights[:, None]) + penalty)
+    beta, intercept, _ = naive_ridge(binary, y, weights, alpha)
+    sums = {}
+    for s in range(n):
+        residual = y[s] - intercept - binary[s] @ beta
+        sums[clusters[s]] = sums.get(clusters[s], 0.0) + weights[s] * residual * full[s]
+    meat = sum(np.outer(g, g) for g in sums.values()) * len(sums) / (len(sums) - 1)
+    covariance = bread @ meat @ bread
+    return np.sqrt(np.diag(covariance))[1:]
+
+
+def naive_forward_selection(binary, y, weights, alpha, n_selected):
+    """Players added one at a time, each the one that most lowers the ridge objective (ties: lowest index)."""
+    chosen = []
+    for _ in range(n_selected):
+        best, best_objective = None, np.inf
+        for candidate in range(binary.shape[1]):
+            if candidate in chosen:
+                continue
+            objective = naive_ridge(binary, y, weights, alpha, chosen + [candidate])[2]
+            if best is None or objective < best_objective - 1e-9 * abs(best_objective):
+                best, best_objective = candidate, objective
+        chosen.append(best)
+    return sorted(chosen)
+
+
+def naive_lime_sample(row, background, edges, numeric, uniforms):
+    """One lime sample built cell by cell, one player per column, equal background weights.
+
+    Column ``j`` sorts the background rows by (bin or category, value, position) and takes the row
+    whose equal share of ``[0, 1)`` holds ``uniforms[j]``; a numeric column then takes, inside that
+    row's bin, the quantile of scipy's truncated normal (the bin's background mean and standard
+    deviation + 1e-11, bounded by the bin) at the position of ``uniforms[j]`` within the share of
+    the whole bin. ``row`` and ``background`` are float code rows (NaN missing); ``numeric[j]``
+    says whether column ``j`` is cut at ``edges[j]``. Returns (values, binary per column).
+    """
+    from scipy.stats import truncnorm
+
+    n = len(background)
+    values, binary = [], []
+    for j in range(len(row)):
+        def key(value, j=j):
+            if np.isnan(value):
+                return -1
+            return sum(value > e for e in edges[j]) if numeric[j] else value
+
+        def sort_key(b, j=j):
+            value = background[b, j]
+            return (key(value), -np.inf if np.isnan(value) else value, b)
+
+        order = sorted(range(n), key=sort_key)
+        position = min(int(uniforms[j] * n), n - 1)
+        source = background[order[position], j]
+        same = key(source) == key(row[j])
+        binary.append(float(same))
+        if not numeric[j] or np.isnan(source):
+            values.append(source)
+            continue
+        b = key(source)
+        column = [v for v in background[:, j] if not np.isnan(v)]
+        inside = [v for v in column if key(v) == b]
+        first = [i for i, r in enumerate(order) if key(background[r, j]) == b]
+        start, stop = first[0] / n, (first[-1] + 1) / n
+        v = min(max((uniforms[j] - start) / (stop - start), 0.0), 1.0)
+        mean, std = np.mean(inside), np.std(inside) + 1e-11
+        low = ([min(column)] + list(edges[j]))[b]
+        high = (list(edges[j]) + [max(column)])[b]
+        if low == high:
+            values.append(low)
+        else:
+            values.append(truncnorm.ppf(v, (low - mean) / std, (high - mean) / std, loc=mean, scale=std))
+    return np.array(values), np.array(binary)
+
+
+def naive_backfit(levels, deviations, y, fit_on, sweeps):
+    """Additive model ``sum_j gamma[j][level] + slope[j][level] * deviation`` by backfitting, with loops.
+
+    Each sweep, column by column: within each level, the least-squares line (intercept and slope
+    on the deviations) of the partial residuals over the ``fit_on`` samples. The overall mean is
+    added to column 0's intercepts. Returns the function ``g(levels_row, deviations_row)`` and the
+    intercepts ``gamma`` (a dict per column).
+    """
+    n, m = len(levels), len(levels[0])
+    mean = sum(y[s] for s in range(n) if fit_on[s]) / sum(1 for s in range(n) if fit_on[s])
+    gamma = [{} for _ in range(m)]
+    slope = [{} for _ in range(m)]
+
+    def term(j, level, deviation):
+        return gamma[j].get(level, 0.0) + slope[j].get(level, 0.0) * deviation
+
+    def g(row_levels, row_deviations):
+        return sum(term(j, row_levels[j], row_deviations[j]) for j in range(m))
+
+    for _ in range(sweeps):
+        for j in range(m):
+            partial = [y[s] - mean - g(levels[s], deviations[s]) + term(j, levels[s][j], deviations[s][j])
+                       for s in range(n)]
+            groups = {}
+            for s in range(n):
+                if fit_on[s]:
+                    groups.setdefault(levels[s][j], []).append((deviations[s][j], partial[s]))
+            gamma[j], slope[j] = {}, {}
+            for level, pairs in groups.items():
+                d_mean = sum(d for d, _ in pairs) / len(pairs)
+                y_mean = sum(v for _, v in pairs) / len(pairs)
+                spread = sum((d - d_mean) ** 2 for d, _ in pairs)
+                square = sum(d ** 2 for d, _ in pairs)
+                b = sum((d - d_mean) * (v - y_mean) for d, v in pairs) / spread if spread > 1e-9 * square else 0.0
+                slope[j][level] = b
+                gamma[j][level] = y_mean - b * d_mean
+    gamma[0] = {level: value + mean for level, value in gamma[0].items()}
+    for level in {lv[0] for lv in levels} - set(gamma[0]):
+        gamma[0][level] = mean
+    return g, gamma
+
+
+def naive_lime_pseudo_targets(binary, y, levels, deviations, players, row_levels, frequencies, like_row, sweeps):
+    """``y - g(x) + z . Delta(g)`` with ``g`` backfitted on one half of the samples (even or odd
+    positions) and applied to the other; ``Delta_p = sum_{j in p} gamma_j(row) - (E gamma_j - q_p
+    gamma_j(row)) / (1 - q_p)`` with ``q_p`` the share of background rows like the row on player
+    ``p`` and ``E gamma_j`` over the background frequencies of column ``j``'s levels."""
+    n = len(binary)
+    out = np.array(y, dtype=float, copy=True)
+    for parity in (0, 1):
+        fit_on = [s % 2 == parity for s in range(n)]
+        g, gamma = naive_backfit(levels, deviations, y, fit_on, sweeps)
+        delta = []
+        for p, members in enumerate(players):
+            q = like_row[p]
+            total = 0.0
+            if q < 1:
+                for j in members:
+                    own = gamma[j].get(row_levels[j], 0.0)
+                    mean = sum(f * gamma[j].get(level, 0.0) for level, f in enumerate(frequencies[j]))
+                    total += own - (mean - q * own) / (1 - q)
+            delta.append(total)
+        for s in range(n):
+            if not fit_on[s]:
+                out[s] = y[s] - g(levels[s], deviations[s]) + sum(binary[s][p] * delta[p] for p in range(len(players)))
+    return out
+
+
+# --- lime: end ---
+
+
+# --- audit report: reason codes and group rates (tests/report) ---
+def naive_reasons(values, k, sign):
+    """Per row: positions of the (at most) k largest ``sign * value`` that are > 0, largest first (ties by position)."""
+    result = []
+    for row in values:
+        scored = sorted(((-sign * v, j) for j, v in enumerate(row) if sign * v > 0))
+        result.append([j for _, j in scored[:k]])
+    return result
+
+
+def naive_group_rates(predicted_positive, truly_positive, groups):
+    """{group: (count, selection rate, TPR, FPR, precision)} by counting rows one by one (NaN when undefined)."""
+    result = {}
+    for group in sorted(set(groups)):
+        n = tp = fp = fn = tn = 0
+        for p, t, g in zip(predicted_positive, truly_positive, groups):
+            if g != group:
+                continue
+            n += 1
+            tp += p and t
+            fp += p and not t
+            fn += (not p) and t
+            tn += (not p) and not t
+        ratio = lambda a, b: a / b if b else float("nan")  # noqa: E731
+        result[group] = (n, ratio(tp + fp, n), ratio(tp, tp + fn), ratio(fp, fp + tn), ratio(tp, tp + fp))
+    return result
+
+
+# --- counterfactuals: begin ---
+
+def naive_scale(column):
+    """Median absolute deviation of a column; the mean absolute deviation, then 1, when it is 0."""
+    column = column[~np.isnan(column)]
+    mad = np.median(np.abs(column - np.median(column)))
+    if mad > 0:
+        return mad
+    mean_deviation = np.mean(np.abs(column - np.mean(column)))
+    return mean_deviation if mean_deviation > 0 else 1.0
+
+
+def naive_counterfactual_cost(x, candidate, scales, costs):
+    """``sum_j cost_j * |candidate_j - x_j| / scale_j`` for numeric rows."""
+    return float(sum(c * abs(a - b) / s for a, b, s, c in zip(candidate, x, scales, costs)))
+
+
+def naive_min_cost_counterfactual(reaches, X, x, *, immutable=(), monotone=None, ranges=None, costs=None):
+    """The cheapest counterfactual of numeric row ``x`` by trying every combination of observed values.
+
+    ``reaches(rows)`` says which rows reach the desired outcome. Every column may take its own value or
+    any value observed in ``X`` that the constraints allow (immutable positions keep ``x``'s value,
+    ``monotone[j]`` is "increase" or "decrease", ``ranges[j] = (low, high)`` bounds a changed value).
+    Returns (cost, row), or (inf, None) when no combination reaches the outcome.
+    """
+    monotone = monotone or {}
+    ranges = ranges or {}
+    costs = costs or {}
+    n_columns = X.shape[1]
+    scales = [naive_scale(X[:, j]) for j in range(n_columns)]
+    weights = [costs.get(j, 1.0) for j in range(n_columns)]
+    options = []
+    for j in range(n_columns):
+        values = [x[j]]
+        if j not in immutable:
+            for v in np.unique(X[:, j]):
+                if v == x[j]:
+                    continue
+                if monotone.get(j) == "increase" and v < x[j] or monotone.get(j) == "decrease" and v > x[j]:
+                    continue
+                low, high = ranges.get(j, (-np.inf, np.inf))
+                if low <= v <= high:
+                    values.append(v)
+        options.append(values)
+    candidates = np.array(list(itertools.product(*options)), dtype=float)
+    ok = np.asarray(reaches(candidates), dtype=bool)
+    best_cost, best_row = np.inf, None
+    for row in candidates[ok]:
+        cost = naive_counterfactual_cost(x, row, scales, weights)
+        if cost < best_cost:
+            best_cost, best_row = cost, row
+    return best_cost, best_row
+
+
+def naive_row_distance(a, b, scale, categorical):
+    """Sum over columns: both missing 0, one missing 1, categories 0/1, numbers |a - b| / scale."""
+    total = 0.0
+    for j in range(len(a)):
+        if np.isnan(a[j]) or np.isnan(b[j]):
+            total += 0.0 if np.isnan(a[j]) and np.isnan(b[j]) else 1.0
+        elif categorical[j]:
+            total += float(a[j] != b[j])
+        else:
+            total += abs(a[j] - b[j]) / scale[j]
+    return total
+
+
+# --- counterfactuals: end ---
+
 
 # --- plots (issue 10): the beeswarm's stacking of dots, by loops ------------------------------
 def swarm_offsets(values, width, n_bins=100):
@@ -460,3 +747,85 @@ def swarm_offsets(values, width, n_bins=100):
         sign = 1.0 if rank % 2 == 1 else -1.0
         offsets.append(min(level * step, width) * sign)
     return np.array(offsets)
+
+
+# --- image: begin ---
+
+
+def naive_masked_image(image, segments, coalition, fill):
+    """The image (H, W, C) with the pixels of absent segments copied from ``fill``, pixel by pixel."""
+    out = np.array(image, dtype=float, copy=True)
+    height, width = segments.shape
+    for y in range(height):
+        for x in range(width):
+            if not coalition[segments[y, x]]:
+                out[y, x] = fill[y, x]
+    return out
+
+
+def naive_segment_mean_fill(image, segments):
+    """Each pixel replaced by the mean colour of its segment, by explicit sums."""
+    out = np.zeros_like(np.asarray(image, dtype=float))
+    for label in np.unique(segments):
+        where = segments == label
+        out[where] = np.asarray(image, dtype=float)[where].mean(axis=0)
+    return out
+
+
+def naive_image_shapley(score, image, segments, fill):
+    """Shapley values of the segments from the definition: every coalition of the others, for each segment."""
+    n = int(segments.max()) + 1
+    values = np.zeros(n)
+    cache = {}
+
+    def value(members):
+        key = frozenset(members)
+        if key not in cache:
+            coalition = [k in key for k in range(n)]
+            cache[key] = float(score(naive_masked_image(image, segments, coalition, fill)[None])[0])
+        return cache[key]
+
+    for i in range(n):
+        others = [k for k in range(n) if k != i]
+        for size in range(n):
+            weight = math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)
+            for subset in itertools.combinations(others, size):
+                values[i] += weight * (value(subset + (i,)) - value(subset))
+    return values
+
+
+def naive_occlusion(score, image, fill, window, stride):
+    """Occlusion map: for each window position, the score drop added to the pixels it covers, then averaged."""
+    height, width = image.shape[:2]
+    full = float(score(image[None])[0])
+    total = np.zeros((height, width))
+    covered = np.zeros((height, width))
+    tops = sorted(set(list(range(0, height - window + 1, stride)) + [height - window]))
+    lefts = sorted(set(list(range(0, width - window + 1, stride)) + [width - window]))
+    for top in tops:
+        for left in lefts:
+            occluded = np.array(image, dtype=float, copy=True)
+            occluded[top:top + window, left:left + window] = fill[top:top + window, left:left + window]
+            drop = full - float(score(occluded[None])[0])
+            for y in range(top, top + window):
+                for x in range(left, left + window):
+                    total[y, x] += drop
+                    covered[y, x] += 1
+    return total / covered
+
+
+def naive_deletion_scores(score, image, heatmap, fill, n_steps):
+    """Scores of the deletion curve: remove pixels one at a time in decreasing heat (ties by position)."""
+    height, width = heatmap.shape
+    order = sorted(range(height * width), key=lambda p: (-heatmap.ravel()[p], p))
+    scores = []
+    for step in range(n_steps + 1):
+        count = int(np.round(step * height * width / n_steps))
+        current = np.array(image, dtype=float, copy=True)
+        for p in order[:count]:
+            current[p // width, p % width] = fill[p // width, p % width]
+        scores.append(float(score(current[None])[0]))
+    return np.array(scores)
+
+
+# --- image: end ---

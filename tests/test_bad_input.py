@@ -39,6 +39,8 @@ def _entry_points(X, y, model):
         .explain(rows),
         "PermutationShapley": lambda rows, bg, m, **kw: tx.PermutationShapley(m, bg, n_permutations=2, random_state=0,
                                                                              **kw).explain(rows),
+        "LimeTabular": lambda rows, bg, m, **kw: tx.LimeTabular(m, bg, n_samples=40, random_state=0, **kw)
+        .explain(rows),
         "partial_dependence": lambda rows, bg, m, **kw: tx.partial_dependence(m, rows, "income", grid_resolution=4,
                                                                              **kw),
         "permutation_importance": lambda rows, bg, m, **kw: tx.permutation_importance(
@@ -47,7 +49,8 @@ def _entry_points(X, y, model):
     }
 
 
-ENTRY_POINTS = ["ExactShapley", "KernelSHAP", "PermutationShapley", "partial_dependence", "permutation_importance"]
+ENTRY_POINTS = ["ExactShapley", "KernelSHAP", "PermutationShapley", "LimeTabular", "partial_dependence",
+                "permutation_importance"]
 
 
 def _unchanged(X, model, run):
@@ -103,7 +106,7 @@ def test_bad_input_gets_a_clear_error_and_changes_nothing(table, entry, case, er
         _unchanged(X, model, lambda: run(rows, background, m, **options))
 
 
-@pytest.mark.parametrize("entry", ["ExactShapley", "KernelSHAP", "PermutationShapley"])
+@pytest.mark.parametrize("entry", ["ExactShapley", "KernelSHAP", "PermutationShapley", "LimeTabular"])
 def test_empty_background_and_bad_parameters_are_checked_before_the_model_is_asked(table, entry):
     X, y, model = table
     calls = []
@@ -121,10 +124,13 @@ def test_empty_background_and_bad_parameters_are_checked_before_the_model_is_ask
         run(X.iloc[:3], X.iloc[:20], counted, link="probit")
     explainer = {"KernelSHAP": lambda **kw: tx.KernelSHAP(counted, X.iloc[:20], **kw),
                  "PermutationShapley": lambda **kw: tx.PermutationShapley(counted, X.iloc[:20], **kw),
-                 "ExactShapley": lambda **kw: tx.ExactShapley(counted, X.iloc[:20], **kw)}[entry]
+                 "ExactShapley": lambda **kw: tx.ExactShapley(counted, X.iloc[:20], **kw),
+                 "LimeTabular": lambda **kw: tx.LimeTabular(counted, X.iloc[:20], **kw)}[entry]
     bad = {"KernelSHAP": [{"n_coalitions": 0}, {"tol": -1.0}, {"random_state": -3}, {"n_coalitions": 3}],
            "PermutationShapley": [{"n_permutations": 0}, {"tol": 0.0}, {"random_state": "seed"}],
-           "ExactShapley": [{"max_players": 0}, {"max_players": 2}]}[entry]
+           "ExactShapley": [{"max_players": 0}, {"max_players": 2}],
+           "LimeTabular": [{"n_samples": 9}, {"kernel_width": 0.0}, {"n_features": 5}, {"sampling": "kernel"},
+                           {"tol": 0.0}, {"random_state": -3}]}[entry]
     for options in bad:
         with pytest.raises((ValueError, TypeError)):
             explainer(**options)

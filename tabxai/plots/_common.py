@@ -110,7 +110,7 @@ def select(explanation, output):
     members = _display.player_members(players, frame, explanation.params, getattr(explanation, "groups", None))
     label = _display.output_label(explanation.params, names[k])
     return Selected(values, stderr, explanation._base[:, k], players, members, frame, label,
-                    explanation.params, getattr(explanation, "conditions", None))
+                    explanation.params, getattr(explanation, "_conditions", None))
 
 
 def _output_position(names, output, params):

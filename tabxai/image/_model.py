@@ -1,0 +1,47 @@
+"""The image model: a user's callable on image batches, bound to an image schema, one output."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import check_int
+from ..model import Model, ModelError, as_model, output_position
+
+__all__ = ["bind_image_model", "default_max_rows"]
+
+_CHUNK_BYTES = 64 * 2**20  # default model batches hold at most this much float64 image data
+_MAX_DEFAULT_ROWS = 1024
+
+
+def default_max_rows(schema):
+    """Images per model call by default: ``64 MiB`` of float64 images, at most 1,024."""
+    return int(min(_MAX_DEFAULT_ROWS, max(1, _CHUNK_BYTES // (8 * schema.n_columns))))
+
+
+def bind_image_model(model, schema, pixels, output, max_rows, link=None):
+    """A :class:`tabxai.Model` of one output on images of ``schema``, and its score on ``pixels``.
+
+    ``output=None`` picks the class the model scores highest on the image (the only output of a
+    single-output model). ``link="logit"`` returns the selected probability as log-odds. Returns ``(model, output index, output name, score)``; the model keeps
+    only that output.
+    """
+    max_rows = default_max_rows(schema) if max_rows is None else check_int(max_rows, "max_rows", min_value=1)
+    try:
+        probe = as_model(model, max_rows=max_rows).bind(schema)
+        scores = probe(pixels[None])[0]
+    except ModelError as exc:
+        if "NaN" in str(exc):
+            raise
+        shape = (1,) + schema.decode(pixels[None]).shape[1:]
+        raise ModelError(f"{exc}. The model was given a batch of shape {shape} (layout={schema.layout!r}, "
+                         f"{'grey-scale' if schema.n_channels == 1 else f'{schema.n_channels} channels'}); check "
+                         "grey-scale against colour images and the layout the model takes") from exc
+    names = probe.output_names  # known for estimators; a callable's outputs are named as Model.bind names them
+    if names is None:
+        names = ("output",) if len(scores) == 1 else tuple(f"output_{k}" for k in range(len(scores)))
+    index = int(np.argmax(scores)) if output is None else output_position(names, output, probe.method)
+    selected = names[index] if probe.method == "predict_proba" else index
+    bound = Model(probe.predict_function, owner=probe.owner, method=probe.method, output=selected, link=link,
+                  max_rows=max_rows, schema=schema, all_output_names=names)
+    score = float(scores[index]) if link in (None, "identity") else float(bound(pixels[None])[0, 0])
+    return bound, index, names[index], score

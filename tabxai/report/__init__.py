@@ -1,0 +1,8 @@
+"""The audit report (presentation layer): ``tx.audit``, principal reasons, fairness by group."""
+
+from ._report import AuditReport
+from .audit import audit
+from .fairness import group_fairness, numeric_bands
+from .reason_codes import format_condition, reason_codes
+
+__all__ = ["AuditReport", "audit", "format_condition", "group_fairness", "numeric_bands", "reason_codes"]

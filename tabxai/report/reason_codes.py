@@ -1,0 +1,189 @@
+"""Principal reasons for a decision: the largest attributions of a row, as readable conditions.
+
+Regulation B (12 CFR 1002.9) asks a lender to state the specific principal reasons for an adverse
+decision, reasons that relate to the factors actually scored; its commentary notes that more than
+four reasons are unlikely to help the applicant. A reason here is a feature (or feature group) with
+one of the ``k`` largest attributions towards the adverse outcome, written as the applicant's value
+(``duration = 48 months``, ``savings is missing``), with its contribution and a flag when the
+standard errors do not settle its rank.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pandas as pd
+
+from .._display import player_members, row_conditions
+from .._validation import check_choice, check_int, check_real
+
+__all__ = ["format_condition", "format_value", "reason_codes"]
+
+
+def format_value(value):
+    """A data value as people read it: integers without decimals, up to 6 significant digits."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, numbers.Integral):
+        return f"{value:,}" if abs(value) >= 10_000 else str(value)
+    if isinstance(value, numbers.Real):
+        if float(value).is_integer() and abs(value) < 1e15:
+            return format_value(int(value))
+        return f"{value:.6g}"
+    return str(value)
+
+
+def format_condition(feature, value, unit=None):
+    """``feature = value unit``, or ``feature is missing`` when the value is missing.
+
+    Examples
+    --------
+    >>> format_condition("duration", 48, "months")
+    'duration = 48 months'
+    >>> format_condition("savings", float("nan"))
+    'savings is missing'
+    """
+    text = format_value(value)
+    if text is None:
+        return f"{feature} is missing"
+    return f"{feature} = {text}" + (f" {unit}" if unit else "")
+
+
+def _members(explanation, data):
+    """Columns of each player (a group's members, or the column itself): the results' one rule."""
+    names = list(explanation.feature_names)
+    members = player_members(names, data, explanation.params, getattr(explanation, "groups", None))
+    return {name: list(columns) for name, columns in zip(names, members)}
+
+
+def _condition(name, members, row, units):
+    if not members:
+        return str(name)
+    parts = [format_condition(column, row[column], units.get(column)) for column in members]
+    if len(members) == 1 and members[0] == name:
+        return parts[0]
+    return f"{name}: " + ", ".join(parts)
+
+
+def reason_codes(explanation, k=4, direction="positive", *, output=None, units=None, level=0.95):
+    """The ``k`` principal reasons of each explained row: its largest attributions in one direction.
+
+    Reasons are the features (or feature groups) whose attributions push the output the most in
+    ``direction``; only attributions strictly in that direction count, so a row may have fewer than
+    ``k`` reasons. Each reason is written as the row's value (``duration = 48 months``, ``savings
+    is missing``; a group lists its columns). A reason's rank is *certain* when its attribution
+    differs from those ranked just above and just below it (including the first one not listed)
+    by more than the standard errors allow at ``level`` (two-sided normal test on the difference);
+    an exact method's ties are uncertain, its other ranks certain.
+
+    Parameters
+    ----------
+    explanation : Explanation
+        Attributions with one output (or several, with ``output`` chosen).
+    k : int, default=4
+        Most reasons per row (Regulation B's commentary: more than four do not help).
+    direction : {"positive", "negative"}, default="positive"
+        ``"positive"``: reasons for a high output (e.g. the probability of the adverse outcome);
+        ``"negative"``: reasons for a low one.
+    output : class label or int, default=None
+        Output to use when the explanation has several.
+    units : dict, default=None
+        ``{column: unit}`` written after the value, e.g. ``{"duration": "months"}``.
+    level : float, default=0.95
+        Confidence level of the rank test, in (0, 1).
+
+    Returns
+    -------
+    DataFrame
+        One line per reason: ``row`` (the row's index label), ``rank`` (1 = principal reason),
+        ``feature``, ``condition``, ``contribution`` (the attribution), ``stderr`` (NaN for exact
+        methods) and ``certain`` (whether the rank is statistically settled).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from tabxai import Explanation
+    >>> data = pd.DataFrame({"duration": [48], "amount": [9000.0], "savings": [None]})
+    >>> expl = Explanation([[0.20, -0.05, 0.08]], [0.3], data, ["duration", "amount", "savings"], ["bad"],
+    ...                    stderr=[[0.01, 0.01, 0.01]])
+    >>> codes = reason_codes(expl, k=2, units={"duration": "months"})
+    >>> codes["condition"].tolist(), codes["certain"].tolist()
+    (['duration = 48 months', 'savings is missing'], [True, True])
+    """
+    k = check_int(k, "k", min_value=1)
+    direction = check_choice(direction, "direction", ("positive", "negative"))
+    level = check_real(level, "level", min_value=0.0, max_value=1.0, min_inclusive=False)
+    if level >= 1.0:
+        raise ValueError(f"`level` must be a number in (0, 1); got {level}")
+    if units is not None and not isinstance(units, dict):
+        raise TypeError(f"`units` must be a dict {{column: unit}}; got {type(units).__name__}")
+    units = units or {}
+    values = explanation.values
+    if values.ndim == 3:
+        if output is None:
+            raise ValueError(f"the explanation has {values.shape[2]} outputs {list(explanation.output_names)}; "
+                             "choose one with `output`")
+        explanation = explanation[..., output]
+        values = explanation.values
+    elif output is not None and values.ndim == 2 and not any(_same(output, name) for name in
+                                                             np.atleast_1d(explanation.output_names)):
+        raise ValueError(f"unknown output {output!r}; the output is {explanation.output_names!r}")
+    if values.ndim != 2:
+        raise TypeError("reason_codes needs an Explanation of rows by features; got values of shape "
+                        f"{values.shape} (use expl[[i]] to keep the rows axis of one row)")
+    stderr = explanation.stderr
+    exact = stderr is None
+    stderr = np.zeros_like(values) if exact else np.asarray(stderr, dtype=np.float64).reshape(values.shape)
+    sign = 1.0 if direction == "positive" else -1.0
+    data = explanation.data
+    frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(np.asarray(data))
+    members = _members(explanation, frame)
+    names = list(explanation.feature_names)
+    index = list(frame.index)
+    from scipy.stats import norm
+
+    z = norm.ppf(0.5 + level / 2)
+    lines = []
+    for i in range(values.shape[0]):
+        scores = sign * values[i]
+        order = np.argsort(-scores, kind="stable")
+        listed = [j for j in order[:k] if scores[j] > 0]
+        row = frame.iloc[i]
+        given = row_conditions(getattr(explanation, "conditions", None), i, len(names))
+        for rank, j in enumerate(listed):
+            neighbours = [order[rank - 1]] if rank > 0 else []
+            if rank + 1 < len(order):
+                neighbours.append(order[rank + 1])
+            certain = all(_separated(scores[j], stderr[i, j], scores[m], stderr[i, m], z) for m in neighbours)
+            lines.append({
+                "row": index[i], "rank": rank + 1, "feature": names[j],
+                "condition": given[j] if given is not None and given[j] is not None else
+                _condition(names[j], members.get(names[j], []), row, units),
+                "contribution": float(values[i, j]),
+                "stderr": np.nan if exact else float(stderr[i, j]),
+                "certain": bool(certain),
+            })
+    columns = ["row", "rank", "feature", "condition", "contribution", "stderr", "certain"]
+    result = pd.DataFrame(lines, columns=columns)
+    result["rank"] = result["rank"].astype(np.int64)
+    result["certain"] = result["certain"].astype(bool)
+    return result
+
+
+def _separated(a, se_a, b, se_b, z):
+    """Whether two attributions differ beyond ``z`` standard errors of their difference."""
+    difference = abs(a - b)
+    spread = np.hypot(se_a, se_b)
+    return bool(difference > z * spread) if spread > 0 else bool(difference > 0)
+
+
+def _same(a, b):
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
