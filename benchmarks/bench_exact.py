@@ -21,7 +21,7 @@ from sklearn.linear_model import LogisticRegression
 
 import tabxai as tx
 
-from ._common import load_note, CountingModel, interleaved, markdown_table, model_floor, peak_memory_mib
+from ._common import CountingModel, interleaved, load_note, markdown_table, model_floor, peak_memory_mib
 
 TITLE = "Exact Shapley values (job A)"
 

@@ -21,7 +21,7 @@ from threadpoolctl import threadpool_limits
 
 import tabxai as tx
 
-from ._common import load_note, CountingModel, interleaved, markdown_table
+from ._common import CountingModel, interleaved, load_note, markdown_table
 
 TITLE = "Partial dependence, ICE and permutation importance"
 

@@ -25,7 +25,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 import tabxai as tx
 
-from ._common import load_note, interleaved, markdown_table
+from ._common import interleaved, load_note, markdown_table
 
 TITLE = "Glass-box baselines: rule lists and OneR against RIPPER, imodels and a depth-3 tree"
 
