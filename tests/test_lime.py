@@ -50,7 +50,7 @@ def mixed():
 # --- against lime --------------------------------------------------------------------------------
 
 def test_bins_equal_limes_quartiles(mixed):
-    from lime.discretize import QuartileDiscretizer
+    QuartileDiscretizer = pytest.importorskip("lime.discretize").QuartileDiscretizer
 
     _, frame, predict = mixed
     tied = frame.copy()
@@ -64,7 +64,7 @@ def test_bins_equal_limes_quartiles(mixed):
 
 @pytest.mark.slow
 def test_coefficients_agree_with_lime_within_standard_errors(mixed):
-    from lime.lime_tabular import LimeTabularExplainer
+    LimeTabularExplainer = pytest.importorskip("lime.lime_tabular").LimeTabularExplainer
 
     array, frame, predict = mixed
     n_samples, rows = 20_000, [0, 1, 2, 3]

@@ -117,7 +117,7 @@ def nice_threshold(low, high):
 
 
 # input checks ------------------------------------------------------------------------------
-def _as_frame(estimator, X, names):
+def _fit_frame(estimator, X, names):
     """``X`` as a DataFrame; arrays and lists are checked like scikit-learn does and named ``names``."""
     name = type(estimator).__name__
     if sparse.issparse(X):
@@ -143,7 +143,7 @@ def check_fit_input(estimator, X, y):
     Sets ``n_features_in_`` (and ``feature_names_in_`` for a DataFrame with string column names).
     """
     name = type(estimator).__name__
-    frame, checked = _as_frame(estimator, X, None)
+    frame, checked = _fit_frame(estimator, X, None)
     validate_data(estimator, checked, reset=True, skip_check_array=True)
     if y is None:
         raise ValueError(f"{name} requires y to be passed, but the target y is None")
@@ -203,7 +203,7 @@ class RuleListBase(ClassifierMixin, BaseEstimator):
     def _codes(self, X):
         check_is_fitted(self)
         schema = self.schema_
-        frame, checked = _as_frame(self, X, schema.names)
+        frame, checked = _fit_frame(self, X, schema.names)
         validate_data(self, checked, reset=False, skip_check_array=True)
         if not hasattr(self, "feature_names_in_"):  # fitted without names: match columns by position
             frame = frame.set_axis(list(schema.names), axis=1)
