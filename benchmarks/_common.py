@@ -118,12 +118,18 @@ X, y = make_classification(n_samples=5000, n_features=12, n_informative=8, rando
 model = LogisticRegression(max_iter=1000).fit(X, y)
 rows = np.resize(X, (int(sys.argv[1]), X.shape[1]))
 {explainer}.explain(rows)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+try:  # this process's own high-water mark: ru_maxrss keeps the parent's peak across fork and exec on Linux
+    print(next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:")))
+except (OSError, StopIteration):
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
 def peak_memory_mib(explainer, n_rows):
     """Peak resident memory (MiB) of a fresh process explaining ``n_rows`` rows of job A.
+
+    The peak is the child's own ``VmHWM`` (Linux): ``ru_maxrss`` of a child started by a large
+    parent reports the parent's peak, since Linux carries it across fork and exec.
 
     ``explainer`` is Python source building the explainer from ``model`` and ``X`` (12 features),
     e.g. ``"tx.KernelSHAP(model, X[:500], output=1, random_state=0)"``.
@@ -131,3 +137,12 @@ def peak_memory_mib(explainer, n_rows):
     out = subprocess.run([sys.executable, "-c", _MEMORY_SCRIPT.format(explainer=explainer), str(n_rows)],
                          capture_output=True, text=True, check=True)
     return int(out.stdout.strip().splitlines()[-1]) / 1024
+
+
+def load_note(start_load):
+    """A sentence on how loaded the machine was: 1-minute load average at the start and at the end."""
+    import os
+
+    return (f"Load average (1 min) {start_load:.1f} at the start and {os.getloadavg()[0]:.1f} at the end, on "
+            f"{os.cpu_count()} cores shared with other jobs: absolute times are noisy, ratios taken in the same "
+            "run less so.")

@@ -217,7 +217,9 @@ class PermutationImportance:
     importances_mean, importances_std : ndarray of shape (n_features,)
         Mean and standard deviation (``ddof=0``, as scikit-learn) over the repeats.
     stderr : ndarray of shape (n_features,)
-        Standard error of the mean, ``std(ddof=1) / sqrt(n_repeats)`` (NaN for one repeat).
+        Standard error of the mean, ``std(ddof=1) / sqrt(n_repeats)`` (NaN for one repeat). It and
+        the confidence intervals cover the permutation noise only, given the data and the model:
+        not the sampling of the rows.
     baseline_scores : ndarray of shape (n_repeats,)
         Score on the unpermuted rows of each repeat (all equal without ``max_samples``).
     feature_names : tuple
@@ -256,6 +258,9 @@ class PermutationImportance:
     def confidence_interval(self, level=0.95):
         """Student-t interval of the mean importance over the repeats, shape (n_features, 2).
 
+        It covers the permutation noise only, given the data and the model (another draw of the
+        rows would move the importances more).
+
         Parameters
         ----------
         level : float, default=0.95
@@ -272,7 +277,11 @@ class PermutationImportance:
         return np.column_stack([mean - half, mean + half])
 
     def to_frame(self, level=0.95):
-        """Mean, std, standard error and confidence interval per feature, most important first."""
+        """Mean, std, standard error and confidence interval per feature, most important first.
+
+        The standard error and interval cover the permutation noise only, given the data and the
+        model, not the sampling of the rows.
+        """
         interval = self.confidence_interval(level)
         frame = pd.DataFrame({"mean": self.importances_mean, "std": self.importances_std, "stderr": self.stderr,
                               "ci_low": interval[:, 0], "ci_high": interval[:, 1]},
@@ -323,7 +332,8 @@ class PermutationImportance:
     def __repr__(self):
         fmt = _display.NumberFormat(np.concatenate([[self.baseline_score], self.importances_mean]))
         lines = [f"<tabxai.PermutationImportance: {len(self.feature_names)} features, scoring {self.scoring!r}, "
-                 f"{self.importances.shape[1]} repeats, baseline score {fmt(self.baseline_score)}>"]
+                 f"{self.importances.shape[1]} repeats, baseline score {fmt(self.baseline_score)}; "
+                 "± standard error of the permutation noise only, given the data and the model>"]
         order = np.argsort(-self.importances_mean, kind="stable")
         stderr = self.stderr
         names = [_display.shorten(_display.plain(self.feature_names[j]), 30) for j in order[:10]]

@@ -25,7 +25,9 @@ sandwich variances of ``L(v)``, ``L(h)`` and ``L(v - h)``, hence their covarianc
 depends on the data the surrogate saw, which the sandwich (surrogate held fixed) misses. ``c``
 minimises the resulting variance, summed over players, clipped to [0, 1]: a surrogate that adds more
 than it captures (trees approximate additive effects with interactions, which paired sampling would
-have handled exactly) is weighted down instead of making the estimate worse. On games with known
+have handled exactly) is weighted down instead of making the estimate worse. Since ``c`` is estimated
+on the same sample and clipped (and ``L`` solves equations whose matrix is itself estimated), the
+adjusted estimate is approximately unbiased (consistent; bias of order 1/n), not unbiased. On games with known
 values (job B of BENCHMARKS.md and 10-player games with interactions of order three and more) the
 95% intervals cover 93-98% of the truth from 200 coalitions up.
 """

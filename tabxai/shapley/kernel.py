@@ -12,7 +12,10 @@ from a sample designed for low variance:
   the smallest size up, while the budget covers them (they carry most of the kernel weight); the
   rest of the budget is shared among the remaining strata in proportion to their kernel weight and
   sampled without replacement, each sampled pair weighted by the inverse of its inclusion
-  probability (Horvitz-Thompson), so the normal equations are estimated without bias;
+  probability (Horvitz-Thompson), so each sum of the normal equations is estimated without bias.
+  The values solve those estimated equations (the Gram matrix, too, comes from the sample), so
+  they are a ratio estimator: approximately unbiased (consistent; bias of order 1/n in the
+  number of sampled pairs), not unbiased;
 - no feature selection: every player gets a value;
 - the efficiency constraint is imposed exactly (values sum to ``f(x) - E f(background)``);
 - standard errors come from the linearisation (sandwich) of the constrained solution, with the
@@ -30,7 +33,9 @@ what the surrogate misses, weighted by how much the surrogate helps, with standa
 the surrogate's own variability (regression-adjusted Monte Carlo, Witter, Liu & Musco 2025; see
 ``_adjust.py``). Efficiency stays exact and the values stay exact when every coalition is evaluated;
 the error shrinks as far as the trees capture the interactions of order three and more that paired
-sampling leaves.
+sampling leaves. The adjusted estimate is approximate too: the weight of the control variate is
+estimated on the same sample and clipped, so it is approximately unbiased (consistent; bias of order
+1/n), like the plain one.
 """
 
 from __future__ import annotations
@@ -234,7 +239,9 @@ class KernelSHAP(MaskingExplainer):
     Coalitions are drawn in complementary pairs, stratified by size, the smallest sizes enumerated
     whole while the budget allows, the rest sampled without replacement; the values solve the
     Shapley-kernel weighted least squares problem with the efficiency constraint imposed exactly.
-    No feature selection is made. See the module documentation for the estimator and its errors.
+    No feature selection is made. The estimate is approximately unbiased (consistent; bias of
+    order 1/n in the sampled pairs, since the least-squares matrix is itself estimated from the
+    sample). See the module documentation for the estimator and its errors.
 
     Parameters
     ----------
@@ -256,7 +263,8 @@ class KernelSHAP(MaskingExplainer):
         ``"trees"``: regression adjustment. Per row and output, boosted regression trees fitted to the
         evaluated coalitions (cross-fitted over four folds of pairs) serve as a control variate: the
         values are the trees' exact Shapley values plus the estimate of what they miss, weighted by
-        how much they help; standard errors include the trees' own variability. No extra model rows,
+        how much they help (a weight estimated on the same sample and clipped, so approximately
+        unbiased, as the plain estimate); standard errors include the trees' own variability. No extra model rows,
         but fitting time per row and output (about 25 ms of one core for 2,000 coalitions of 12
         players; with ``tol`` it refits every round, up to 6x that): worth it for slow models, or for
         up to 3x smaller errors at the same number of model rows when the game has interactions of
