@@ -251,7 +251,9 @@ def test_kernel_shap_on_wide_data(n_players):
     exact = weights * (X[20] - background.mean(axis=0))
     exact[[0, 1]] += (X[20, 0] * X[20, 1] - (background[:, 0] * background[:, 1]).mean()) / 2 \
         - (X[20, 0] * background[:, 1].mean() - X[20, 1] * background[:, 0].mean()) * 0.0
-    expl = tx.KernelSHAP(model, background, n_coalitions=2 * n_players + 64, random_state=0).explain(X[20:21])
+    with pytest.warns(UserWarning, match=f"leaves 32 sampled pairs for {n_players} players"):
+        explainer = tx.KernelSHAP(model, background, n_coalitions=2 * n_players + 64, random_state=0)
+    expl = explainer.explain(X[20:21])
     np.testing.assert_allclose(expl.output_values, model(X[20:21]), atol=1e-8)  # values add up
     # additive players beyond the interacting pair are exact for paired sampling
     np.testing.assert_allclose(expl.values[0, 2:], exact[2:], atol=1e-6 * np.abs(exact).max())
