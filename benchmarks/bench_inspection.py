@@ -49,11 +49,11 @@ def _floor(function, sample, n_rows, batch=100_000):
 def _partial_dependence_row(name, estimator, rows, features, grid, repeats):
     kind = "both"
     counted = CountingModel(lambda data: estimator.predict_proba(data)[:, 1])
-    tx.partial_dependence(counted, rows, features, grid_resolution=grid, kind=kind)  # also compiles kernels
+    tx.partial_dependences(counted, rows, features, grid_resolution=grid, kind=kind)  # also compiles kernels
     floor = _floor(estimator.predict_proba, counted.sample, counted.rows)
 
     def ours():
-        return tx.partial_dependence(estimator, rows, features, grid_resolution=grid, kind=kind, output=1)
+        return tx.partial_dependences(estimator, rows, features, grid_resolution=grid, kind=kind, output=1)
 
     def theirs():
         return [sk_partial_dependence(estimator, rows, [j], grid_resolution=grid, kind=kind, method="brute")

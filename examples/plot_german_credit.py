@@ -64,7 +64,7 @@ def main(out=Path("docs/images")):
     save(tx.plots.scatter(expl, "duration", color="status"), "scatter")
     save(tx.plots.heatmap(expl), "heatmap")
 
-    dependence = tx.partial_dependence(model, X, ["duration", "age", "purpose"], kind="both", output="bad")
+    dependence = tx.partial_dependences(model, X, ["duration", "age", "purpose"], kind="both", output="bad")
     save(tx.plots.partial_dependence(dependence, max_ice_lines=50, random_state=0), "partial_dependence")
     save(tx.plots.accumulated_local_effects(tx.accumulated_local_effects(model, X, "amount", output="bad")), "ale")
     importance = tx.permutation_importance(model, X_test, y_test, scoring="roc_auc", n_repeats=5, random_state=0)

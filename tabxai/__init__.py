@@ -11,7 +11,7 @@ from .counterfactuals import Counterfactuals
 from .data import TabularSchema
 from .explanation import Explanation
 from .inspection import (AccumulatedLocalEffects, PartialDependence, PermutationImportance, accumulated_local_effects,
-                         partial_dependence, permutation_importance)
+                         partial_dependence, partial_dependences, permutation_importance)
 from .lime import LimeTabular
 from .maskers import IndependentMasker
 from .model import Model, ModelError, as_model
@@ -48,6 +48,7 @@ __all__ = [
     "fit_surrogate",
     "image",
     "partial_dependence",
+    "partial_dependences",
     "permutation_importance",
     "plots",
     "reason_codes",

@@ -200,7 +200,7 @@ def test_explain_writes_values_with_standard_errors_and_provenance(files, tmp_pa
     np.testing.assert_allclose(totals.to_numpy(), proba, atol=1e-9)
     assert provenance["method"] == {"kernel-shap": "KernelSHAP", "exact": "ExactShapley",
                                     "permutation": "PermutationShapley"}[method]
-    assert provenance["command_line"].startswith(f"tabxai explain --model ") and method in provenance["command_line"]
+    assert provenance["command_line"].startswith("tabxai explain --model ") and method in provenance["command_line"]
     assert provenance["data_file"].endswith("applicants.csv") and len(provenance["model_file_sha256"]) == 64
     if method == "exact":
         assert values["stderr"].isna().all()

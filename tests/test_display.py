@@ -60,7 +60,7 @@ def _model(rows):
 
 
 def test_partial_dependence_html_shows_a_bounded_table_of_the_average(frame):
-    numeric, category = tx.partial_dependence(_model, frame, ["amount", EVIL], grid_resolution=100, output=0)
+    numeric, category = tx.partial_dependences(_model, frame, ["amount", EVIL], grid_resolution=100, output=0)
     markup = numeric._repr_html_()
     parsed = parse_html(markup)
     text = " ".join(parsed.texts)

@@ -2,7 +2,7 @@
 
 from ._results import AccumulatedLocalEffects, PartialDependence, PermutationImportance
 from .ale import accumulated_local_effects
-from .partial_dependence import partial_dependence
+from .partial_dependence import partial_dependence, partial_dependences
 from .permutation import permutation_importance
 
 __all__ = [
@@ -11,5 +11,6 @@ __all__ = [
     "PermutationImportance",
     "accumulated_local_effects",
     "partial_dependence",
+    "partial_dependences",
     "permutation_importance",
 ]

@@ -24,7 +24,51 @@ from ._features import (check_grid_resolution, check_percentiles, encode_data, f
                         sample_weights, treated_as_categorical)
 from ._results import PartialDependence
 
-__all__ = ["partial_dependence"]
+__all__ = ["partial_dependence", "partial_dependences"]
+
+
+_OPTIONS = ("kind", "sample_weight", "categorical_features", "percentiles", "grid_resolution", "custom_values",
+            "centered", "output", "link", "max_rows", "n_jobs", "progress")
+
+
+def partial_dependences(model, X, features, **options):
+    """Partial dependence (and ICE curves) of several features or pairs, in the same model calls.
+
+    Every grid point of every item of ``features`` is asked for in one stream of model calls of up to
+    ``max_rows`` rows (cheaper than one :func:`partial_dependence` call per feature).
+
+    Parameters
+    ----------
+    model, X
+        As for :func:`partial_dependence`.
+    features : list
+        Features (a name, or a position) and pairs (a tuple ``(a, b)``).
+    **options
+        The keyword arguments of :func:`partial_dependence` (``kind``, ``grid_resolution``,
+        ``output``, ...), shared by every item.
+
+    Returns
+    -------
+    list of PartialDependence
+        One result per item, in order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> X = np.random.default_rng(0).normal(size=(200, 3))
+    >>> model = LinearRegression().fit(X, X @ [1.0, 2.0, 0.0])
+    >>> [r.features for r in partial_dependences(model, X, [0, (1, 2)], grid_resolution=5)]
+    [('x0',), ('x1', 'x2')]
+    """
+    unknown = sorted(set(options) - set(_OPTIONS))
+    if unknown:
+        raise TypeError(f"partial_dependences got unexpected keyword arguments {unknown}; it takes {list(_OPTIONS)}")
+    if not isinstance(features, (list, tuple, np.ndarray, pd.Index)) or (
+            isinstance(features, tuple) and len(features) == 2 and not any(isinstance(f, tuple) for f in features)):
+        raise TypeError(f"`features` of partial_dependences must be a list of features and pairs; got {features!r}. "
+                        "For one feature or one pair use partial_dependence")
+    return _partial_dependence(model, X, list(features), **options)
 
 
 def partial_dependence(model, X, features, *, kind="average", sample_weight=None, categorical_features=None,
@@ -41,10 +85,11 @@ def partial_dependence(model, X, features, *, kind="average", sample_weight=None
         through the user's own pipeline.
     X : DataFrame or ndarray of shape (n_rows, n_columns)
         The rows to average over; the grid is built from them too.
-    features : column name or position, tuple of two, or list of these
-        A feature (1-D), a tuple ``(a, b)`` for the joint partial dependence of two features
-        (2-D), or a list of such items, computed in the same model calls. A name is looked up
-        among the columns first; an int that is not a column name is a position.
+    features : column name or position, or a tuple of two
+        A feature (1-D), or a tuple ``(a, b)`` for the joint partial dependence of two features
+        (2-D). A name is looked up among the columns first; an int that is not a column name is a
+        position. For several features in the same model calls use :func:`partial_dependences`
+        (before 0.1: a list here, which returned a list).
     kind : {'average', 'individual', 'both'}, default='average'
         Partial dependence (the average), ICE curves (one per row of ``X``), or both.
     sample_weight : array-like of shape (n_rows,), default=None
@@ -78,10 +123,9 @@ def partial_dependence(model, X, features, *, kind="average", sample_weight=None
 
     Returns
     -------
-    PartialDependence or list of PartialDependence
-        One result for one feature or pair, a list (in order) for a list. ``average`` has shape
-        ``(n_outputs, *grid_shape)`` and ``individual`` ``(n_outputs, n_rows, *grid_shape)``, the
-        shapes of scikit-learn's ``partial_dependence``.
+    PartialDependence
+        ``average`` has shape ``(n_outputs, *grid_shape)`` and ``individual``
+        ``(n_outputs, n_rows, *grid_shape)``, the shapes of scikit-learn's ``partial_dependence``.
 
     Examples
     --------
@@ -95,6 +139,22 @@ def partial_dependence(model, X, features, *, kind="average", sample_weight=None
     >>> np.allclose(np.diff(pd_.average[0]) / np.diff(pd_.grid_values[0]), 2.0)
     True
     """
+    if isinstance(features, (list, np.ndarray, pd.Index)):
+        raise TypeError(
+            f"partial_dependence computes one feature or one pair and returns one PartialDependence; got the list "
+            f"{list(features)!r}. For a pair give a tuple, e.g. ('a', 'b') (scikit-learn reads a list [a, b] as a pair); "
+            "for several features in the same model calls use tx.partial_dependences(model, X, [...]), which returns "
+            "a list")
+    return _partial_dependence(model, X, [features], kind=kind, sample_weight=sample_weight,
+                               categorical_features=categorical_features, percentiles=percentiles,
+                               grid_resolution=grid_resolution, custom_values=custom_values, centered=centered,
+                               output=output, link=link, max_rows=max_rows, n_jobs=n_jobs, progress=progress)[0]
+
+
+def _partial_dependence(model, X, features, *, kind="average", sample_weight=None, categorical_features=None,
+                        percentiles=(0.05, 0.95), grid_resolution=100, custom_values=None, centered=False,
+                        output=None, link=None, max_rows=None, n_jobs=None, progress=None):
+    """The results of a list of features and pairs, computed in the same model calls."""
     kind = check_choice(kind, "kind", ("average", "individual", "both"))
     centered = check_bool(centered, "centered")
     check_bool(progress, "progress", allow_none=True)
@@ -104,8 +164,7 @@ def partial_dependence(model, X, features, *, kind="average", sample_weight=None
     adapter = as_model(model, output=output, max_rows=max_rows, link=link)
     schema, codes = encode_data(adapter, X)
     weights = sample_weights(sample_weight, codes.shape[0])
-    many = isinstance(features, (list, np.ndarray, pd.Index))
-    specs = [_parse_spec(schema, spec) for spec in (list(features) if many else [features])]
+    specs = [_parse_spec(schema, spec) for spec in features]
     if not specs:
         raise ValueError("`features` is an empty list; give at least one feature")
     categorical = _positions(schema, categorical_features, "categorical_features")
@@ -171,7 +230,7 @@ def partial_dependence(model, X, features, *, kind="average", sample_weight=None
             kind=kind, centered=centered, params=params,
             deciles=tuple(None if treated_as_categorical(schema, p, categorical) else _deciles(codes[:, p])
                           for p in spec)))
-    return results if many else results[0]
+    return results
 
 
 def _pair_values(model, masker, points, masks, pair_row, pair_mask, individual, progress, indices):

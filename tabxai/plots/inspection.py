@@ -66,7 +66,7 @@ def partial_dependence(result, ax=None, *, output=None, max_ice_lines=100, rando
     Parameters
     ----------
     result : PartialDependence or list of PartialDependence
-        A list (as ``tx.partial_dependence(model, X, [f1, f2])`` returns) gives one panel each.
+        A list (as ``tx.partial_dependences(model, X, [f1, f2])`` returns) gives one panel each.
     ax : matplotlib Axes (or a sequence of Axes for a list), default=None
         Where to draw; a new figure when None.
     output : class label or int, default=None

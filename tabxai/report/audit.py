@@ -16,7 +16,7 @@ import pandas as pd
 
 from .._validation import check_choice, check_int, check_n_jobs, resolve_seed, row_generator
 from ..data import TabularSchema
-from ..inspection import partial_dependence, permutation_importance
+from ..inspection import partial_dependences, permutation_importance
 from ..model import as_model
 from . import _provenance
 from ._figures import report_figures
@@ -270,7 +270,7 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
     dependence = []
     if top:
         say(f"partial dependence and ICE of {len(top)} features")
-        curves = partial_dependence(model, X.iloc[global_positions], list(top), kind="both", output=output_key, link=link,
+        curves = partial_dependences(model, X.iloc[global_positions], list(top), kind="both", output=output_key, link=link,
                                     grid_resolution=20, n_jobs=n_jobs)
         for feature, curve in zip(top, curves):
             dependence.append((curve, {"feature": _plain(feature), "categorical": bool(curve.categorical[0]),

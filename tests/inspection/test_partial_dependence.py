@@ -128,7 +128,7 @@ def test_ice_and_average_equal_a_naive_loop_on_a_bare_callable():
         return np.column_stack([np.nan_to_num(rows[:, 1]) * rows[:, 0] ** 2, np.sin(rows[:, 2])])
 
     weights = rng.uniform(0, 1, len(X))
-    result = tx.partial_dependence(predict, X, [(0, 1), 2], kind="both", grid_resolution=4, sample_weight=weights)
+    result = tx.partial_dependences(predict, X, [(0, 1), 2], kind="both", grid_resolution=4, sample_weight=weights)
     pair, single = result
     points = [(a, b) for a in pair.grid_values[0] for b in pair.grid_values[1]]
     average, individual = naive_partial_dependence(predict, X, [0, 1], points, weights)
@@ -159,10 +159,10 @@ def test_model_calls_are_stacked_and_bounded_by_max_rows():
         calls.append(len(rows))
         return rows.sum(axis=1)
 
-    result = tx.partial_dependence(predict, X, [0, 1, 3], grid_resolution=10, kind="both", max_rows=400)
+    result = tx.partial_dependences(predict, X, [0, 1, 3], grid_resolution=10, kind="both", max_rows=400)
     assert calls[0] == 1  # one probe row names the outputs of a bare callable, at bind time
     assert sum(calls[1:]) == 3 * 10 * 50 and max(calls) == 400 and len(calls) == 5
-    reference = tx.partial_dependence(predict, X, [0, 1, 3], grid_resolution=10, kind="both")
+    reference = tx.partial_dependences(predict, X, [0, 1, 3], grid_resolution=10, kind="both")
     for a, b in zip(result, reference):
         np.testing.assert_array_equal(a.average, b.average)
         np.testing.assert_array_equal(a.individual, b.individual)
@@ -171,9 +171,9 @@ def test_model_calls_are_stacked_and_bounded_by_max_rows():
 
 def test_n_jobs_and_frame_input_do_not_change_results(regression):
     X, _, model = regression
-    sequential = tx.partial_dependence(model, X, [0, (1, 2)], kind="both", grid_resolution=5)
+    sequential = tx.partial_dependences(model, X, [0, (1, 2)], kind="both", grid_resolution=5)
     with parallel_config(backend="threading"):  # the split is what matters; loky is tested with permutations
-        parallel = tx.partial_dependence(model, X, [0, (1, 2)], kind="both", grid_resolution=5, n_jobs=2)
+        parallel = tx.partial_dependences(model, X, [0, (1, 2)], kind="both", grid_resolution=5, n_jobs=2)
     for a, b in zip(sequential, parallel):
         np.testing.assert_array_equal(a.average, b.average)
         np.testing.assert_array_equal(a.individual, b.individual)
@@ -234,7 +234,11 @@ def test_bad_input_gets_clear_errors(binary, mixed_pipeline):
     with pytest.raises(ValueError, match="two different"):
         tx.partial_dependence(model, X, (1, 1))
     with pytest.raises(TypeError, match="tuple"):
-        tx.partial_dependence(model, X, [[0, 1]])
+        tx.partial_dependences(model, X, [[0, 1]])
+    with pytest.raises(TypeError, match=r"returns one PartialDependence; got the list \[0, 1\]. For a pair give a tuple"):
+        tx.partial_dependence(model, X, [0, 1])  # scikit-learn reads [0, 1] as a pair: never silently two curves
+    with pytest.raises(TypeError, match="must be a list of features and pairs"):
+        tx.partial_dependences(model, X, (0, 1))
     with pytest.raises(ValueError, match="kind"):
         tx.partial_dependence(model, X, 0, kind="mean")
     with pytest.raises(ValueError, match="sample_weight"):
@@ -242,7 +246,7 @@ def test_bad_input_gets_clear_errors(binary, mixed_pipeline):
     with pytest.raises(ValueError, match="percentiles"):
         tx.partial_dependence(model, X, 0, percentiles=(0.9, 0.1))
     with pytest.raises(ValueError, match="empty"):
-        tx.partial_dependence(model, X, [])
+        tx.partial_dependences(model, X, [])
     with pytest.raises(ValueError, match="too close"):
         tx.partial_dependence(model, np.column_stack([np.r_[np.zeros(119), 1.0], X[:, 1:]]), 0, grid_resolution=2)
     frame, _, pipeline = mixed_pipeline

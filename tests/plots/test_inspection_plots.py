@@ -175,7 +175,7 @@ def test_plots_make_a_new_figure_unless_given_axes_and_importing_tabxai_does_not
 
 
 def test_several_results_give_one_panel_each_sharing_the_output_label(data):
-    results = tx.partial_dependence(_predict, data, [0, 1, 2], kind="both", grid_resolution=5)
+    results = tx.partial_dependences(_predict, data, [0, 1, 2], kind="both", grid_resolution=5)
     figure = tx.plots.partial_dependence(results, max_ice_lines=4, random_state=0)
     panels = [a for a in figure.axes if a.get_visible()]
     assert len(panels) == 3

@@ -75,7 +75,7 @@ def test_shapley_reasons_and_partial_dependence_equal_direct_calls(small_audit, 
     np.testing.assert_allclose([a["probability_adverse"] for a in applicants], proba[adverse], atol=1e-12)
 
     top = [f for f in shap["features"] if f in X.columns][:SMALL["top_features"]]
-    curves = tx.partial_dependence(model, X.iloc[shap["global_positions"]], top, kind="both", output="bad",
+    curves = tx.partial_dependences(model, X.iloc[shap["global_positions"]], top, kind="both", output="bad",
                                    grid_resolution=20)
     assert [d["feature"] for d in result["partial_dependence"]] == top
     for entry, curve in zip(result["partial_dependence"], curves):
