@@ -258,7 +258,7 @@ def test_logit_link_makes_a_logistic_regression_additive():
         assert expl.params["link"] == "logit"
 
 
-@pytest.mark.parametrize("n_players, n_coalitions, seed", [(6, 30, 0), (9, 120, 1), (12, 400, 2), (16, 300, 3)])
+@pytest.mark.parametrize("n_players, n_coalitions, seed", [(6, 30, 0), (9, 120, 1), (12, 400, 2), (16, 300, 3), (70, 400, 4)])
 def test_estimate_equals_the_dense_textbook_formulas(n_players, n_coalitions, seed):
     from naive import naive_constrained_wls
 
@@ -278,7 +278,7 @@ def test_estimate_equals_the_dense_textbook_formulas(n_players, n_coalitions, se
     import math
 
     sizes = members.sum(axis=1)
-    kernel = np.array([(n_players - 1) / (math.comb(n_players, int(k)) * k * (n_players - k)) for k in sizes])
+    kernel = np.array([(n_players - 1) / (math.comb(n_players, int(k)) * int(k) * (n_players - int(k))) for k in sizes])
     np.testing.assert_allclose(weights[:len(members)], kernel * design.units[strata] / counts[strata], rtol=1e-12)
     naive_phi, naive_stderr = naive_constrained_wls(coalitions, weights, values, delta, strata, design.units)
     np.testing.assert_allclose(phi, naive_phi, rtol=1e-10, atol=1e-10)
