@@ -283,6 +283,21 @@ class Explanation:
                 f"output{'s' * (k != 1)} {outputs}")
         return head + (", with standard errors>" if self._stderr is not None else ">")
 
+    def model_output(self, row, output):
+        """The model's own output at an explained row, when the values do not add up to it (a LIME
+        surrogate adds up to its own prediction at the row), else None."""
+        predictions = self.diagnostics.get("model_prediction")
+        if predictions is None:
+            return None
+        predictions = np.asarray(predictions, dtype=np.float64)
+        if predictions.ndim == 2 and predictions.shape[1] != len(self._output_names):
+            return None  # sliced by output: which column is which is no longer known
+        return float(predictions[row] if predictions.ndim == 1 else predictions[row, output])
+
+    def _surrogate_note(self, row, output, fmt):
+        model = self.model_output(row, output)
+        return "" if model is None else f" (the surrogate at the row; the model gives {fmt(model)})"
+
     def __repr__(self):
         """The header line, then the first row's largest attributions (at most 10, the rest named)."""
         n, p, k = self._values.shape
@@ -298,7 +313,7 @@ class Explanation:
         fmt = _display.NumberFormat(np.concatenate([[base, base + total], row_values]))
         unit = _display.output_label(self.params, self._output_names[output], long=True)
         lines.append(f"row 0, {unit}: base value {fmt(base)} + attributions {fmt(total, sign=True)} "
-                     f"= {fmt(base + total)}")
+                     f"= {fmt(base + total)}{self._surrogate_note(0, output, fmt)}")
         labels = self._labels(0)
         width = max(len(labels[j]) for j in shown)
         for j in shown:
@@ -344,7 +359,7 @@ class Explanation:
             if self._stderr is not None:
                 errors = 1.96 * self._stderr[0, :, output]
             parts.append(_html.note(f"base value {fmt(base)} + attributions {fmt(values.sum(), sign=True)} "
-                                    f"= {fmt(base + values.sum())} ({unit})"))
+                                    f"= {fmt(base + values.sum())} ({unit}){self._surrogate_note(0, output, fmt)}"))
             header = ["feature", "attribution", "± 1.96 s.e." if errors is not None else "", ""]
             signed = True
         else:

@@ -432,3 +432,22 @@ def test_deviations_have_mean_zero_in_every_bin(mixed):
             if level == 0 or len(inside) < 100:
                 continue
             assert abs(inside.mean()) <= 4 * inside.std() / np.sqrt(len(inside)) + 1e-12, (j, level)
+
+
+def test_printed_and_drawn_lime_explanations_name_the_model_output_beside_the_surrogate():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(200, 3))
+
+    def model(rows):
+        return np.tanh(rows[:, 0]) + rows[:, 1] * rows[:, 2]
+
+    expl = tx.LimeTabular(model, X[:100], n_samples=500, random_state=0).explain(X[:2])
+    surrogate, truth = expl.output_values[0], model(X[:1])[0]
+    assert expl.model_output(0, 0) == pytest.approx(truth)
+    assert f"the model gives {truth:.3f}"[:-1] in repr(expl)  # the model's value, beside the surrogate's sum
+    ax = tx.plots.waterfall(expl[0])
+    assert "surrogate" in ax.get_title() and "model f(x)" in ax.get_title()
+    assert abs(surrogate - truth) > 1e-6  # a surrogate does not add up to the model: the text must say so

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _display
-from ._common import axes, fold, other_label, select, sign_colors
+from ._common import _output_position, axes, fold, other_label, select, sign_colors
 
 __all__ = ["waterfall"]
 
@@ -98,7 +98,12 @@ def waterfall(explanation, ax=None, *, output=None, max_display=10):
     margin = 0.18 * (high - low or 1.0)
     ax.set_xlim(low - margin, high + margin)
     ax.set_xlabel(selected.label)
-    ax.set_title(f"{selected.label}: base value {fmt(base)} → f(x) = {fmt(output_value)}", fontsize=10)
+    model = explanation.model_output(0, _output_position(explanation._output_names, output, explanation.params))
+    if model is None:
+        ax.set_title(f"{selected.label}: base value {fmt(base)} → f(x) = {fmt(output_value)}", fontsize=10)
+    else:  # a LIME surrogate: its values add up to its own prediction at the row, not to the model's
+        ax.set_title(f"{selected.label}: intercept {fmt(base)} → surrogate {fmt(output_value)} "
+                     f"(model f(x) = {fmt(model)})", fontsize=10)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return ax
