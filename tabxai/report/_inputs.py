@@ -7,6 +7,9 @@ import math
 import numpy as np
 import pandas as pd
 
+from .._engine import predict
+from ..model import as_model, has_method
+
 __all__ = ["_applicants", "_columns", "_decisions", "_index_of", "_model_repr", "_model_type", "_plain", "_same",
            "_sensitive"]
 
@@ -18,11 +21,15 @@ def _index_of(outputs, label, name):
     raise ValueError(f"`{name}` must be one of the model's classes {list(outputs)}; got {label!r}")
 
 
-def _decisions(model, frame, probabilities, outputs):
-    """The model's decisions: its ``predict`` when it has one, else the more probable class."""
-    if hasattr(model, "predict") and hasattr(model, "predict_proba"):
-        decisions = np.asarray(model.predict(frame), dtype=object)
-        if decisions.shape == (len(frame),) and all(any(_same(d, o) for o in outputs) for d in set(decisions)):
+def _decisions(adapter, schema, codes, probabilities, outputs):
+    """The model's decisions: a classifier's ``predict`` (asked through the model adapter and the
+    engine, like every other model call), else the more probable class."""
+    owner = adapter.owner
+    if adapter.is_classifier and has_method(owner, "predict") and getattr(owner, "classes_", None) is not None:
+        labels = as_model(owner, method="predict", max_rows=adapter.max_rows).bind(schema, sample=codes)
+        positions = predict(labels, codes)[:, 0].astype(np.intp)
+        decisions = np.asarray(owner.classes_, dtype=object)[positions]
+        if all(any(_same(d, o) for o in outputs) for d in set(decisions)):
             return decisions
     return np.asarray(outputs, dtype=object)[probabilities.argmax(axis=1)]
 

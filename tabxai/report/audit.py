@@ -14,6 +14,7 @@ import time
 import numpy as np
 import pandas as pd
 
+from .._engine import predict
 from .._validation import check_choice, check_int, check_n_jobs, resolve_seed, row_generator
 from ..data import TabularSchema
 from ..inspection import partial_dependences, permutation_importance
@@ -155,10 +156,11 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
     say("checking the model on the data")
     adapter = as_model(model)
     schema = TabularSchema.from_data(frame, what="X")
-    bound = adapter.bind(schema)
-    probabilities = bound(schema.encode(frame, what="X"))
-    outputs = tuple(bound.output_names or ())
-    named = bool(outputs)
+    codes = schema.encode(frame, what="X")
+    bound = adapter.bind(schema, sample=codes)
+    probabilities = predict(bound, codes)  # in calls of at most max_rows rows
+    named = adapter.output_names is not None  # class labels known from the estimator, not probed names
+    outputs = tuple(bound.output_names) if named else ()
     if not named and probabilities.ndim == 2 and probabilities.shape[1] == 2:
         # a bare callable: its two columns are the classes in scikit-learn's order (sorted labels of y)
         labels = sorted(pd.unique(pd.Series(np.asarray(y, dtype=object)).dropna())) if y is not None else []
@@ -174,7 +176,7 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
     adverse = outputs[1 - _index_of(outputs, favorable, "favorable")]
     output_key = positive if named else pos_index  # how the explainers name the explained output
     proba = probabilities[:, pos_index]
-    decisions = _decisions(model, frame, probabilities, outputs)
+    decisions = _decisions(adapter, schema, codes, probabilities, outputs)
     is_adverse = np.array([_same(d, adverse) for d in decisions])
     y_values = None
     if y is not None:
