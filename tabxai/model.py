@@ -377,7 +377,7 @@ def as_model(model, *, output=None, max_rows=None, link=None, method=None):
         return Model(model.predict_function, owner=owner, method=model.method,
                      output=model.output if output is None else output, link=link or model.link,
                      max_rows=model.max_rows if max_rows is None else check_int(max_rows, "max_rows", min_value=1),
-                     schema=model.schema)
+                     schema=model.schema, all_output_names=model._all_output_names)
     max_rows = DEFAULT_MAX_ROWS if max_rows is None else check_int(max_rows, "max_rows", min_value=1)
     if _is_estimator(model):
         _check_fitted(model)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_int
-from ..model import Model, ModelError, as_model, output_position
+from ..model import ModelError, as_model, output_position
 
 __all__ = ["bind_image_model", "default_max_rows"]
 
@@ -26,8 +26,8 @@ def bind_image_model(model, schema, pixels, output, max_rows, link=None):
     only that output.
     """
     max_rows = default_max_rows(schema) if max_rows is None else check_int(max_rows, "max_rows", min_value=1)
-    try:
-        probe = as_model(model, max_rows=max_rows).bind(schema)
+    try:  # binding asks the model about the image once and names its outputs
+        probe = as_model(model, max_rows=max_rows).bind(schema, sample=pixels[None])
         scores = probe(pixels[None])[0]
     except ModelError as exc:
         if "NaN" in str(exc):
@@ -36,12 +36,9 @@ def bind_image_model(model, schema, pixels, output, max_rows, link=None):
         raise ModelError(f"{exc}. The model was given a batch of shape {shape} (layout={schema.layout!r}, "
                          f"{'grey-scale' if schema.n_channels == 1 else f'{schema.n_channels} channels'}); check "
                          "grey-scale against colour images and the layout the model takes") from exc
-    names = probe.output_names  # known for estimators; a callable's outputs are named as Model.bind names them
-    if names is None:
-        names = ("output",) if len(scores) == 1 else tuple(f"output_{k}" for k in range(len(scores)))
+    names = probe.output_names
     index = int(np.argmax(scores)) if output is None else output_position(names, output, probe.method)
     selected = names[index] if probe.method == "predict_proba" else index
-    bound = Model(probe.predict_function, owner=probe.owner, method=probe.method, output=selected, link=link,
-                  max_rows=max_rows, schema=schema, all_output_names=names)
+    bound = as_model(probe, output=selected, link=link)
     score = float(scores[index]) if link in (None, "identity") else float(bound(pixels[None])[0, 0])
     return bound, index, names[index], score
