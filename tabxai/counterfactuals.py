@@ -11,7 +11,6 @@ many candidate rows at once through the engine and proposes only values observed
 from __future__ import annotations
 
 import copy
-import numbers
 
 import numpy as np
 import pandas as pd
@@ -23,7 +22,7 @@ from ._kernels.counterfactuals import mean_pairwise_distance
 from ._provenance import package_versions
 from ._validation import check_bool, check_int, check_n_jobs, check_real, resolve_seed, row_generator
 from .data import CATEGORICAL, NUMERIC, TabularSchema
-from .model import as_model
+from .model import as_model, output_position
 from .recourse import Recourse
 
 __all__ = ["Counterfactuals"]
@@ -249,14 +248,10 @@ def _resolve_target(desired, interval, model):
         raise ValueError(
             f"`desired` names a class ({desired!r}) but the model gives one output {list(names)}; to compare "
             "classes keep all outputs (output=None), or give an interval of this output, e.g. desired=(0.5, 1.0)")
-    matches = [k for k, name in enumerate(names) if name == desired and type(name) is not bool] or \
-        [k for k, name in enumerate(names) if name == desired]
-    generated = model.owner is None and names == tuple(f"output_{k}" for k in range(len(names)))
-    if not matches and generated and isinstance(desired, numbers.Integral) and 0 <= desired < len(names):
-        matches = [int(desired)]  # a bare callable's outputs have no class names: a position names one
-    if not matches:
-        raise ValueError(f"`desired` must be one of the classes {list(names)}; got {desired!r}")
-    return ("class", matches[0])
+    try:  # the one lookup of an output: a class label, or a position for a bare callable's outputs
+        return ("class", output_position(names, desired, model.method))
+    except ValueError:
+        raise ValueError(f"`desired` must be one of the classes {list(names)}; got {desired!r}") from None
 
 
 def _describe_target(desired, output_names, target):
