@@ -430,21 +430,34 @@ class Players:
         self.player_of_column = player_of_column
         self.grouped = any(len(m) > 1 for m in members) or feature_groups is not None
 
+    @classmethod
+    def from_assignment(cls, names, player_of_column):
+        """Players given by the player of each column (e.g. image segments over flat pixel values).
+
+        The columns have no names worth listing, so :meth:`groups` is empty.
+        """
+        players = cls.__new__(cls)
+        player_of_column = np.ascontiguousarray(player_of_column, dtype=np.int64)
+        order = np.argsort(player_of_column, kind="stable")
+        bounds = np.cumsum(np.bincount(player_of_column, minlength=len(names)))[:-1]
+        players.names = tuple(names)
+        players.columns = tuple(tuple(part.tolist()) for part in np.split(order, bounds))
+        players.player_of_column = player_of_column
+        players.column_names = None
+        players.grouped = True
+        return players
+
     @property
     def n_players(self):
         return len(self.names)
 
-    def groups(self, column_names=None):
+    def groups(self):
         """``{player name: (column names...)}`` for the players made of a group of columns."""
-        if not self.grouped:
+        if not self.grouped or self.column_names is None:
             return {}
-        names = self.column_names if column_names is None else column_names
+        names = self.column_names
         return {name: tuple(names[j] for j in members) for name, members in zip(self.names, self.columns)
                 if len(members) > 1 or name != names[members[0]]}
-
-    def column_mask(self, coalitions):
-        """Expand a boolean coalition matrix (k x n_players) to columns (k x n_columns)."""
-        return np.ascontiguousarray(np.asarray(coalitions, dtype=bool)[:, self.player_of_column])
 
 
 def _hashable_key(name):

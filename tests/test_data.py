@@ -130,8 +130,9 @@ def test_players_from_groups():
     players = Players(["a", "b", "c", "d"], {"cd": ["d", "c"], "a_only": ["a"]})
     assert players.names == ("a_only", "b", "cd")
     np.testing.assert_array_equal(players.player_of_column, [0, 1, 2, 2])
-    masks = players.column_mask(np.array([[True, False, True]]))
+    masks = np.array([[True, False, True]])[:, players.player_of_column]  # how maskers read coalitions
     np.testing.assert_array_equal(masks, [[True, False, True, True]])
+    assert players.groups() == {"a_only": ("a",), "cd": ("d", "c")}  # members in the order given
     assert Players(["a", "b", "c"], [["a", "c"]]).names == ("a+c", "b")
 
 

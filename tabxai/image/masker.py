@@ -61,16 +61,7 @@ def fill_image(schema, pixels, segments, fill, *, blur_sigma=None, what="fill"):
 
 def segment_players(segments, names, n_channels):
     """:class:`tabxai.data.Players` whose players are segments and whose columns are flat pixel values."""
-    players = Players.__new__(Players)
-    player_of_column = np.repeat(segments.ravel(), n_channels).astype(np.int64)
-    order = np.argsort(player_of_column, kind="stable")
-    bounds = np.cumsum(np.bincount(player_of_column, minlength=len(names)))[:-1]
-    players.names = tuple(names)
-    players.columns = tuple(tuple(part.tolist()) for part in np.split(order, bounds))
-    players.player_of_column = player_of_column
-    players.column_names = None  # flat pixel values have no names worth listing
-    players.grouped = False  # so an Explanation does not list every pixel of every segment
-    return players
+    return Players.from_assignment(names, np.repeat(segments.ravel(), n_channels))
 
 
 class ImageMasker(Masker):
