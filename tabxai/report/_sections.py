@@ -11,6 +11,7 @@ import pandas as pd
 from ..rules import OneR, RuleListClassifier, fit_surrogate
 from ..shapley import KernelSHAP, PermutationShapley
 from ._inputs import _plain, _same
+from .fairness import group_labels
 
 __all__ = ["_ProbabilityAuc", "_direct", "_explainer", "_glass_box", "_group_means", "_offers_proba", "_performance",
            "_recourse"]
@@ -79,15 +80,7 @@ def _group_means(expl, groups, players, n_features=6):
     values = expl.values
     order = list(groups.cat.categories) if isinstance(getattr(groups, "dtype", None), pd.CategoricalDtype) else None
     groups = pd.Series(np.asarray(groups, dtype=object))
-    present = groups.notna().to_numpy()
-    labels = list(pd.unique(groups[present]))
-    if order is not None:
-        labels = [label for label in order if label in set(labels)]
-    else:
-        try:
-            labels = sorted(labels)
-        except TypeError:
-            pass
+    labels = group_labels(groups, order)
     if not labels:
         return {"groups": [], "features": [], "means": [], "counts": []}
     means = np.array([values[(groups == g).to_numpy()].mean(axis=0) for g in labels])

@@ -79,6 +79,19 @@ def _summary_of(rates, favorable_is_positive):
     return summary
 
 
+def group_labels(groups, order=None):
+    """The distinct non-missing groups: in ``order`` (a categorical's own, e.g. age bands from young to
+    old) when given, else sorted (in order of appearance when they cannot be sorted)."""
+    labels = list(pd.unique(groups[groups.notna()]))
+    if order is not None:
+        present = set(labels)
+        return [label for label in order if label in present]
+    try:
+        return sorted(labels)
+    except TypeError:
+        return labels
+
+
 def group_fairness(y_pred, sensitive, *, y_true=None, positive, favorable=None, n_bootstrap=200, level=0.95,
                    threshold=0.8, random_state=0):
     """Outcome rates of one sensitive attribute's groups, the impact ratio and the four-fifths flag.
@@ -140,15 +153,7 @@ def group_fairness(y_pred, sensitive, *, y_true=None, positive, favorable=None, 
                          f"{len(sensitive)} and {None if y_true is None else len(y_true)}")
     keep = sensitive.notna().to_numpy()
     groups_text = sensitive[keep]
-    labels = list(pd.unique(groups_text))
-    if order is not None:  # a categorical's own order (age bands from young to old)
-        present = set(labels)
-        labels = [label for label in order if label in present]
-    else:
-        try:
-            labels = sorted(labels)
-        except TypeError:
-            pass
+    labels = group_labels(groups_text, order)
     if not labels:
         raise ValueError("the sensitive attribute has no non-missing values")
     code_of = {label: j for j, label in enumerate(labels)}
