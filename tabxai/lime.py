@@ -307,12 +307,11 @@ class LimeTabular(MaskingExplainer):
         self._alpha = (1.0 if sampling == "lime" else 0.0) if alpha is None else self.alpha
         self._n_holdout = max(self._n_samples // 10, _MIN_HOLDOUT)
         if sampling == "lime":
-            codes = self._masker.bind(self._schema, self._players).codes
-            weights = self._masker.weights / self._masker.weights.sum()
+            codes = self._bound_masker.codes  # the background, encoded once by the base class
+            weights = self._bound_masker.weights  # normalised: they sum to 1
             self._discretizer = _Discretizer(self._schema, codes, weights)
             self._background_keys = self._discretizer.keys(codes)
             self._background_codes = codes
-            weights = self._masker.weights / self._masker.weights.sum()
             self._equal_weights = bool(np.all(weights == weights[0]))
             self._orders, self._cumulative, self._segments = _pick_tables(
                 self._players, self._background_keys, codes, weights)

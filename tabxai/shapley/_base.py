@@ -86,7 +86,7 @@ class MaskingExplainer:
         self._schema, self._players = self._masker.setup(self._model, feature_groups)
         self._check_players(self._players.n_players)
         # ask the model about the references now: a model that does not fit the data fails here
-        masker = self._masker.bind(self._schema, self._players)
+        self._bound_masker = masker = self._masker.bind(self._schema, self._players)
         self._bound_model = bind_model(self._model, self._schema, masker)
         self._base_values = expected_value(self._bound_model, masker)
 
