@@ -258,3 +258,48 @@ def test_kernel_shap_on_wide_data(n_players):
     # additive players beyond the interacting pair are exact for paired sampling
     np.testing.assert_allclose(expl.values[0, 2:], exact[2:], atol=1e-6 * np.abs(exact).max())
     assert np.isfinite(expl.stderr).all()
+
+
+def test_non_string_column_names():
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame(rng.normal(size=(40, 3)), columns=[2, 0, ("a", 1)])  # ints that are not positions, a tuple
+
+    def model(data):
+        return data[2].to_numpy() + 2 * data[0].to_numpy() * data[("a", 1)].to_numpy()
+
+    expl = tx.ExactShapley(model, frame.iloc[:10]).explain(frame.iloc[:3])
+    assert expl.feature_names == (2, 0, ("a", 1))
+    np.testing.assert_allclose(expl.output_values, model(frame.iloc[:3]), atol=1e-12)
+    np.testing.assert_array_equal(expl[:, 0].values, expl.values[:, 1])  # by name: column 0, not position 0
+    grid = tx.partial_dependence(model, frame, 0, grid_resolution=3)  # the column named 0
+    assert grid.features == (0,)
+    np.testing.assert_allclose(np.diff(grid.average[0]) / np.diff(grid.grid_values[0]),
+                               2 * frame[("a", 1)].mean(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("explainer", ["KernelSHAP", "PermutationShapley", "LimeTabular"])
+def test_every_field_is_the_same_whatever_n_jobs_and_max_rows(table, explainer):
+    X, y, model = table
+    make = {"KernelSHAP": lambda **kw: tx.KernelSHAP(model, X.iloc[:15], n_coalitions=20, random_state=3, **kw),
+            "PermutationShapley": lambda **kw: tx.PermutationShapley(model, X.iloc[:15], n_permutations=3,
+                                                                     random_state=3, **kw),
+            "LimeTabular": lambda **kw: tx.LimeTabular(model, X.iloc[:15], n_samples=200, random_state=3, **kw)}[explainer]
+    results = [make(n_jobs=1).explain(X.iloc[:5]), make(n_jobs=2, max_rows=37).explain(X.iloc[:5])]
+    first, second = results
+    np.testing.assert_allclose(second.values, first.values, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(second.stderr, first.stderr, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(second.base_values, first.base_values, rtol=0, atol=1e-12)
+    assert second.feature_names == first.feature_names and second.output_names == first.output_names
+    assert set(second.diagnostics) == set(first.diagnostics)
+    for name in first.diagnostics:
+        a, b = first.diagnostics[name], second.diagnostics[name]
+        if a.dtype == object:
+            assert list(a) == list(b), name
+        else:
+            np.testing.assert_allclose(b, a, rtol=0, atol=1e-12, err_msg=name)
+    settings = ("n_jobs", "max_rows")
+    assert {k: v for k, v in first.params["parameters"].items() if k not in settings} == \
+        {k: v for k, v in second.params["parameters"].items() if k not in settings}
+    for key in ("method", "random_state", "link", "response", "model_rows"):
+        assert first.params[key] == second.params[key], key
+    pd.testing.assert_frame_equal(first.data, second.data)
