@@ -59,6 +59,15 @@ def _response(params, name):
     return "probability"  # named outputs of a fitted estimator are its classes
 
 
+def response_method(params, names):
+    """``"predict_proba"`` when every output of a result is a class probability, else its recorded response:
+    what :func:`tabxai.model.output_index` needs to look up a result's outputs."""
+    params = params or {}
+    if len(names) and all(_response(params, n) == "probability" for n in names):
+        return "predict_proba"
+    return params.get("response")
+
+
 def output_label(params, name, *, long=False):
     """Name an output readably from a result's ``params`` and the output's name.
 

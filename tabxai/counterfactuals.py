@@ -22,7 +22,7 @@ from ._kernels.counterfactuals import mean_pairwise_distance
 from ._provenance import package_versions
 from ._validation import check_bool, check_int, check_n_jobs, check_real, resolve_seed, row_generator
 from .data import CATEGORICAL, NUMERIC, TabularSchema
-from .model import as_model, output_position
+from .model import as_model
 from .recourse import Recourse
 
 __all__ = ["Counterfactuals"]
@@ -249,7 +249,7 @@ def _resolve_target(desired, interval, model):
             f"`desired` names a class ({desired!r}) but the model gives one output {list(names)}; to compare "
             "classes keep all outputs (output=None), or give an interval of this output, e.g. desired=(0.5, 1.0)")
     try:  # the one lookup of an output: a class label, or a position for a bare callable's outputs
-        return ("class", output_position(names, desired, model.method))
+        return ("class", model.output_index(desired))
     except ValueError:
         raise ValueError(f"`desired` must be one of the classes {list(names)}; got {desired!r}") from None
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from . import _display, _html
+from .model import output_index
 
 __all__ = ["Explanation"]
 
@@ -202,6 +203,11 @@ class Explanation:
 
     @staticmethod
     def _position(axis, item, names, size):
+        if axis == "outputs" and names is not None:
+            try:  # the one output lookup (a label of its own type first, then a position)
+                return output_index(tuple(names), item)
+            except ValueError as error:
+                raise KeyError(str(error)) from None
         if names is not None and not isinstance(item, (bool, np.bool_)):
             matches = [j for j, name in enumerate(names) if name == item and type(name) is type(item)]
             if not matches:
@@ -257,10 +263,10 @@ class Explanation:
 
     def _output_position(self):
         """The output that text and tables show: the only one, a binary classifier's positive class, or the first."""
-        names = self._output_names
-        if len(names) == 2 and all(_display.output_label(self.params, n).startswith("P(") for n in names):
-            return 1
-        return 0
+        try:
+            return output_index(tuple(self._output_names), None, _display.response_method(self.params, self._output_names))
+        except ValueError:
+            return 0
 
     def _row_frame(self):
         data = self._data

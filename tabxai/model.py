@@ -16,7 +16,7 @@ import numpy as np
 
 from ._validation import check_choice, check_int
 
-__all__ = ["DEFAULT_MAX_ROWS", "LINKS", "Model", "ModelError", "as_model", "has_method", "is_classifier_like", "output_position"]
+__all__ = ["DEFAULT_MAX_ROWS", "LINKS", "Model", "ModelError", "as_model", "has_method", "is_classifier_like", "output_index"]
 
 DEFAULT_MAX_ROWS = 32_768  # large enough to amortise per-call costs, small enough to stay in cache
 METHODS = ("predict", "predict_proba", "decision_function")
@@ -85,11 +85,23 @@ def _known_output_names(owner, method):
     return None
 
 
-def output_position(names, output, method=None):
-    """Position of ``output`` among ``names``: a class label, an output name, or an int position.
+def output_index(names, output, method=None):
+    """Position of ``output`` among the output ``names``: a class label, an output name, or a position.
 
-    The one lookup of an output by name in tabxai (models, results, plots).
+    The one lookup of an output in tabxai: models (:meth:`Model.output_index`), results, plots, the
+    report and the image adapter all call it. A name is matched first with its own type (so the class
+    ``2`` of labels ``[1, 2, 3]`` is position 1), then by equality. Outputs that are class
+    probabilities (``method="predict_proba"``) are looked up by label only; other outputs also by
+    position (negative positions count from the end). ``output=None`` is the only output, or the
+    second of two class probabilities (a binary classifier's positive class); with more outputs the
+    caller must choose.
     """
+    if output is None:
+        if len(names) == 1:
+            return 0
+        if len(names) == 2 and method == "predict_proba":
+            return 1
+        raise ValueError(f"the model has {len(names)} outputs {[_label(n) for n in names]}; choose one with `output`")
     matches = [k for k, name in enumerate(names) if type(name) is type(output) and name == output]
     if not matches:
         matches = [k for k, name in enumerate(names) if _equal(name, output) and not isinstance(name, bool)]
@@ -97,14 +109,14 @@ def output_position(names, output, method=None):
         return matches[0]
     if method == "predict_proba":
         raise ValueError(f"`output` must be one of the classes {list(names)}; got {output!r}")
+    is_position = isinstance(output, (int, np.integer)) and not isinstance(output, (bool, np.bool_))
     if len(names) == 1:
-        if isinstance(output, (int, np.integer)) and not isinstance(output, (bool, np.bool_)) and output == 0:
+        if is_position and output in (0, -1):
             return 0
         raise ValueError(f"the model has one output ({names[0]!r}); `output` must be None, 0 or {names[0]!r}; "
                          f"got {output!r}")
-    if isinstance(output, (int, np.integer)) and not isinstance(output, (bool, np.bool_)) and \
-            0 <= output < len(names):
-        return int(output)
+    if is_position and -len(names) <= output < len(names):
+        return int(output) % len(names)
     raise ValueError(f"`output` must name one of the model's {len(names)} outputs {list(names)} or be a position "
                      f"0 to {len(names) - 1}; got {output!r}")
 
@@ -130,6 +142,72 @@ class _LabelPositions:
         if (positions < 0).any():
             raise ValueError(f"predict returned labels that are not in classes_ {list(self.classes)}")
         return positions.astype(np.float64)
+
+
+class _CallableDecisions:
+    """A callable's decisions as positions in ``classes``: its ``decision`` (labels, or a threshold on the
+    probability of the second class), else the position of its largest output."""
+
+    def __init__(self, predict, classes, decision):
+        self.predict = predict
+        self.classes = classes
+        self.decision = decision
+
+    def __call__(self, data):
+        if callable(self.decision):
+            labels = np.asarray(self.decision(data), dtype=object).ravel()
+            positions = np.array([_position_of_label(self.classes, label) for label in labels], dtype=np.float64)
+            return positions
+        outputs = np.asarray(self.predict(data), dtype=np.float64)
+        outputs = outputs[:, None] if outputs.ndim == 1 else outputs
+        if self.decision is None:
+            return np.argmax(outputs, axis=1).astype(np.float64)
+        column = outputs[:, 1] if outputs.shape[1] == 2 else outputs[:, 0]
+        return (column >= float(self.decision)).astype(np.float64)
+
+
+def _position_of_label(classes, label):
+    for k, name in enumerate(classes):
+        if _equal(name, label):
+            return k
+    raise ValueError(f"`decision` returned the label {label!r}, which is not one of the classes {list(classes)}")
+
+
+def _threshold_rule(owner, classes):
+    """``(column, threshold)`` of a scikit-learn threshold classifier on predict_proba (possibly the last step
+    of a pipeline); None for any other estimator; "unknown" for a threshold on another response."""
+    try:
+        from sklearn.model_selection import FixedThresholdClassifier, TunedThresholdClassifierCV
+    except ImportError:  # scikit-learn without threshold classifiers
+        return None
+    from sklearn.pipeline import Pipeline
+
+    final = owner
+    while isinstance(final, Pipeline):
+        final = final.steps[-1][1]
+    if isinstance(final, FixedThresholdClassifier):
+        threshold = final.threshold
+    elif isinstance(final, TunedThresholdClassifierCV):
+        threshold = getattr(final, "best_threshold_", None)
+    else:
+        return None
+    inner = getattr(final, "estimator_", None)
+    response = final.response_method
+    if response == "auto":
+        response = "predict_proba" if has_method(inner, "predict_proba") else "decision_function"
+    if response != "predict_proba" or threshold is None or len(classes) != 2:
+        return "unknown"
+    threshold = 0.5 if isinstance(threshold, str) else float(threshold)
+    pos_label = final.pos_label
+    column = 1 if pos_label is None else _position_of_label(classes, pos_label)
+    return column, threshold
+
+
+def _on_link_scale(threshold, link):
+    if link != "logit":
+        return threshold
+    p = min(max(threshold, _LOGIT_CLIP), 1 - _LOGIT_CLIP)
+    return float(np.log(p) - np.log1p(-p))
 
 
 class Model:
@@ -159,7 +237,7 @@ class Model:
     """
 
     def __init__(self, predict_function, *, owner=None, method="callable", output=None, link=None,
-                 max_rows=DEFAULT_MAX_ROWS, schema=None, all_output_names=None):
+                 max_rows=DEFAULT_MAX_ROWS, schema=None, all_output_names=None, classes=None, decision=None):
         set_ = object.__setattr__
         set_(self, "predict_function", predict_function)
         set_(self, "owner", owner)
@@ -169,16 +247,27 @@ class Model:
         set_(self, "max_rows", max_rows)
         set_(self, "schema", schema)
         if all_output_names is None:
-            all_output_names = _known_output_names(owner, method)
+            all_output_names = classes if classes is not None else _known_output_names(owner, method)
         set_(self, "_all_output_names", all_output_names)
+        set_(self, "_classes", classes)
+        set_(self, "decision", decision)
         index = None
         if all_output_names is not None and output is not None:
-            index = output_position(all_output_names, output, method)
+            index = output_index(all_output_names, output, self._lookup_method)
         set_(self, "_output_index", index)
         set_(self, "_decode_columns", None)
         set_(self, "_decode_as_array", None)
         if schema is not None:
             self._plan_decoding()
+
+    def _replace(self, **changes):
+        """A copy with some constructor arguments changed (a Model is immutable)."""
+        arguments = {"owner": self.owner, "method": self.method, "output": self.output, "link": self.link,
+                     "max_rows": self.max_rows, "schema": self.schema, "all_output_names": self._all_output_names,
+                     "classes": self._classes, "decision": self.decision}
+        function = changes.pop("predict_function", self.predict_function)
+        arguments.update(changes)
+        return Model(function, **arguments)
 
     def __setattr__(self, name, value):
         raise AttributeError(f"a Model is immutable; build another with as_model(...) (tried to set {name!r})")
@@ -219,13 +308,11 @@ class Model:
         regressor), the model is asked about the first row of ``sample`` (codes) once, here, so the
         bound model knows them whatever process later calls it.
         """
-        bound = Model(self.predict_function, owner=self.owner, method=self.method, output=self.output,
-                      link=self.link, max_rows=self.max_rows, schema=schema, all_output_names=self._all_output_names)
+        bound = self._replace(schema=schema)
         if bound._all_output_names is None and sample is not None and len(sample):
             raw = bound._raw_outputs(np.asarray(sample, dtype=np.float64)[:1], 0)
             names = ("output",) if raw.shape[1] == 1 else tuple(f"output_{k}" for k in range(raw.shape[1]))
-            bound = Model(self.predict_function, owner=self.owner, method=self.method, output=self.output,
-                          link=self.link, max_rows=self.max_rows, schema=schema, all_output_names=names)
+            bound = self._replace(schema=schema, all_output_names=names)
         return bound
 
     # properties ---------------------------------------------------------------------------
@@ -250,8 +337,85 @@ class Model:
 
     @property
     def is_classifier(self):
-        """Whether the model behind this adapter is a classifier (see :func:`is_classifier_like`)."""
-        return self.owner is not None and is_classifier_like(self.owner)
+        """Whether the model is a classifier: an estimator (see :func:`is_classifier_like`), or a callable
+        given ``classes=``."""
+        return self._classes is not None or (self.owner is not None and is_classifier_like(self.owner))
+
+    @property
+    def _lookup_method(self):
+        """How outputs are looked up: by class label only when they are class probabilities."""
+        return "predict_proba" if self._classes is not None else self.method
+
+    @property
+    def classes(self):
+        """The labels the model decides between: an estimator's ``classes_``, the ``classes`` given for a
+        callable, or (a bare callable with several outputs, once bound) its output names; None for a
+        model that makes no decisions (a regressor, a single score)."""
+        if self._classes is not None:
+            return tuple(self._classes)
+        if self.owner is not None and is_classifier_like(self.owner) and np.ndim(
+                getattr(self.owner, "classes_", None)) == 1:
+            return tuple(_label(c) for c in self.owner.classes_)
+        if self.owner is None and self._all_output_names is not None and len(self._all_output_names) > 1:
+            return tuple(self._all_output_names)
+        return None
+
+    def output_index(self, output):
+        """Position of ``output`` (a class label, an output name or a position) among all the model's
+        outputs: the one output lookup (see :func:`output_index`)."""
+        if self._all_output_names is None:
+            raise RuntimeError("the names of this model's outputs are not known before it is bound to data")
+        return output_index(self._all_output_names, output, self._lookup_method)
+
+    def decisions(self):
+        """The model's own decisions as a model: a bound :class:`Model` whose one output is the position,
+        in :attr:`classes`, of the label the model decides for each row.
+
+        An estimator decides with its own ``predict`` (thresholds of ``FixedThresholdClassifier``,
+        ``TunedThresholdClassifierCV`` or a custom ``predict`` included). A callable decides with the
+        ``decision`` given to :func:`as_model` (a callable returning labels, or a threshold on the
+        probability of the second class), else by the largest output. Ask it through the engine
+        (``tabxai._engine.predict``), which streams rows in chunks of ``max_rows``.
+        """
+        classes = self.classes
+        if classes is None:
+            raise ValueError(f"{self!r} makes no decisions between classes (it gives "
+                             f"{self.n_outputs or 'an unknown number of'} output(s) without class labels)")
+        if self.owner is not None and has_method(self.owner, "predict") and self._classes is None:
+            function = _LabelPositions(self.owner.predict, self.owner.classes_)
+        else:
+            function = _CallableDecisions(self.predict_function, classes, self.decision)
+        return Model(function, method="decide", max_rows=self.max_rows, schema=self.schema,
+                     all_output_names=("decision",))
+
+    def decision_rule(self):
+        """The rule that turns this model's outputs (all of them, on its ``link`` scale) into decisions, when
+        one is known: ``("argmax",)`` or ``("threshold", column, value, position_at_or_above, position_below)``;
+        None when only :meth:`decisions` knows (a custom ``predict`` or ``decision``).
+
+        For an estimator the rule is what its type says (a threshold classifier's threshold on the
+        probability of ``pos_label``, otherwise the largest probability): callers that rely on it check it
+        against :meth:`decisions` on their data and always re-check what they report with :meth:`decisions`.
+        """
+        classes = self.classes
+        if classes is None or self._all_output_names is None or self.output is not None:
+            return None
+        if self.owner is None or self._classes is not None:
+            if self.decision is None:
+                return ("argmax",) if len(self._all_output_names) > 1 else None
+            if callable(self.decision) or len(classes) != 2:
+                return None
+            column = 1 if len(self._all_output_names) == 2 else 0
+            return ("threshold", column, _on_link_scale(float(self.decision), self.link), 1, 0)
+        if self.method != "predict_proba":
+            return None
+        rule = _threshold_rule(self.owner, classes)
+        if rule is None:
+            return ("argmax",)
+        if rule == "unknown":
+            return None
+        column, threshold = rule
+        return ("threshold", column, _on_link_scale(threshold, self.link), column, 1 - column)
 
     # calling ------------------------------------------------------------------------------
     def decode(self, codes):
@@ -274,8 +438,8 @@ class Model:
                              f"{len(self._all_output_names)} ({list(self._all_output_names)})")
         index = self._output_index
         if index is None and self.output is not None:  # unbound names: select by position
-            index = output_position(tuple(f"output_{k}" for k in range(out.shape[1])) if out.shape[1] > 1
-                                  else ("output",), self.output, self.method)
+            index = output_index(tuple(f"output_{k}" for k in range(out.shape[1])) if out.shape[1] > 1
+                                 else ("output",), self.output, self.method)
         if index is not None:
             out = out[:, index:index + 1]
         if not np.isfinite(out).all():
@@ -329,7 +493,7 @@ def _logit(out, where):
     return np.log(p) - np.log1p(-p)
 
 
-def as_model(model, *, output=None, max_rows=None, link=None, method=None):
+def as_model(model, *, output=None, max_rows=None, link=None, method=None, classes=None, decision=None):
     """Wrap a fitted estimator, pipeline or callable as a :class:`Model`.
 
     Parameters
@@ -350,6 +514,15 @@ def as_model(model, *, output=None, max_rows=None, link=None, method=None):
     method : {"predict", "predict_proba", "decision_function"}, default=None
         Ask an estimator for this response instead of the default one. A classifier's
         ``predict`` is returned as the position of the predicted label in ``classes_``.
+    classes : sequence of labels, default=None
+        For a callable that returns class probabilities: the class of each column (as an estimator's
+        ``classes_``), so outputs and decisions are named by label.
+    decision : callable or float, default=None
+        For a callable only: how it decides. A callable maps the model's input to labels (one per row);
+        a number ``t`` decides for the second class when its probability (the second column, or the
+        only one) is at least ``t``. Default: the class with the largest output. An estimator always
+        decides with its own ``predict`` (wrap it in scikit-learn's ``FixedThresholdClassifier`` to
+        move its threshold).
 
     Returns
     -------
@@ -367,19 +540,29 @@ def as_model(model, *, output=None, max_rows=None, link=None, method=None):
     link = check_choice(link, "link", LINKS)
     if method is not None:
         method = check_choice(method, "method", METHODS)
+    classes = _check_classes(classes)
+    decision = _check_decision(decision, classes)
     if isinstance(model, Model):
-        if output is None and max_rows is None and link is None and method is None:
+        if output is None and max_rows is None and link is None and method is None and classes is None and \
+                decision is None:
             return model
         owner = model.owner
         if method is not None and owner is not None and method != model.method:
             return as_model(owner, output=output if output is not None else model.output,
                             max_rows=max_rows or model.max_rows, link=link or model.link, method=method)
-        return Model(model.predict_function, owner=owner, method=model.method,
-                     output=model.output if output is None else output, link=link or model.link,
-                     max_rows=model.max_rows if max_rows is None else check_int(max_rows, "max_rows", min_value=1),
-                     schema=model.schema, all_output_names=model._all_output_names)
+        changes = {"output": model.output if output is None else output, "link": link or model.link,
+                   "max_rows": model.max_rows if max_rows is None else check_int(max_rows, "max_rows", min_value=1)}
+        if classes is not None:
+            changes.update(classes=classes, all_output_names=classes)
+        if decision is not None:
+            changes["decision"] = decision
+        return model._replace(**changes)
     max_rows = DEFAULT_MAX_ROWS if max_rows is None else check_int(max_rows, "max_rows", min_value=1)
     if _is_estimator(model):
+        if classes is not None or decision is not None:
+            raise ValueError(f"`classes` and `decision` are for a callable; {type(model).__name__} names its classes "
+                             "(classes_) and decides with its own predict (wrap it in scikit-learn's "
+                             "FixedThresholdClassifier to move its threshold)")
         _check_fitted(model)
         if method is None:
             method = _select_method(model)
@@ -396,13 +579,38 @@ def as_model(model, *, output=None, max_rows=None, link=None, method=None):
         if owner is not None and _is_estimator(owner) and name in METHODS:
             if method is not None and method != name:
                 raise ValueError(f"`method` is {method!r} but the model given is the bound method {name!r}")
+            if classes is not None or decision is not None:
+                raise ValueError(f"`classes` and `decision` are for a callable; {type(owner).__name__}.{name} is a "
+                                 "bound method of an estimator, which names its classes and decides with its predict")
             _check_link(link, owner, name)
             return Model(model, owner=owner, method=name, output=output, link=link, max_rows=max_rows)
-        return Model(model, output=output, link=link, max_rows=max_rows)
+        return Model(model, output=output, link=link, max_rows=max_rows, classes=classes, decision=decision)
     raise TypeError(
         "`model` must be a fitted estimator or pipeline, or a callable that maps rows to predictions; "
         f"got {type(model).__name__}"
     )
+
+
+def _check_classes(classes):
+    if classes is None:
+        return None
+    if isinstance(classes, (str, bytes)) or not hasattr(classes, "__len__"):
+        raise TypeError(f"`classes` must be a sequence of class labels, one per output; got {classes!r}")
+    labels = tuple(_label(c) for c in classes)
+    if len(labels) < 2 or len(set(map(repr, labels))) != len(labels):
+        raise ValueError(f"`classes` must hold at least two distinct labels; got {list(labels)}")
+    return labels
+
+
+def _check_decision(decision, classes):
+    if decision is None or callable(decision):
+        return decision
+    if isinstance(decision, (bool, np.bool_)) or not isinstance(decision, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(decision):
+        raise TypeError(f"`decision` must be a callable returning labels or a finite threshold; got {decision!r}")
+    if classes is not None and len(classes) != 2:
+        raise ValueError(f"a threshold `decision` needs two classes; got classes {list(classes)}")
+    return float(decision)
 
 
 def _check_link(link, owner, method):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_int
-from ..model import ModelError, as_model, output_position
+from ..model import ModelError, as_model
 
 __all__ = ["bind_image_model", "default_max_rows"]
 
@@ -37,8 +37,7 @@ def bind_image_model(model, schema, pixels, output, max_rows, link=None):
                          f"{'grey-scale' if schema.n_channels == 1 else f'{schema.n_channels} channels'}); check "
                          "grey-scale against colour images and the layout the model takes") from exc
     names = probe.output_names
-    index = int(np.argmax(scores)) if output is None else output_position(names, output, probe.method)
-    selected = names[index] if probe.method == "predict_proba" else index
-    bound = as_model(probe, output=selected, link=link)
+    index = int(np.argmax(scores)) if output is None else probe.output_index(output)
+    bound = as_model(probe, output=names[index], link=link)  # a name, never a position: labels may be ints
     score = float(scores[index]) if link in (None, "identity") else float(bound(pixels[None])[0, 0])
     return bound, index, names[index], score

@@ -7,7 +7,7 @@ import pandas as pd
 
 from .. import _display, _html
 from .._validation import check_real
-from ..model import output_position
+from ..model import output_index
 
 __all__ = ["AccumulatedLocalEffects", "PartialDependence", "PermutationImportance"]
 
@@ -363,14 +363,4 @@ def _spread_positions(size, limit):
 
 
 def _output_index(names, output, response):
-    """Position of ``output``; None: the only output, or a binary classifier's positive class (the second)."""
-    if output is None:
-        if len(names) == 1:
-            return 0
-        if len(names) == 2 and response == "predict_proba":
-            return 1
-        raise ValueError(f"the model has {len(names)} outputs {list(names)}; choose one with `output`")
-    if isinstance(output, (int, np.integer)) and not isinstance(output, (bool, np.bool_)) and output < 0 \
-            and output not in names and -len(names) <= output:
-        return int(output) % len(names)
-    return output_position(tuple(names), output, response)
+    return output_index(tuple(names), output, response)

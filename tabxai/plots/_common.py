@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _display
+from ..model import output_index
 from .._display import AGAINST, CATEGORY_COLORS, MAGNITUDE, NEUTRAL, TOWARDS
 
 __all__ = ["AGAINST", "CATEGORY_COLORS", "MAGNITUDE", "NEUTRAL", "TOWARDS", "Selected", "axes", "diverging_cmap",
@@ -114,29 +115,7 @@ def select(explanation, output):
 
 
 def _output_position(names, output, params):
-    plain = [_display.plain(n) for n in names]
-    if output is None:
-        if len(names) == 1:
-            return 0
-        if len(names) == 2 and all(_display.output_label(params, n).startswith("P(") for n in names):
-            return 1  # a binary classifier: the positive class
-        raise ValueError(f"the explanation has {len(names)} outputs {plain}; choose one with `output`")
-    matches = [k for k, name in enumerate(names) if _equal(name, output)]
-    if not matches and isinstance(output, (int, np.integer)) and not isinstance(output, (bool, np.bool_)) \
-            and -len(names) <= output < len(names):
-        return int(output) % len(names)
-    if matches:
-        return matches[0]
-    if len(names) == 1:
-        raise ValueError(f"the explanation has one output, {plain[0]!r}; got output={output!r}")
-    raise ValueError(f"unknown output {output!r}; the outputs are {plain}")
-
-
-def _equal(a, b):
-    try:
-        return bool(a == b) and isinstance(b, (str, np.str_)) == isinstance(a, (str, np.str_))
-    except (TypeError, ValueError):
-        return False
+    return output_index(tuple(names), output, _display.response_method(params, names) if output is None else None)
 
 
 def fold(order, max_display):
