@@ -26,6 +26,16 @@ def robust_scale(values):
     return mean_deviation if mean_deviation > 0 else 1.0
 
 
+def decisions_from(rule, outputs):
+    """Decisions (positions of classes) that a decision rule (see :class:`Problem`) reads from outputs."""
+    if rule[0] == "column":
+        return outputs[:, -1].astype(np.int64)
+    if rule[0] == "threshold":
+        _, column, value, above, below = rule
+        return np.where(outputs[:, column] >= value, above, below)
+    return np.argmax(outputs, axis=1)
+
+
 class Problem:
     """Data, constraints and target of a counterfactual search, in code space.
 
@@ -44,14 +54,22 @@ class Problem:
         Allowed codes of a categorical column (None: every observed code).
     costs : float ndarray (n_columns,)
     target : ("class", index) or ("range", low, high)
+        The index of a class is its position in the model's classes, which is also the column of its
+        probability.
+    decision : tuple or None
+        How outputs become the model's decisions, for a class target: ``("argmax",)``,
+        ``("threshold", column, value, position_at_or_above, position_below)`` (see
+        :meth:`tabxai.Model.decision_rule`), or ``("column",)`` when the model's outputs end with a
+        column of its decisions (:meth:`tabxai.Model.with_decisions`).
     n_values : int
         Values per numeric column in the search grid: ``n_values`` quantiles of the data (common
         values) and ``n_values // 2`` of its distinct values evenly by rank (the whole range).
     """
 
     def __init__(self, model, codes, categorical, mutable, direction, low, high, allowed_codes, costs, target,
-                 n_values, data_outputs):
+                 n_values, data_outputs, decision=None):
         self.model = model
+        self.decision = decision
         self.categorical = np.ascontiguousarray(categorical, dtype=np.bool_)
         self.mutable = mutable
         self.direction = direction
@@ -96,17 +114,34 @@ class Problem:
 
     # the desired outcome --------------------------------------------------------------------
     def gap(self, outputs):
-        """How far outputs are from the desired outcome (<= 0 when reached), and whether they reach it."""
+        """How far outputs are from the desired outcome (<= 0 when reached), and whether the model's decision
+        reaches it."""
         if self.target[0] == "class":
             index = self.target[1]
-            wanted = outputs[:, index]
-            others = np.delete(outputs, index, axis=1)
+            scores = outputs[:, :-1] if self.decision[0] == "column" else outputs
+            wanted = scores[:, index]
+            others = np.delete(scores, index, axis=1)
             gap = others.max(axis=1) - wanted if others.shape[1] else -wanted
-            return gap, np.argmax(outputs, axis=1) == index
+            if self.decision[0] == "threshold":
+                _, column, value, above, below = self.decision
+                if index == above:
+                    return value - scores[:, column], scores[:, column] >= value
+                if index == below:
+                    return scores[:, column] - value, scores[:, column] < value
+            return gap, self.decisions_of(outputs) == index
         _, low, high = self.target
         value = outputs[:, 0]
         gap = np.maximum(low - value, value - high)
         return gap, (value >= low) & (value <= high)
+
+    def decisions_of(self, outputs):
+        """The model's decisions (positions of classes) read from its outputs with the decision rule."""
+        return decisions_from(self.decision, outputs)
+
+    @property
+    def n_scores(self):
+        """Outputs that are the model's scores (without a column of decisions)."""
+        return self.n_outputs - 1 if self.decision is not None and self.decision[0] == "column" else self.n_outputs
 
     # changes a row may make -------------------------------------------------------------------
     def _permitted(self, j, x_j, values):

@@ -15,7 +15,7 @@ import copy
 import numpy as np
 import pandas as pd
 
-from ._counterfactual_problem import DECREASE, INCREASE, Problem
+from ._counterfactual_problem import DECREASE, INCREASE, Problem, decisions_from
 from ._counterfactual_search import CHANGE_PENALTY, MAX_LEVELS, choose_diverse, search_rows
 from ._engine import map_row_blocks, predict
 from ._kernels.counterfactuals import mean_pairwise_distance
@@ -115,12 +115,14 @@ class Counterfactuals:
         constraints = _check_constraints(self.schema, codes, immutable, monotone, ranges, costs)
         self._model = adapter.bind(self.schema, sample=codes)
         target = _resolve_target(desired, self._desired_range, self._model)
-        outputs = predict(self._model, codes, progress=self.progress)
         self.output_names = self._model.output_names
+        search_model, outputs, decision = _search_model(self._model, codes, target, self.progress)
+        self._search_model = search_model
         self._constraints = constraints
-        self._problem = Problem(self._model, codes, constraints["categorical"], constraints["mutable"],
+        self._problem = Problem(search_model, codes, constraints["categorical"], constraints["mutable"],
                                 constraints["direction"], constraints["low"], constraints["high"],
-                                constraints["allowed_codes"], constraints["costs"], target, self.n_values, outputs)
+                                constraints["allowed_codes"], constraints["costs"], target, self.n_values, outputs,
+                                decision)
         self._parameters = {
             "desired": desired, "immutable": [self.schema.names[j] for j in np.flatnonzero(~constraints["mutable"])],
             "monotone": dict(monotone or {}), "ranges": dict(ranges or {}), "costs": dict(costs or {}),
@@ -153,12 +155,15 @@ class Counterfactuals:
         schema = self.schema.extended(rows, what="rows")
         codes = schema.encode(rows, what="rows")
         problem = self._problem
+        model = self._model
         if schema is not self.schema:
             problem = copy.copy(self._problem)
-            problem.model = self._model.bind(schema)
+            problem.model = self._search_model.bind(schema)
+            model = self._model.bind(schema)
+        decider = model.decisions() if problem.target[0] == "class" else None
         seed = resolve_seed(self.random_state)
         current = predict(problem.model, codes) if codes.shape[0] else np.zeros((0, problem.n_outputs))
-        _, reached = problem.gap(current)
+        reached = _reached(problem, decider, codes, current)
         if reached.any():
             where = np.flatnonzero(reached)
             raise ValueError(
@@ -171,7 +176,7 @@ class Counterfactuals:
             generators = [row_generator(seed, i) for i in indices]
             found = search_rows(problem, codes[indices], generators, n, beam_width=beam_width,
                                 n_neighbors=n_neighbors, current=current[indices], progress=progress)
-            return [_select(problem, codes[i], *candidates, n) for i, candidates in zip(indices, found)]
+            return [_select_checked(problem, decider, codes[i], candidates, n) for i, candidates in zip(indices, found)]
 
         blocks = map_row_blocks(explain_block, codes.shape[0], self.n_jobs, progress=bool(progress))
         per_row = [item for block in blocks for item in block]
@@ -191,7 +196,8 @@ class Counterfactuals:
             messages.append(message)
         cf_codes = np.vstack(cf_codes) if cf_codes else np.zeros((0, schema.n_columns))
         outputs = np.vstack(outputs) if outputs else np.zeros((0, problem.n_outputs))
-        _, valid = problem.gap(outputs)
+        valid = _reached(problem, decider, cf_codes, outputs)  # the model's own decision, asked again
+        outputs = outputs[:, :problem.n_scores]
         target = problem.target
         params = {
             "method": "counterfactuals",
@@ -347,6 +353,48 @@ def _check_constraints(schema, codes, immutable, monotone, ranges, costs):
         raise ValueError("every column is immutable: no counterfactual can change anything")
     return {"mutable": mutable, "categorical": categorical, "direction": direction, "low": low, "high": high,
             "allowed_codes": allowed_codes, "costs": cost}
+
+
+# --- the model's decisions -----------------------------------------------------------------------
+
+def _search_model(model, codes, target, progress):
+    """The model the search asks, its outputs on the data, and how they give the model's decisions.
+
+    For a class target the search needs the model's own decision of every candidate. When the model's
+    decision rule (largest probability, or a threshold classifier's threshold) gives the decisions of
+    ``predict`` on every row of the data, the search reads decisions from the outputs; otherwise (a custom
+    ``predict`` or ``decision``) it asks the model for its decisions beside its outputs."""
+    outputs = predict(model, codes, progress=progress)
+    if target[0] != "class":
+        return model, outputs, None
+    rule = model.decision_rule()
+    decisions = predict(model.decisions(), codes)[:, 0].astype(np.int64)
+    if rule is not None and np.array_equal(decisions_from(rule, outputs), decisions):
+        return model, outputs, rule
+    search_model = model.with_decisions()
+    return search_model, predict(search_model, codes, progress=progress), ("column",)
+
+
+def _reached(problem, decider, codes, outputs):
+    """Whether rows reach the desired outcome: for a class, the model's own decision, asked again."""
+    if decider is None or codes.shape[0] == 0:
+        return problem.gap(outputs)[1]
+    return predict(decider, codes)[:, 0].astype(np.int64) == problem.target[1]
+
+
+def _select_checked(problem, decider, x, candidates, n):
+    """:func:`_select`, keeping only counterfactuals whose decision, asked of the model again, is the desired one."""
+    rows, outputs, costs = candidates
+    while True:
+        chosen = _select(problem, x, rows, outputs, costs, n)
+        if decider is None or chosen[0].shape[0] == 0:
+            return chosen
+        ok = _reached(problem, decider, chosen[0], chosen[1])
+        if ok.all():
+            return chosen
+        wrong = chosen[0][~ok]
+        keep = ~np.array([any(np.array_equal(row, bad, equal_nan=True) for bad in wrong) for row in rows])
+        rows, outputs, costs = rows[keep], outputs[keep], costs[keep]
 
 
 # --- selection and status ----------------------------------------------------------------------------

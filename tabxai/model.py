@@ -166,6 +166,22 @@ class _CallableDecisions:
         return (column >= float(self.decision)).astype(np.float64)
 
 
+class _OutputsAndDecisions:
+    """Outputs of a model (on the ``link`` scale) with the position of its decision as a last column."""
+
+    def __init__(self, predict, decide, link):
+        self.predict = predict
+        self.decide = decide
+        self.link = link
+
+    def __call__(self, data):
+        outputs = np.asarray(self.predict(data), dtype=np.float64)
+        outputs = outputs[:, None] if outputs.ndim == 1 else outputs
+        if self.link == "logit":
+            outputs = _logit(outputs, f"on {outputs.shape[0]} rows")
+        return np.column_stack([outputs, np.asarray(self.decide(data), dtype=np.float64).ravel()])
+
+
 def _position_of_label(classes, label):
     for k, name in enumerate(classes):
         if _equal(name, label):
@@ -377,16 +393,28 @@ class Model:
         probability of the second class), else by the largest output. Ask it through the engine
         (``tabxai._engine.predict``), which streams rows in chunks of ``max_rows``.
         """
+        return Model(self._decision_function(), owner=self.owner, method="decide", max_rows=self.max_rows,
+                     schema=self.schema, all_output_names=("decision",))
+
+    def with_decisions(self):
+        """A bound :class:`Model` that returns all of this model's outputs (on its ``link`` scale) and, as a
+        last column, the position of its decision in :attr:`classes`: decisions at the price of one more
+        call per chunk, for searches that must know the model's own decision of every row they try."""
+        if self.output is not None:
+            raise ValueError("with_decisions needs every output of the model; it has output="
+                             f"{self.output!r}")
+        function = _OutputsAndDecisions(self.predict_function, self._decision_function(), self.link)
+        return Model(function, owner=self.owner, method="with_decisions", max_rows=self.max_rows,
+                     schema=self.schema, all_output_names=tuple(self._all_output_names) + ("decision",))
+
+    def _decision_function(self):
         classes = self.classes
         if classes is None:
             raise ValueError(f"{self!r} makes no decisions between classes (it gives "
                              f"{self.n_outputs or 'an unknown number of'} output(s) without class labels)")
         if self.owner is not None and has_method(self.owner, "predict") and self._classes is None:
-            function = _LabelPositions(self.owner.predict, self.owner.classes_)
-        else:
-            function = _CallableDecisions(self.predict_function, classes, self.decision)
-        return Model(function, method="decide", max_rows=self.max_rows, schema=self.schema,
-                     all_output_names=("decision",))
+            return _LabelPositions(self.owner.predict, self.owner.classes_)
+        return _CallableDecisions(self.predict_function, classes, self.decision)
 
     def decision_rule(self):
         """The rule that turns this model's outputs (all of them, on its ``link`` scale) into decisions, when
