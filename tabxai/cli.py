@@ -252,7 +252,7 @@ def reference_audit(seed=0):
 # commands ---------------------------------------------------------------------------------------
 def _audit(args, say):
     from .report import audit
-    from .report._provenance import file_sha256
+    from ._provenance import file_sha256
 
     out = Path(args.out)
     _check_writable(out, "--out")
@@ -337,7 +337,7 @@ def _explain(args, say):
     import tabxai as tx
 
     from ._provenance import package_versions
-    from .report._provenance import file_sha256, utc_now
+    from ._provenance import file_sha256, utc_now
 
     out = Path(args.out)
     suffix = out.suffix.lower()

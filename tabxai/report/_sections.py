@@ -1,35 +1,153 @@
-"""The audit's sections that are more than one library call: explainer choice, performance, attribution
-by group, glass-box baselines."""
+"""The audit's sections: each a short function of the prepared :class:`~tabxai.report._context.AuditContext`.
+
+A section calls public tabxai functions with the recorded seed and parameters and returns plain,
+JSON-ready data. Rows are positions of the context; printed rows carry the user's index label.
+"""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from .. import _provenance
+from ..inspection import partial_dependences, permutation_importance
 from ..rules import OneR, RuleListClassifier, fit_surrogate
 from ..shapley import KernelSHAP, PermutationShapley
-from ._inputs import _plain, _same
-from .fairness import group_labels
+from ..shapley.kernel import smallest_sound_budget
+from ._context import same
+from ._inputs import _columns, _model_repr, _model_type, _plain
+from .fairness import group_fairness, group_labels, numeric_bands
+from .reason_codes import reason_codes
 
-__all__ = ["_ProbabilityAuc", "_direct", "_explainer", "_glass_box", "_group_means", "_offers_proba", "_performance",
-           "_recourse"]
+__all__ = ["Attributions", "dependence_section", "fairness_section", "glass_box_section", "importance_section",
+           "model_section", "performance_section", "provenance_section", "reasons_section", "recourse_section",
+           "shapley_section"]
 
 
-def _explainer(shapley, model, background, n_coalitions, seed, positive, feature_groups, link, n_jobs):
-    if shapley == "kernel":
-        return KernelSHAP(model, background, n_coalitions=n_coalitions, random_state=seed, output=positive,
-                          feature_groups=feature_groups, link=link, n_jobs=n_jobs, progress=False)
-    probe = KernelSHAP(model, background.iloc[:1], n_coalitions="auto", output=positive, feature_groups=feature_groups)
+def model_section(ctx):
+    return {
+        "repr": _model_repr(ctx.model), "type": _model_type(ctx.model), "outputs": [_plain(o) for o in ctx.classes],
+        "positive": _plain(ctx.positive), "favorable": _plain(ctx.favorable), "adverse": _plain(ctx.adverse),
+        "n_rows": ctx.n_rows, "n_adverse": int(ctx.is_adverse.sum()), "adverse_rate": float(ctx.is_adverse.mean()),
+        "decisions": "the model's own predict" if ctx.adapter.owner is not None else (
+            "the decision given" if ctx.adapter.decision is not None else "the more probable class"),
+        "columns": _columns(ctx.frame),
+    }
+
+
+def performance_section(ctx):
+    """ROC AUC, accuracy (of the model's own decisions), Brier score and a calibration curve, on every row."""
+    if ctx.y is None:
+        return None
+    ctx.say("measuring performance")
+    from sklearn.calibration import calibration_curve
+    from sklearn.metrics import brier_score_loss, roc_auc_score
+
+    proba = ctx.probabilities[:, ctx.positive_index]
+    truth = np.array([same(v, ctx.positive) for v in ctx.y])
+    result = {"n_rows": len(truth), "accuracy": float(np.mean([same(d, t) for d, t in zip(ctx.decisions, ctx.y)])),
+              "positive_rate": float(truth.mean()), "brier_score": float(brier_score_loss(truth, proba))}
+    result["roc_auc"] = float(roc_auc_score(truth, proba)) if 0 < truth.sum() < len(truth) else None
+    fraction, predicted = calibration_curve(truth, proba, n_bins=10, strategy="quantile")
+    result["calibration"] = {"n_bins": 10, "strategy": "quantile", "mean_predicted": predicted.tolist(),
+                             "fraction_positive": fraction.tolist()}
+    return result
+
+
+@dataclass
+class Attributions:
+    """The Shapley values the later sections share: of the global rows and the applicants, by position."""
+
+    explanation: object
+    positions: np.ndarray  # context positions of the explanation's rows
+    explainer: str
+
+    def of(self, positions):
+        where = {int(p): i for i, p in enumerate(self.positions)}
+        return self.explanation[[where[int(p)] for p in positions]]
+
+    @property
+    def players(self):
+        return list(self.explanation.feature_names)
+
+
+def shapley_section(ctx):
+    """Shapley values of the global rows and of the applicants (one explainer call), and the global summary."""
+    options = ctx.options
+    positions = np.union1d(ctx.global_positions, ctx.applicants)
+    explainer, budget = _explainer(ctx)
+    ctx.say(f"Shapley values of {len(positions)} rows ({options['shapley']}, {budget} "
+            f"coalitions, {len(ctx.background)} background rows)")
+    explanation = explainer.explain(ctx.frame.iloc[positions])
+    attributions = Attributions(explanation, positions, type(explainer).__name__)
+    values = attributions.of(ctx.global_positions).values
+    mean_abs, half = _mean_abs_interval(values)
+    players = attributions.players
+    order = np.argsort(-mean_abs, kind="stable")
+    data = {
+        "method": attributions.explainer, "parameters": _plain(explanation.params.get("parameters")),
+        "random_state": explanation.params.get("random_state"), "model_rows": explanation.params.get("model_rows"),
+        "explained_positions": positions.tolist(), "global_positions": ctx.global_positions.tolist(),
+        "background_positions": None if ctx.background_positions is None else ctx.background_positions.tolist(),
+        "n_background": len(ctx.background), "base_value": float(explanation.base_values[0]),
+        "scale": "log-odds" if options["link"] == "logit" else "probability",
+        "features": [_plain(players[j]) for j in order], "mean_abs": [float(mean_abs[j]) for j in order],
+        "ci_low": [float(mean_abs[j] - half[j]) for j in order],
+        "ci_high": [float(mean_abs[j] + half[j]) for j in order],
+    }
+    return data, attributions
+
+
+def _mean_abs_interval(values):
+    from scipy.stats import t as student
+
+    mean_abs = np.abs(values).mean(axis=0)
+    m = values.shape[0]
+    if m < 2:
+        return mean_abs, np.full(values.shape[1], np.nan)
+    return mean_abs, student.ppf(0.975, m - 1) * np.abs(values).std(axis=0, ddof=1) / math.sqrt(m)
+
+
+def _explainer(ctx):
+    """The audit's Shapley explainer and the coalitions per row it spends."""
+    options = ctx.options
+    arguments = {"random_state": ctx.seed, "output": ctx.output_key, "feature_groups": options["feature_groups"],
+                 "link": options["link"], "n_jobs": options["n_jobs"], "progress": False}
+    probe = KernelSHAP(ctx.adapter, ctx.background.iloc[:1], n_coalitions="auto", output=ctx.output_key,
+                       feature_groups=options["feature_groups"])
     n_players = len(probe.feature_names)
-    pairs = max(1, math.ceil(n_coalitions / (2 * max(n_players - 1, 1))))
-    return PermutationShapley(model, background, n_permutations=pairs, random_state=seed, output=positive,
-                              feature_groups=feature_groups, link=link, n_jobs=n_jobs, progress=False)
+    budget = options["n_coalitions"]
+    if budget is None:  # the default: at least 160, and never a budget KernelSHAP itself warns about
+        budget = smallest_sound_budget(n_players, 160)
+    if options["shapley"] == "kernel":
+        explainer = KernelSHAP(ctx.adapter, ctx.background, n_coalitions=budget, **arguments)
+    else:
+        pairs = max(1, math.ceil(budget / (2 * max(n_players - 1, 1))))
+        explainer = PermutationShapley(ctx.adapter, ctx.background, n_permutations=pairs, **arguments)
+    return explainer, budget
 
 
-def _offers_proba(model):
-    return hasattr(model, "predict_proba") or getattr(model, "__name__", None) == "predict_proba"
+def importance_section(ctx):
+    """Permutation importance (ROC AUC of P(positive)), with ``y`` paired with the rows as everywhere else."""
+    if ctx.y is None:
+        return None, None
+    options = ctx.options
+    ctx.say(f"permutation importance ({options['n_repeats']} repeats)")
+    y = pd.Series(ctx.y, index=ctx.frame.index)
+    offers_proba = hasattr(ctx.model, "predict_proba") or getattr(ctx.model, "__name__", None) == "predict_proba"
+    scoring = "roc_auc" if offers_proba else _ProbabilityAuc(ctx.positive, ctx.positive_index)
+    importance = permutation_importance(ctx.model, ctx.frame, y, scoring=scoring, n_repeats=options["n_repeats"],
+                                        random_state=ctx.seed, feature_groups=options["feature_groups"],
+                                        n_jobs=options["n_jobs"])
+    table = importance.to_frame()
+    data = {"scoring": importance.scoring, "n_repeats": options["n_repeats"],
+            "baseline_score": importance.baseline_score, "features": [_plain(f) for f in table.index],
+            "mean": table["mean"].tolist(), "stderr": table["stderr"].tolist(), "ci_low": table["ci_low"].tolist(),
+            "ci_high": table["ci_high"].tolist()}
+    return data, importance
 
 
 class _ProbabilityAuc:
@@ -45,33 +163,147 @@ class _ProbabilityAuc:
 
         scores = np.asarray(estimator.predict(X), dtype=np.float64)
         scores = scores[:, self.position] if scores.ndim == 2 else scores
-        truth = np.array([_same(v, self.positive) for v in np.asarray(y, dtype=object)])
+        truth = np.array([same(v, self.positive) for v in np.asarray(y, dtype=object)])
         return float(roc_auc_score(truth, scores, sample_weight=sample_weight))
 
     def __repr__(self):
         return f"roc_auc of P({self.positive})"
 
 
-def _performance(proba, decisions, y_values, positive):
-    from sklearn.calibration import calibration_curve
-    from sklearn.metrics import brier_score_loss, roc_auc_score
+def dependence_section(ctx, attributions, mean_abs_order):
+    """Partial dependence and ICE of the top single-column features, over the global rows."""
+    top = [f for f in mean_abs_order if f in ctx.frame.columns][:ctx.options["top_features"]]
+    if not top:
+        return [], []
+    ctx.say(f"partial dependence and ICE of {len(top)} features")
+    curves = partial_dependences(ctx.adapter, ctx.frame.iloc[ctx.global_positions], list(top), kind="both",
+                                 output=ctx.output_key, link=ctx.options["link"], grid_resolution=20,
+                                 n_jobs=ctx.options["n_jobs"])
+    entries = [{"feature": _plain(feature), "categorical": bool(curve.categorical[0]),
+                "grid": [_plain(v) for v in curve.grid_values[0]], "average": curve.average[0].tolist()}
+               for feature, curve in zip(top, curves)]
+    return entries, curves
 
-    truth = np.array([_same(v, positive) for v in y_values])
-    result = {"n_rows": len(truth), "accuracy": float(np.mean([_same(d, t) for d, t in zip(decisions, y_values)])),
-              "positive_rate": float(truth.mean()), "brier_score": float(brier_score_loss(truth, proba))}
-    result["roc_auc"] = float(roc_auc_score(truth, proba)) if 0 < truth.sum() < len(truth) else None
-    fraction, predicted = calibration_curve(truth, proba, n_bins=10, strategy="quantile")
-    result["calibration"] = {"n_bins": 10, "strategy": "quantile", "mean_predicted": predicted.tolist(),
-                             "fraction_positive": fraction.tolist()}
-    return result
+
+def reasons_section(ctx, attributions):
+    """Principal reasons of each applicant: ``tx.reason_codes`` of its Shapley values, towards the adverse class."""
+    options = ctx.options
+    ctx.say(f"principal reasons for {len(ctx.applicants)} applicants")
+    direction = "positive" if same(ctx.adverse, ctx.positive) else "negative"
+    sign = 1.0 if direction == "positive" else -1.0
+    explanation = attributions.of(ctx.applicants)
+    codes = reason_codes(explanation, k=options["k"], direction=direction, units=options["units"])
+    by_position = {}
+    for line in codes.itertuples(index=False):
+        by_position.setdefault(int(line.row), []).append(line)  # rows of the explanation are context positions
+    sensitive = ctx.sensitive_players
+    applicants = []
+    for p in ctx.applicants:
+        applicants.append({
+            "row": _plain(ctx.labels[p]), "position": int(p), "decision": _plain(ctx.decisions[p]),
+            "probability_adverse": float(ctx.probabilities[p, ctx.adverse_index]),
+            "reasons": [{"rank": int(r.rank), "feature": _plain(r.feature), "condition": r.condition,
+                         "contribution": float(sign * r.contribution),
+                         "stderr": None if np.isnan(r.stderr) else float(r.stderr), "certain": bool(r.certain),
+                         "sensitive": r.feature in sensitive}
+                        for r in by_position.get(int(p), [])]})
+    return {"k": options["k"], "direction": direction, "explained_output": _plain(ctx.positive),
+            "applicants": applicants, "n_uncertain": int((~codes["certain"]).sum()) if len(codes) else 0,
+            "n_sensitive": sum(r["sensitive"] for a in applicants for r in a["reasons"])}, explanation
 
 
-def _direct(source, players, mean_abs):
-    if source is None or source not in players:
+def recourse_section(ctx):
+    """Counterfactuals of the first declined applicants: ``tx.Counterfactuals(...).explain(rows, n=n)``, as data.
+
+    Declined means the model's own decision; every counterfactual's validity is the model's decision on it,
+    asked again by ``Counterfactuals``."""
+    options = ctx.options
+    n_recourse = options["n_recourse"]
+    if not n_recourse:
         return None
-    j = players.index(source)
+    from ..counterfactuals import Counterfactuals
+
+    positions = [int(p) for p in ctx.applicants if ctx.is_adverse[p]][:n_recourse]
+    sources = {source for _, source in ctx.sensitive.values() if source is not None}
+    immutable = [c for c in ctx.frame.columns if c in sources]
+    monotone = {"age": "increase"} if "age" in ctx.frame.columns and "age" not in immutable and \
+        pd.api.types.is_numeric_dtype(ctx.frame["age"]) else {}
+    n = options["n_counterfactuals"]
+    ctx.say(f"counterfactuals for {len(positions)} declined applicants")
+    out = {"n_applicants": len(positions), "n": n, "desired": _plain(ctx.favorable), "favorable": _plain(ctx.favorable),
+           "immutable": [_plain(c) for c in immutable], "monotone": _plain(monotone), "random_state": ctx.seed,
+           "positions": positions, "applicants": [], "error": None}
+    if not positions:
+        return out
+    try:
+        search = Counterfactuals(ctx.adapter, ctx.frame, desired=ctx.favorable, immutable=immutable,
+                                 monotone=monotone or None, random_state=ctx.seed, n_jobs=options["n_jobs"],
+                                 progress=False)
+        found = search.explain(ctx.frame.iloc[positions], n=n)
+    except (ValueError, TypeError) as error:
+        out["error"] = str(error)
+        return out
+    changes = found.changes()
+    for i, p in enumerate(positions):
+        ks = np.flatnonzero(found.row_index == i)
+        sentences = found.describe(i) if ks.size else []
+        counterfactuals = []
+        for rank, (k, sentence) in enumerate(zip(ks, sentences)):
+            mine = changes[(changes["row"] == i) & (changes["counterfactual"] == rank)]
+            counterfactuals.append({
+                "sentence": sentence, "output": float(found.output[k]), "valid": bool(found.valid[k]),
+                "proximity": float(found.proximity[k]), "sparsity": int(found.sparsity[k]),
+                "plausibility": float(found.plausibility[k]), "in_range": bool(found.in_range[k]),
+                "changes": [{"feature": _plain(line.feature), "original": _plain(line.original),
+                             "value": _plain(line.value)} for line in mine.itertuples(index=False)]})
+        out["applicants"].append({"row": _plain(ctx.labels[p]), "position": p, "status": found.status[i],
+                                  "message": found.messages[i], "diversity": _plain(float(found.diversity[i])),
+                                  "counterfactuals": counterfactuals})
+    out["outcome"] = found.outcome
+    out["n_found"] = sum(a["status"] == "found" for a in out["applicants"])
+    out["n_without"] = sum(not a["counterfactuals"] for a in out["applicants"])
+    out["all_valid"] = bool(np.all(found.valid))
+    return out
+
+
+def fairness_section(ctx, attributions):
+    """Outcome rates by group for each sensitive attribute, its direct attribution and the per-group means."""
+    global_expl = attributions.of(ctx.global_positions)
+    mean_abs = np.abs(global_expl.values).mean(axis=0)
+    entries, global_groups = [], []
+    for name, (values, source) in ctx.sensitive.items():
+        ctx.say(f"fairness by {name}")
+        groups, banded = values, False
+        if pd.api.types.is_numeric_dtype(groups) and not pd.api.types.is_bool_dtype(groups) and groups.nunique() > 8:
+            groups, banded = numeric_bands(groups), True
+        metrics = group_fairness(ctx.decisions, groups, y_true=ctx.y, positive=ctx.positive, favorable=ctx.favorable,
+                                 n_bootstrap=ctx.options["n_bootstrap"], random_state=ctx.seed)
+        table = metrics["table"]
+        entry = {"attribute": _plain(name), "banded": banded, "source": _plain(source),
+                 "groups": [_plain(g) for g in table.index],
+                 "table": {column: [_plain(v) for v in table[column]] for column in table.columns},
+                 "equalized_odds_difference": metrics.get("equalized_odds_difference"),
+                 "equalized_odds_difference_interval": metrics.get("equalized_odds_difference_interval"),
+                 "demographic_parity_difference": metrics["demographic_parity_difference"],
+                 "demographic_parity_difference_interval": metrics.get("demographic_parity_difference_interval"),
+                 "threshold": metrics["threshold"], "n_bootstrap": ctx.options["n_bootstrap"],
+                 "direct_attribution": _direct(source, ctx.players_of, attributions.players, mean_abs),
+                 "group_mean_attributions": _group_means(global_expl, groups.iloc[ctx.global_positions],
+                                                         attributions.players)}
+        global_groups.append(groups.iloc[ctx.global_positions])
+        entries.append(entry)
+    return entries, global_groups
+
+
+def _direct(source, players_of, players, mean_abs):
+    """The attribution the model gives the sensitive column directly: its own, or its feature group's."""
+    player = players_of.get(source) if source is not None else None
+    if player is None or player not in players:
+        return None
+    j = players.index(player)
     rank = int(1 + np.sum(mean_abs > mean_abs[j]))
-    return {"feature": _plain(source), "mean_abs": float(mean_abs[j]), "rank": rank, "n_features": len(players),
+    return {"feature": _plain(player), "column": _plain(source), "in_group": not same(player, source),
+            "mean_abs": float(mean_abs[j]), "rank": rank, "n_features": len(players),
             "share": float(mean_abs[j] / mean_abs.sum()) if mean_abs.sum() > 0 else None}
 
 
@@ -92,59 +324,33 @@ def _group_means(expl, groups, players, n_features=6):
             "spread": [float(spread[j]) for j in chosen]}
 
 
-def _glass_box(model, X, y_values, seed):
-    y = None if y_values is None else y_values
-    out = {}
+def glass_box_section(ctx, test_size=0.3):
+    """OneR and a rule list fitted on the labels, and a rule-list surrogate of the model's decisions: every
+    accuracy on the same held-out rows, beside the model's and the majority class's."""
+    ctx.say("glass-box baselines and a rule-list surrogate")
+    out = {"test_size": test_size, "random_state": ctx.seed}
     for name, learner in (("rule_list", RuleListClassifier()), ("one_r", OneR())):
         try:
-            surrogate = fit_surrogate(model, X, learner, y=y, test_size=0.3, random_state=seed)
+            surrogate = fit_surrogate(ctx.adapter, ctx.frame, learner, y=ctx.y, test_size=test_size,
+                                      random_state=ctx.seed)
         except ValueError as error:
             out[name] = {"error": str(error)}
             continue
         out[name] = {"learner": repr(learner), "fidelity": surrogate.fidelity,
                      "train_fidelity": surrogate.train_fidelity, "accuracy": surrogate.accuracy,
                      "model_accuracy": surrogate.model_accuracy, "baseline_accuracy": surrogate.baseline_accuracy,
-                     "n_train": surrogate.n_train, "n_test": surrogate.n_test,
-                     "rules": str(surrogate.learner)}
-    out["test_size"] = 0.3
-    out["random_state"] = seed
+                     "majority_accuracy": surrogate.majority_accuracy, "n_train": surrogate.n_train,
+                     "n_test": surrogate.n_test, "rules": str(surrogate.learner)}
     return out
 
 
-def _recourse(model, X, positions, labels_index, desired, favorable, immutable, monotone, n, seed, n_jobs):
-    """The recourse section: ``tx.Counterfactuals(model, X, ...).explain(X.iloc[positions], n=n)``, as data."""
-    from ..counterfactuals import Counterfactuals
-
-    out = {"n_applicants": len(positions), "n": n, "desired": _plain(desired), "favorable": _plain(favorable),
-           "immutable": [_plain(c) for c in immutable], "monotone": _plain(monotone), "random_state": seed,
-           "positions": [int(p) for p in positions], "applicants": [], "error": None}
-    if not len(positions):
-        return out
-    try:
-        search = Counterfactuals(model, X, desired=desired, immutable=list(immutable), monotone=monotone or None,
-                                 random_state=seed, n_jobs=n_jobs, progress=False)
-        found = search.explain(X.iloc[list(positions)], n=n)
-    except (ValueError, TypeError) as error:
-        out["error"] = str(error)
-        return out
-    frame_changes = found.changes()
-    for i, p in enumerate(positions):
-        ks = np.flatnonzero(found.row_index == i)
-        sentences = found.describe(i) if ks.size else []
-        counterfactuals = []
-        for rank, (k, sentence) in enumerate(zip(ks, sentences)):
-            mine = frame_changes[(frame_changes["row"] == i) & (frame_changes["counterfactual"] == rank)]
-            counterfactuals.append({
-                "sentence": sentence, "output": float(found.output[k]), "valid": bool(found.valid[k]),
-                "proximity": float(found.proximity[k]), "sparsity": int(found.sparsity[k]),
-                "plausibility": float(found.plausibility[k]), "in_range": bool(found.in_range[k]),
-                "changes": [{"feature": _plain(line.feature), "original": _plain(line.original),
-                             "value": _plain(line.value)} for line in mine.itertuples(index=False)]})
-        out["applicants"].append({"row": _plain(labels_index[p]), "position": int(p), "status": found.status[i],
-                                  "message": found.messages[i], "diversity": _plain(float(found.diversity[i])),
-                                  "counterfactuals": counterfactuals})
-    out["outcome"] = found.outcome
-    out["n_found"] = sum(a["status"] == "found" for a in out["applicants"])
-    out["n_without"] = sum(not a["counterfactuals"] for a in out["applicants"])
-    out["all_valid"] = bool(np.all(found.valid))
-    return out
+def provenance_section(ctx, given):
+    options = ctx.options
+    parameters = {key: _plain(value) for key, value in options.items()}
+    parameters.update({"positive": _plain(ctx.positive), "favorable": _plain(ctx.favorable), "random_state": ctx.seed,
+                       "sensitive": [_plain(s) for s in ctx.sensitive]})
+    return {"time": _provenance.utc_now(), "command_line": _provenance.command_line(),
+            "versions": _provenance.report_versions(), "random_state": ctx.seed, "parameters": parameters,
+            "data_sha256": _provenance.data_sha256(ctx.X, given.get("y")),
+            "model_sha256": _provenance.model_sha256(ctx.model),
+            **{str(key): _plain(value) for key, value in (given.get("extra") or {}).items()}}

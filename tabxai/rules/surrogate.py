@@ -13,7 +13,7 @@ from .._provenance import package_versions
 from .._validation import check_real, resolve_seed
 from .._engine import predict
 from ..data import TabularSchema, align_targets
-from ..model import as_model, has_method
+from ..model import as_model
 from .rule_list import RuleListClassifier
 
 __all__ = ["Surrogate", "fit_surrogate"]
@@ -37,6 +37,9 @@ class Surrogate:
         The surrogate's accuracy against the true labels on the held-out rows (None without ``y``).
     model_accuracy : float or None
         The model's accuracy on the held-out rows.
+    majority_accuracy : float or None
+        Held-out accuracy of always predicting the most frequent true label of the training rows: the
+        floor every accuracy here should beat.
     baseline_accuracy : float or None
         Held-out accuracy of the same learner fitted on the true labels of the training rows: what
         readable rules reach without the model.
@@ -52,6 +55,7 @@ class Surrogate:
     accuracy: float | None
     model_accuracy: float | None
     baseline_accuracy: float | None
+    majority_accuracy: float | None
     n_train: int
     n_test: int
     params: dict = field(repr=False)
@@ -62,7 +66,8 @@ class Surrogate:
                  f"({self.train_fidelity:.3f} on {self.n_train} training rows)"]
         if self.accuracy is not None:
             lines.append(f"held-out accuracy: model {self.model_accuracy:.3f}, surrogate {self.accuracy:.3f}, "
-                         f"{name} fitted on y {self.baseline_accuracy:.3f}")
+                         f"{name} fitted on y {self.baseline_accuracy:.3f}, majority class "
+                         f"{self.majority_accuracy:.3f}")
         lines.append(str(self.learner))
         return "\n".join(lines)
 
@@ -72,25 +77,23 @@ def _take(data, rows):
 
 
 def _model_labels(model, X):
-    """The classes the model predicts for ``X``, asked through the model adapter and the engine.
+    """The model's own decisions on ``X`` (:meth:`tabxai.Model.decisions`: an estimator's ``predict``, a
+    callable's ``decision`` or largest output), asked through the model adapter and the engine.
 
-    An estimator's ``predict`` gives its classes (as positions in ``classes_``, mapped back); a
-    callable returns numeric class labels, or a probability matrix (n_rows, n_classes) whose
-    argmax is the class (named by ``classes_`` when it is a bound method).
+    A callable that returns one number per row gives its labels directly; one that returns a matrix of
+    class scores without ``classes`` gives the position of its decision.
     """
-    estimator = model if has_method(model, "predict") and hasattr(model, "fit") else None
-    adapter = as_model(model, method="predict") if estimator is not None else as_model(model)
+    adapter = as_model(model)
     schema = TabularSchema.from_data(X, feature_names=None if isinstance(X, pd.DataFrame)
                                      else adapter.feature_names_in, what="X")
     codes = schema.encode(X, what="X")
-    outputs = predict(adapter.bind(schema, sample=codes), codes)
-    classes = getattr(adapter.owner, "classes_", None)
-    if estimator is not None and adapter.is_classifier and classes is not None:
-        return np.asarray(classes)[outputs[:, 0].astype(np.intp)]
-    if outputs.shape[1] > 1:
-        index = outputs.argmax(axis=1)
-        return np.asarray(classes)[index] if classes is not None and len(classes) == outputs.shape[1] else index
-    return outputs[:, 0]
+    bound = adapter.bind(schema, sample=codes)
+    if bound.classes is None:
+        return predict(bound, codes)[:, 0]
+    positions = predict(bound.decisions(), codes)[:, 0].astype(np.intp)
+    if bound.owner is None and bound._classes is None:
+        return positions
+    return np.asarray(bound.classes)[positions]
 
 
 def fit_surrogate(model, X, learner=None, *, y=None, test_size=0.25, random_state=None):
@@ -162,8 +165,10 @@ def fit_surrogate(model, X, learner=None, *, y=None, test_size=0.25, random_stat
     held_out = fitted.predict(_take(X, test))
     fidelity = float(np.mean(held_out == labels[test]))
     train_fidelity = float(np.mean(fitted.predict(_take(X, train)) == labels[train]))
-    accuracy = model_accuracy = baseline_accuracy = None
+    accuracy = model_accuracy = baseline_accuracy = majority_accuracy = None
     if y is not None:
+        majority = pd.Series(y[train]).value_counts(sort=True).index[0]
+        majority_accuracy = float(np.mean(y[test] == majority))
         accuracy = float(np.mean(held_out == y[test]))
         model_accuracy = float(np.mean(labels[test] == y[test]))
         baseline = clone(learner).fit(_take(X, train), y[train])
@@ -171,4 +176,4 @@ def fit_surrogate(model, X, learner=None, *, y=None, test_size=0.25, random_stat
     params = {"method": "fit_surrogate", "learner": repr(learner), "test_size": test_size,
               "random_state": seed, "versions": package_versions()}
     return Surrogate(fitted, fidelity, train_fidelity, accuracy, model_accuracy, baseline_accuracy,
-                     len(train), len(test), params)
+                     majority_accuracy, len(train), len(test), params)

@@ -59,6 +59,20 @@ _DENSE_PLAYERS = 64  # above this many players the normal equations are formed w
 _DENSE_UNITS = 200_000  # strata this small are drawn from the list of all their pairs when half is needed
 
 
+def smallest_sound_budget(n_players, at_least):
+    """The smallest even number of coalitions, at least ``at_least``, whose sampled pairs are none (every
+    stratum enumerated) or at least as many as the players: a budget KernelSHAP does not warn about."""
+    every = 2 ** n_players - 2 if n_players < 62 else np.inf
+    budget = int(min(max(at_least + at_least % 2, 2 * n_players), every))
+    while budget < every:
+        design = _Design(n_players, budget)
+        sampled = int(design.taken[design.taken < design.units].sum())
+        if sampled == 0 or sampled >= n_players:
+            return budget
+        budget += 2 * (n_players - sampled)
+    return int(every)
+
+
 class _Design:
     """Strata of complementary pairs and how a budget of coalitions is spread over them."""
 

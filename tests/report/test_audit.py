@@ -252,9 +252,16 @@ def test_feature_groups_and_permutation_shapley(credit):
     conditions = [r["condition"] for a in result["reasons"]["applicants"] for r in a["reasons"]
                   if r["feature"] == "loan"]
     assert conditions and all(c.startswith("loan: duration = ") and ", amount " in c for c in conditions)
-    # partial dependence only for single columns; age is inside a group: no direct attribution of its own
+    # partial dependence only for single columns; age is inside a group: its direct attribution is the group's,
+    # and every reason that cites the group is flagged as sensitive
     assert all(d["feature"] in X.columns for d in result["partial_dependence"])
-    assert result["fairness"][0]["direct_attribution"] is None
+    direct = result["fairness"][0]["direct_attribution"]
+    assert direct["feature"] == "person" and direct["column"] == "age" and direct["in_group"]
+    position = result["shapley"]["features"].index("person")
+    assert direct["mean_abs"] == pytest.approx(result["shapley"]["mean_abs"][position])
+    cited = [r for a in result["reasons"]["applicants"] for r in a["reasons"]]
+    assert [r["sensitive"] for r in cited] == [r["feature"] == "person" for r in cited]
+    assert "in the feature group <code>person</code>" in report.to_html()
 
 
 def test_reasons_cite_sensitive_sources(small_audit):
