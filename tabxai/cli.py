@@ -78,8 +78,9 @@ def _parser():
                        help="most reasons per adverse decision (default: %(default)s)")
     audit.add_argument("--max-applicants", metavar="N", type=_positive_int,
                        help="give reasons for at most N adverse decisions (default: all)")
-    audit.add_argument("--coalitions", metavar="N", type=_positive_int, default=160,
-                       help="KernelSHAP coalitions per explained row (default: %(default)s)")
+    audit.add_argument("--coalitions", metavar="N", type=_positive_int, default=None,
+                       help="KernelSHAP coalitions per explained row (default: at least 160, and at least as many "
+                            "sampled pairs as features)")
     audit.add_argument("--background", metavar="N", type=_positive_int, default=25,
                        help="background rows of the Shapley values (default: %(default)s)")
     audit.add_argument("--explained", metavar="N", type=_positive_int, default=80,

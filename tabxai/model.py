@@ -214,7 +214,12 @@ def _threshold_rule(owner, classes):
     if response != "predict_proba" or threshold is None or len(classes) != 2:
         return "unknown"
     threshold = 0.5 if isinstance(threshold, str) else float(threshold)
-    pos_label = final.pos_label
+    pos_label = getattr(final, "pos_label", None)
+    if pos_label is None and has_method(final, "_get_pos_label"):  # TunedThresholdClassifierCV: its scorer's
+        try:
+            pos_label = final._get_pos_label()
+        except (AttributeError, TypeError, ValueError):
+            pos_label = None
     column = 1 if pos_label is None else _position_of_label(classes, pos_label)
     return column, threshold
 

@@ -40,7 +40,7 @@ class AuditContext:
     probabilities: np.ndarray  # (n_rows, 2), in the order of ``classes``
     decisions: np.ndarray  # the model's own decision of each row (labels, object array)
     is_adverse: np.ndarray
-    y: np.ndarray | None  # labels paired with the rows (object array), or None
+    y: np.ndarray | None  # labels paired with the rows, or None
     sensitive: dict  # {name: (Series of groups with a RangeIndex, source column or None)}
     players_of: dict  # {column: player (a group name or the column)}
     applicants: np.ndarray  # positions of the applicants that get reasons
@@ -95,7 +95,7 @@ def prepare(model, X, y, *, sensitive, applicants, positive, favorable, backgrou
     if y is not None:
         if len(y) != len(X):
             raise ValueError(f"`y` must have one label per row of X ({len(X)}); got {len(y)}")
-        y_values = np.asarray(align_targets(X, y), dtype=object)
+        y_values = np.asarray(align_targets(X, y))
         if y_values.ndim != 1:
             raise ValueError(f"`y` must be one-dimensional; got shape {y_values.shape}")
 
