@@ -45,6 +45,8 @@ def _heatmap(heatmap, schema):
 
 def _curve(kind, model, image, heatmap, output, fill, n_steps, layout, value_range, blur_sigma, max_rows,
            return_curve):
+    if output is None and getattr(heatmap, "output_name", None) is not None:
+        output = heatmap.output_name  # an explanation is scored on the output it explains
     image = check_image(image, layout)
     check_value_range(image, value_range)
     schema = ImageSchema(image.shape, layout)
@@ -91,7 +93,8 @@ def deletion_auc(model, image, heatmap, *, output=None, fill=0.0, n_steps=None, 
     heatmap : ndarray (H, W) or ImageExplanation
         Importance of each pixel (higher first).
     output : int or label, default=None
-        Output scored; default the class the model scores highest on the image.
+        Output scored; default the output an :class:`ImageExplanation` given as ``heatmap`` explains,
+        else the class the model scores highest on the image.
     fill : "mean", "blur", float, sequence or ndarray, default=0.0
         What a removed pixel shows (a constant, black by default as in the paper; see
         :class:`tabxai.image.ImageMasker`; ``"mean"`` is the image's mean colour here).
