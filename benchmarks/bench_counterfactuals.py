@@ -35,7 +35,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import tabxai as tx
-from tabxai._counterfactual_problem import robust_scale
+from tabxai.counterfactuals._problem import robust_scale
 from tabxai._kernels.counterfactuals import mean_pairwise_distance, nearest_distances
 
 from ._common import markdown_table

@@ -7,7 +7,7 @@
 __version__ = "0.1.0.dev0"
 
 from . import datasets, plots
-from .counterfactuals import Counterfactuals
+from .counterfactuals import Counterfactuals, Recourse
 from .data import TabularSchema
 from .explanation import Explanation
 from .inspection import (AccumulatedLocalEffects, PartialDependence, PermutationImportance, accumulated_local_effects,
@@ -16,7 +16,6 @@ from .lime import LimeTabular
 from .maskers import IndependentMasker
 from .model import Model, ModelError, as_model
 from .report import AuditReport, audit, reason_codes
-from .recourse import Recourse
 from .rules import OneR, RuleListClassifier, fit_surrogate
 from .shapley import ExactShapley, KernelSHAP, PermutationShapley
 

@@ -76,7 +76,7 @@ from ._validation import (
 )
 from .data import BOOLEAN, NUMERIC, TabularSchema
 from .maskers import IndependentMasker, Masker
-from .shapley._base import MaskingExplainer, RowResults, largest_relative_stderr
+from ._masking_explainer import MaskingExplainer, RowResults, largest_relative_stderr
 
 __all__ = ["LimeTabular"]
 

@@ -7,7 +7,7 @@ import numpy as np
 from .._engine import coalition_values
 from .._kernels.shapley import all_coalitions, exact_shapley_from_values
 from .._validation import check_int
-from ._base import MaskingExplainer, RowResults
+from .._masking_explainer import MaskingExplainer, RowResults
 
 __all__ = ["ExactShapley"]
 

@@ -49,7 +49,7 @@ from .._engine import coalition_values, predict, single_blas_thread
 from .._kernels.kernel_shap import random_subsets, weighted_normal_equations
 from .._validation import check_choice, check_int, check_random_state, check_real, resolve_seed, row_generator
 from ._adjust import TreeAdjustment
-from ._base import MaskingExplainer, RowResults, largest_relative_stderr
+from .._masking_explainer import MaskingExplainer, RowResults, largest_relative_stderr
 
 __all__ = ["KernelSHAP"]
 

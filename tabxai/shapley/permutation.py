@@ -38,7 +38,7 @@ import numpy as np
 from .._engine import predict, progress_bar, progress_enabled, reference_outputs, stream_rows
 from .._kernels.permutation import accumulate_units
 from .._validation import check_int, check_random_state, check_real, resolve_seed, row_generator
-from ._base import MaskingExplainer, RowResults, largest_relative_stderr
+from .._masking_explainer import MaskingExplainer, RowResults, largest_relative_stderr
 
 __all__ = ["PermutationShapley"]
 

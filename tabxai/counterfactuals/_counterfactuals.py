@@ -5,7 +5,7 @@ reach a desired outcome (a class, or a range of a regressor's output or of a pro
 constraints of a person who must act on them: immutable features, features that may only increase
 or decrease, allowed ranges or category sets, and feature costs. The search asks the model about
 many candidate rows at once through the engine and proposes only values observed in the data; see
-``tabxai._counterfactual_search`` for the stages.
+``tabxai.counterfactuals._search`` for the stages.
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ import copy
 import numpy as np
 import pandas as pd
 
-from ._counterfactual_problem import DECREASE, INCREASE, Problem, decisions_from
-from ._counterfactual_search import CHANGE_PENALTY, MAX_LEVELS, choose_diverse, search_rows
-from ._engine import map_row_blocks, predict
-from ._kernels.counterfactuals import mean_pairwise_distance
-from ._provenance import package_versions
-from ._validation import check_bool, check_int, check_n_jobs, check_real, resolve_seed, row_generator
-from .data import CATEGORICAL, NUMERIC, TabularSchema
-from .model import as_model
+from ._problem import DECREASE, INCREASE, Problem, decisions_from
+from ._search import CHANGE_PENALTY, MAX_LEVELS, choose_diverse, search_rows
+from .._engine import map_row_blocks, predict
+from .._kernels.counterfactuals import mean_pairwise_distance
+from .._provenance import package_versions
+from .._validation import check_bool, check_int, check_n_jobs, check_real, resolve_seed, row_generator
+from ..data import CATEGORICAL, NUMERIC, TabularSchema
+from ..model import as_model
 from .recourse import Recourse
 
 __all__ = ["Counterfactuals"]

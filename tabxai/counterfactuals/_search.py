@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._engine import stream_rows
-from ._kernels.counterfactuals import fill_changed_rows
+from .._engine import stream_rows
+from .._kernels.counterfactuals import fill_changed_rows
 
 MAX_LEVELS = 6  # most changes the beam combines; neighbours may bring more
 _EXPAND = 32  # single changes the beam combines (the most useful ones on their own)

@@ -12,12 +12,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._engine import bind_model, expected_value, map_row_blocks
-from .._provenance import package_versions
-from .._validation import check_bool, check_n_jobs
-from ..explanation import Explanation
-from ..maskers import IndependentMasker, Masker
-from ..model import as_model
+from ._engine import bind_model, expected_value, map_row_blocks
+from ._provenance import package_versions
+from ._validation import check_bool, check_n_jobs
+from .explanation import Explanation
+from .maskers import IndependentMasker, Masker
+from .model import as_model
 
 __all__ = ["MaskingExplainer", "RowResults", "largest_relative_stderr"]
 

@@ -1,7 +1,7 @@
 """What a counterfactual search needs to know about the data, the constraints and the desired outcome.
 
 :class:`Problem` is built once by :class:`tabxai.Counterfactuals` from validated arguments; the
-search (``_counterfactual_search``) asks it which changes a row may make, what they cost, which
+search (``_search``) asks it which changes a row may make, what they cost, which
 outputs reach the desired outcome, and which rows of the data are neighbours with that outcome.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._kernels.counterfactuals import column_distances, nearest_distances
+from .._kernels.counterfactuals import column_distances, nearest_distances
 
 INCREASE, DECREASE = 1, -1
 

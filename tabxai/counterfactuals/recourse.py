@@ -147,7 +147,7 @@ class Recourse:
 
     def _repr_html_(self):
         """A compact table for notebooks: (at most 20 of) the counterfactuals with their changes and metrics."""
-        from . import _html
+        from .. import _html
 
         counts = pd.Series(self.status, dtype=object).value_counts().to_dict()
         title = (f"Counterfactuals reaching {_html.escape(self.outcome, 40)}: {len(self.row_index)} for "
