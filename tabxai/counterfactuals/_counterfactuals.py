@@ -47,7 +47,9 @@ class Counterfactuals:
         Data the counterfactual values are drawn from (typically the training data): its observed
         values, its scales (median absolute deviations) and its rows with the desired outcome.
     desired : class label or (low, high)
-        A class of a classifier (reached when it has the highest probability), or an interval of
+        A class of a classifier, reached when the model's own decision is that class (an estimator's
+        ``predict``, thresholds of ``FixedThresholdClassifier`` and the like included; a callable's
+        ``decision`` given to :func:`tabxai.as_model`, else its largest output), or an interval of
         the model's output (a regressor's prediction, or with ``output=`` one class's probability);
         ``None`` for an open end.
     immutable : sequence of column names, default=()
