@@ -13,7 +13,7 @@ from .explanation import Explanation
 from .inspection import (AccumulatedLocalEffects, PartialDependence, PermutationImportance, accumulated_local_effects,
                          partial_dependence, partial_dependences, permutation_importance)
 from .lime import LimeTabular
-from .maskers import IndependentMasker
+from .maskers import IndependentMasker, background_summary
 from .model import Model, ModelError, as_model
 from .report import AuditReport, audit, reason_codes
 from .rules import OneR, RuleListClassifier, fit_surrogate
@@ -28,6 +28,7 @@ __all__ = [
     "ExactShapley",
     "Explanation",
     "IndependentMasker",
+    "background_summary",
     "KernelSHAP",
     "LimeTabular",
     "Model",

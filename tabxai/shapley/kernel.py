@@ -280,6 +280,13 @@ class KernelSHAP(MaskingExplainer):
         Stop sampling a row once its largest standard error is at most ``tol`` times the spread
         (max - min) of its values, or when ``n_coalitions`` are spent. ``diagnostics["stopped_by"]``
         says which, per row.
+    stop : callable, default=None
+        Stop sampling a row once ``stop(values, stderr)`` says so: called after each round of pairs
+        with the values and standard errors ``(n_rows, n_players, n_outputs)`` of the rows still
+        sampled, it returns one bool per row (e.g. :func:`tabxai.report.reasons_settled`: the
+        principal reasons' ranks are statistically certain). Rounds start at the fewest pairs that
+        sample at least as many pairs as players and grow by a quarter, up to ``n_coalitions``.
+        With ``tol`` too, a row stops when either says so. It must be picklable for ``n_jobs > 1``.
     adjustment : {"trees", None}, default=None
         ``"trees"``: regression adjustment. Per row and output, boosted regression trees fitted to the
         evaluated coalitions (cross-fitted over four folds of pairs) serve as a control variate: the
@@ -309,12 +316,15 @@ class KernelSHAP(MaskingExplainer):
     True
     """
 
-    def __init__(self, model, background, *, n_coalitions="auto", tol=None, adjustment=None, random_state=None,
-                 feature_groups=None, output=None, link=None, background_weights=None, max_rows=None, n_jobs=None,
-                 progress=None):
+    def __init__(self, model, background, *, n_coalitions="auto", tol=None, stop=None, adjustment=None,
+                 random_state=None, feature_groups=None, output=None, link=None, background_weights=None,
+                 max_rows=None, n_jobs=None, progress=None):
         check_int(n_coalitions, "n_coalitions", min_value=1, allowed=("auto",))
         self.n_coalitions = n_coalitions
         self.tol = check_real(tol, "tol", min_value=0, min_inclusive=False, allowed=(None,))
+        if stop is not None and not callable(stop):
+            raise TypeError(f"`stop` must be a callable (values, stderr) -> bool per row, or None; got {stop!r}")
+        self.stop = stop
         self.adjustment = check_choice(adjustment, "adjustment", ("trees", None))
         check_random_state(random_state)
         self.random_state = random_state
@@ -344,6 +354,7 @@ class KernelSHAP(MaskingExplainer):
 
     def _parameters(self):
         return {**super()._parameters(), "n_coalitions": self.n_coalitions, "tol": self.tol,
+                "stop": None if self.stop is None else repr(self.stop),
                 "adjustment": self.adjustment, "coalitions_per_row": 2 * self._design.n_units}
 
     def _explain_rows(self, model, masker, codes, seed, progress, row_indices):
@@ -364,7 +375,9 @@ class KernelSHAP(MaskingExplainer):
         if adjustment is not None:
             folds = [adjustment.folds(strata, generator) for (_, strata), generator in zip(plans, generators)]
         n_units = design.n_units
-        schedule = _schedule(n_units, n_players) if self.tol is not None and not design.exact else [n_units]
+        rounds = (self.tol is not None or self.stop is not None) and not design.exact
+        first = smallest_sound_budget(n_players, 2 * n_players) // 2 if self.stop is not None else None
+        schedule = _schedule(n_units, n_players, first) if rounds else [n_units]
         used = np.zeros(n_rows, dtype=np.int64)
         done = np.zeros(n_rows, dtype=bool)
         values = [np.zeros((0, base.shape[0])) for _ in range(n_rows)]
@@ -395,26 +408,33 @@ class KernelSHAP(MaskingExplainer):
                     else:
                         phi[i], stderr[i] = adjustment.estimate(members, strata, folds[i][:target], values[i],
                                                                 delta[i], design, _estimate, generators[i])
-            if self.tol is not None:
+            if rounds:
                 ready = _all_strata_started(plans, used, design)
-                done |= ready & (largest_relative_stderr(phi, stderr) <= self.tol)
+                if self.tol is not None:
+                    done |= ready & (largest_relative_stderr(phi, stderr) <= self.tol)
+                if self.stop is not None:
+                    waiting = np.flatnonzero(ready & ~done)
+                    if waiting.size:
+                        stopped = np.asarray(self.stop(phi[waiting], stderr[waiting]), dtype=bool).reshape(-1)
+                        done[waiting[stopped]] = True
             if done.all():
                 break
         info = {"n_coalitions": 2 * used}
         if design.exact:
             info["stopped_by"] = np.array(["exact"] * n_rows, dtype=object)
         else:
-            info["stopped_by"] = np.where(done, "tol", "budget").astype(object)
+            info["stopped_by"] = np.where(done, "tol" if self.stop is None else "stop", "budget").astype(object)
         if self.tol is not None:
             info["converged"] = largest_relative_stderr(phi, stderr) <= self.tol
         return RowResults(phi, stderr, model_rows, info)
 
 
-def _schedule(n_units, n_players):
-    """Pairs evaluated after each round when ``tol`` is set: a first round, then growth by a quarter."""
-    targets = [min(n_units, max(2 * n_players, 128))]
+def _schedule(n_units, n_players, first=None):
+    """Pairs evaluated after each round when ``tol`` or ``stop`` is set: a first round, then growth by a quarter."""
+    targets = [min(n_units, max(2 * n_players, 128) if first is None else first)]
     while targets[-1] < n_units:
-        targets.append(min(n_units, targets[-1] + max(64, targets[-1] // 4)))
+        step = 64 if first is None else n_players  # a stop rule checks more often, from fewer pairs
+        targets.append(min(n_units, targets[-1] + max(step, targets[-1] // 4)))
     return targets
 
 
