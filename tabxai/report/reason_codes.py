@@ -10,32 +10,21 @@ standard errors do not settle its rank.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import pandas as pd
 
-from .._display import player_members, row_conditions
+from .._display import is_missing, player_members, row_conditions, value_text
 from .._validation import check_choice, check_int, check_real
 
 __all__ = ["format_condition", "format_value", "reason_codes"]
 
 
 def format_value(value):
-    """A data value as people read it: integers without decimals, up to 6 significant digits."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
+    """A data value as people read it, exactly (:func:`tabxai._display.value_text`): integers
+    without decimals, thousands separated, ``yes``/``no``; None when missing."""
+    if is_missing(value):
         return None
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, numbers.Integral):
-        return f"{value:,}" if abs(value) >= 10_000 else str(value)
-    if isinstance(value, numbers.Real):
-        if float(value).is_integer() and abs(value) < 1e15:
-            return format_value(int(value))
-        return f"{value:.6g}"
-    return str(value)
+    return value_text(value, None, grouping=True, booleans=("no", "yes"))
 
 
 def format_condition(feature, value, unit=None):

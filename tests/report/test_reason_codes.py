@@ -59,13 +59,13 @@ def test_readable_conditions_numeric_categorical_missing_and_groups():
     names = list(data.columns)
     expl = _explanation([[0.6, 0.5, 0.4, 0.3, 0.2, 0.1]], data=data, names=names)
     codes = tx.reason_codes(expl, k=6, units={"duration": "months", "amount": "DM"})
-    assert codes["condition"].tolist() == ["duration = 48 months", "amount = 1234.5 DM", "purpose = car (new)",
+    assert codes["condition"].tolist() == ["duration = 48 months", "amount = 1,234.5 DM", "purpose = car (new)",
                                            "savings is missing", "big = 25,000", "flag is missing"]
     assert format_condition("telephone", True) == "telephone = yes"
     # a feature group lists its columns
     grouped = tx.Explanation([[0.3, -0.1]], [0.0], data[["duration", "amount", "purpose"]], ["loan", "purpose"],
                              ["bad"], params={"parameters": {"feature_groups": {"loan": ["duration", "amount"]}}})
-    assert tx.reason_codes(grouped)["condition"].tolist() == ["loan: duration = 48, amount = 1234.5"]
+    assert tx.reason_codes(grouped)["condition"].tolist() == ["loan: duration = 48, amount = 1,234.5"]
 
 
 def test_rank_certainty_from_standard_errors():
