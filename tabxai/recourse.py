@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from ._display import value_text
+from ._display import number_text, value_text
 
 __all__ = ["Recourse"]
 
@@ -158,9 +158,11 @@ class Recourse:
         for k in range(min(len(self.row_index), _HTML_LINES)):
             i = int(self.row_index[k])
             changes = "; ".join(f"{_html.escape(name, 30)}: {_html.escape(value_text(before, None), 24)} &rarr; "
-                                f"{_html.escape(value_text(after, None), 24)}" for name, before, after in self._row_changes(k, i))
-            lines.append([str(i), changes, f"{self.output[k]:.4g}", f"{self.proximity[k]:.3g}",
-                          str(int(self.sparsity[k])), f"{self.plausibility[k]:.3g}"])
+                                f"{_html.escape(value_text(after, None), 24)}"
+                                for name, before, after in self._row_changes(k, i))
+            lines.append([str(i), changes, number_text(self.output[k], digits=4),
+                          number_text(self.proximity[k], digits=3), str(int(self.sparsity[k])),
+                          number_text(self.plausibility[k], digits=3)])
         table = _html.table(["row", "changes", "output", "proximity", "sparsity", "plausibility"], lines,
                             numeric=(0, 2, 3, 4, 5))
         missing = [f"row {i}: {m}" for i, (st, m) in enumerate(zip(self.status, self.messages))

@@ -229,7 +229,8 @@ def group_fairness(y_pred, sensitive, *, y_true=None, positive, favorable=None, 
     by_group = frame.by_group.reindex(range(len(group_names)))
     rates = {name: by_group[name].to_numpy(dtype=np.float64) for name in metrics}
     summary = _summary(rates, _same(favorable, positive))
-    table = pd.DataFrame({name: rates[name] for name in metrics}, index=pd.Index(group_names, name="group", dtype=object))
+    table = pd.DataFrame({name: rates[name] for name in metrics},
+                         index=pd.Index(group_names, name="group", dtype=object))
     table["count"] = table["count"].astype(np.int64)
     table["favorable_rate"] = summary["favorable_rate"]
     table["impact_ratio"] = summary["impact_ratio"]

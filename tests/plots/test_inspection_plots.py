@@ -155,7 +155,8 @@ def test_permutation_importance_box_plot_is_ordered_by_mean(data, ax):
     drawn = [line.get_xdata()[0] for line in sorted(medians, key=lambda line: line.get_ydata()[0])]
     np.testing.assert_allclose(drawn, np.median(result.importances[order], axis=1), atol=1e-12)
     assert ax.get_xlabel() == "decrease in r2 when the feature is permuted"
-    assert result.baseline_score == 1.0 and ax.get_title() == "baseline r2 = 1.00, 6 repeats\nboxes show permutation noise only"
+    assert result.baseline_score == 1.0
+    assert ax.get_title() == "baseline r2 = 1.00, 6 repeats\nboxes show permutation noise only"
     _, small = plt.subplots()
     result.plot(ax=small, max_features=2)
     assert [t.get_text() for t in small.get_yticklabels()] == [result.feature_names[j] for j in order[-2:]]
@@ -244,7 +245,8 @@ def test_report_figures_keep_titles_inside_and_legends_off_the_bars():
 
     rng = np.random.default_rng(0)
     X = pd.DataFrame({"status": rng.choice(["no checking account", "< 0 DM", ">= 200 DM / salary"], 300),
-                      "number_of_other_installment_plans": rng.normal(size=300), "credit_history": rng.normal(size=300)})
+                      "number_of_other_installment_plans": rng.normal(size=300),
+                      "credit_history": rng.normal(size=300)})
     y = np.where((X["status"] == "< 0 DM") ^ (rng.random(300) < 0.2), "bad", "good")
     encode = make_column_transformer((OneHotEncoder(), ["status"]), remainder="passthrough")
     model = make_pipeline(encode, LogisticRegression()).fit(X, y)
