@@ -225,11 +225,12 @@ def is_missing(value):
     return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
 
 
-def value_text(value, width=24, *, grouping=False, missing="missing", booleans=("False", "True")):
+def value_text(value, width=24, *, digits=None, grouping=False, missing="missing", booleans=("False", "True")):
     """A data value as a reader writes it: ``48``, ``2.5``, ``no checking account``, ``missing``.
 
-    Numbers print exactly (:func:`number_text`: the shortest decimal that reads back as the value),
-    so that ``amount = 1365.5`` is true of the row; ``width=None`` never shortens.
+    Numbers print exactly by default (:func:`number_text`: the shortest decimal that reads back as
+    the value), so that ``amount = 1365.5`` is true of the row; ``digits`` rounds computed values
+    (the grid of a curve) to that many significant digits. ``width=None`` never shortens.
     """
     if isinstance(value, np.generic):
         value = value.item()
@@ -238,7 +239,7 @@ def value_text(value, width=24, *, grouping=False, missing="missing", booleans=(
     if isinstance(value, bool):
         text = booleans[int(value)]
     elif isinstance(value, numbers.Real):
-        text = number_text(value, grouping=grouping)
+        text = number_text(value, digits=digits, grouping=grouping)
     else:
         text = str(value)
     return text if width is None else shorten(text, width)
