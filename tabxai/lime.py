@@ -206,11 +206,9 @@ def _bin_condition(name, edges, shared, key, value, data):
             text = threshold_text(edges[b], np.append(data, value))
         return text
 
-    parts = [f"{edge(key - 1)} <"] if key > 0 else []
-    parts.append(name)
-    if key < len(edges):
-        parts.append(f"<= {edge(key)}")
-    return " ".join(parts)
+    if key == len(edges):  # lime's words: "x > a", "a < x <= b", "x <= b"
+        return f"{name} > {edge(key - 1)}"
+    return (f"{edge(key - 1)} < " if key > 0 else "") + f"{name} <= {edge(key)}"
 
 
 def _category(column, code):

@@ -19,11 +19,20 @@ def _read(text):
     return float(text.replace(",", ""))
 
 
+def _range(part):
+    """``(low, name, high)`` of ``a < x <= b``, ``x <= b`` or ``x > a`` (None for an open side), or None."""
+    if match := re.fullmatch(rf"(\S+) > ({_NUMBER})", part):
+        return _read(match[2]), match[1], None
+    if match := re.fullmatch(rf"(?:({_NUMBER}) < )?(\S+) <= ({_NUMBER})", part):
+        return (None if match[1] is None else _read(match[1])), match[2], _read(match[3])
+    return None
+
+
 def holds(condition, row):
-    """Whether a printed condition (LIME's ``a < x <= b`` joined by ``and``, ``x = v``, ``x is missing``)
-    is true of ``row`` (a mapping of column to value); raises when the text cannot be read."""
+    """Whether a printed condition (LIME's ``a < x <= b``, ``x > a``, ``x <= b`` joined by ``and``,
+    ``x = v``, ``x is missing``) is true of ``row`` (a mapping of column to value); raises when the
+    text cannot be read."""
     for part in condition.split(" and "):
-        match = re.fullmatch(rf"(?:({_NUMBER}) < )?(\S+)(?: <= ({_NUMBER}))?", part)
         if part.endswith(" is missing"):
             if not pd.isna(row[part[:-len(" is missing")]]):
                 return False
@@ -35,11 +44,10 @@ def holds(condition, row):
                     return False
             elif str(actual) != value:
                 return False
-        elif match and (match.group(1) or match.group(3)):
-            low, name, high = match.groups()
+        elif (parsed := _range(part)) is not None:
+            low, name, high = parsed
             value = float(row[name])
-            if math.isnan(value) or (low is not None and not _read(low) < value) or \
-                    (high is not None and not value <= _read(high)):
+            if math.isnan(value) or (low is not None and not low < value) or (high is not None and not value <= high):
                 return False
         else:
             raise AssertionError(f"cannot read condition {part!r}")
@@ -133,7 +141,7 @@ def test_lime_conditions_are_true_for_every_explained_row(name):
         row = explained.iloc[i]
         for condition in expl.conditions[i]:
             assert holds(condition, row), (condition, row.to_dict())
-            ranges += "<" in condition
+            ranges += any(_range(part) is not None for part in condition.split(" and "))
     assert ranges > len(explained)  # numeric ranges were checked, not only equalities
 
 
@@ -158,3 +166,4 @@ def test_lime_condition_keeps_the_row_on_its_side_of_a_half_edge():
     expl = lime.explain(rows)
     assert [holds(c, rows.iloc[i]) for i, c in enumerate(expl.conditions[:, 0])] == [True] * 3
     assert expl.conditions[:, 0].tolist() == ["4500 < x <= 6250", "2750 < x <= 4500.5", "4500 < x <= 6250"]
+    assert lime.explain(pd.DataFrame({"x": [7000.0, 1000.0]})).conditions[:, 0].tolist() == ["x > 6250", "x <= 2750"]
