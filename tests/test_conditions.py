@@ -167,3 +167,23 @@ def test_lime_condition_keeps_the_row_on_its_side_of_a_half_edge():
     assert [holds(c, rows.iloc[i]) for i, c in enumerate(expl.conditions[:, 0])] == [True] * 3
     assert expl.conditions[:, 0].tolist() == ["4500 < x <= 6250", "2750 < x <= 4500.5", "4500 < x <= 6250"]
     assert lime.explain(pd.DataFrame({"x": [7000.0, 1000.0]})).conditions[:, 0].tolist() == ["x > 6250", "x <= 2750"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=4, unique=True),
+       st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=0, max_size=30),
+       st.floats(-1e6, 1e6, allow_nan=False), st.integers(0, 6))
+def test_lime_bin_conditions_hold_for_random_edges_and_values(edges, data, value, decimals):
+    from tabxai.lime import _bin_condition
+
+    edges = np.sort(np.round(edges, decimals) + 0.5 * 10.0 ** -decimals)  # edges between the data's values
+    edges = np.unique(edges)
+    data = np.sort(np.round(np.asarray(data, dtype=float), decimals))
+    value = float(np.round(value, decimals + 1))
+    shared = [threshold_text(e, data) for e in edges]
+    key = int(np.searchsorted(edges, value))  # LIME's bin: edges[key - 1] < value <= edges[key]
+    condition = _bin_condition("x", edges, shared, key, value, data)
+    assert holds(condition, {"x": value}), (condition, value)
+    for other in data:  # the shared words are true for every background value of the same bin
+        if int(np.searchsorted(edges, other)) == key:
+            assert holds(_bin_condition("x", edges, shared, key, other, data), {"x": other})
