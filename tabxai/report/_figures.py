@@ -104,7 +104,7 @@ def group_rates(groups, rates, low, high, label):
             capsize=2)
     if np.isfinite(rates).any():
         ax.axvline(0.8 * np.nanmax(rates), color="#b03030", linewidth=1, linestyle="--", label="4/5 of highest")
-        ax.legend(loc="lower right", fontsize=7)
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), fontsize=7, frameon=False)  # above the bars
     ax.set_yticks(positions, [shorten(g, 24) for g in groups])
     ax.set_xlabel(label)
     ax.set_xlim(0, 1)
