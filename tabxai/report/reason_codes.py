@@ -76,7 +76,8 @@ def reason_codes(explanation, k=4, direction="positive", *, output=None, units=N
     Parameters
     ----------
     explanation : Explanation
-        Attributions with one output (or several, with ``output`` chosen).
+        Attributions of rows, or of one row (``expl[0]``), with one output (or several, with
+        ``output`` chosen: an error asks for it otherwise).
     k : int, default=4
         Most reasons per row (Regulation B's commentary: more than four do not help).
     direction : {"positive", "negative"}, default="positive"
