@@ -8,14 +8,16 @@ Imports nothing of tabxai above the data layer.
 from __future__ import annotations
 
 import math
+import numbers
 import re
 import textwrap
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["AGAINST", "CATEGORY_COLORS", "MAGNITUDE", "NEUTRAL", "TOWARDS", "NumberFormat", "names_list", "output_label",
-           "player_label", "player_members", "plain", "row_conditions", "shorten", "value_text"]
+__all__ = ["AGAINST", "CATEGORY_COLORS", "MAGNITUDE", "NEUTRAL", "TOWARDS", "NumberFormat", "is_missing", "names_list",
+           "number_text", "output_label", "player_label", "player_members", "plain", "row_conditions", "shorten",
+           "threshold_text", "value_text"]
 
 # One colour convention for every plot and table (Okabe-Ito, safe under the common colour-vision
 # deficiencies): attributions that push the output up are vermillion, those that pull it down blue.
@@ -102,8 +104,100 @@ def output_label(params, name, *, long=False):
     return f"prediction ({text})" if long and _GENERIC_OUTPUT.match(text) else text
 
 
+def number_text(value, *, decimals=None, digits=None, sign=False, grouping=False):
+    """Every number tabxai prints, as text: the one number formatter, with options.
+
+    Whole numbers print without decimals. Otherwise ``decimals`` fixes the decimals (a table of
+    results), ``digits`` keeps that many significant digits (positional, trailing zeros dropped),
+    and with neither the number prints as the shortest decimal that reads back as the same float
+    (a data value, a threshold: the printed number is the number). Never ``-0``, never exponents.
+
+    Parameters
+    ----------
+    value : real number
+    decimals : int, default=None
+        Fixed number of decimals (whole numbers too: ``1.50``).
+    digits : int, default=None
+        Significant digits, when ``decimals`` is not given.
+    sign : bool, default=False
+        ``+`` before positive numbers (and zero).
+    grouping : bool, default=False
+        Thousands separated by commas: ``209,800``.
+
+    Examples
+    --------
+    >>> number_text(1365.5), number_text(0.1 + 0.2, digits=4), number_text(209800.0, grouping=True)
+    ('1365.5', '0.3', '209,800')
+    >>> number_text(-0.0001, decimals=3, sign=True), number_text(48.0)
+    ('+0.000', '48')
+    """
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and decimals is None:
+        text = f"{abs(value):{',' if grouping else ''}d}"
+        negative = value < 0
+    else:
+        value = float(value)
+        if not math.isfinite(value):
+            return str(value)
+        negative = value < 0
+        magnitude = abs(value)
+        if decimals is not None:
+            text = f"{magnitude:{',' if grouping else ''}.{int(decimals)}f}"
+        elif magnitude.is_integer() and magnitude < 1e15:
+            text = f"{int(magnitude):{',' if grouping else ''}d}"
+        else:
+            text = np.format_float_positional(magnitude, precision=digits, unique=digits is None,
+                                              fractional=False, trim="-")
+            if grouping:
+                whole, _, fraction = text.partition(".")
+                text = f"{int(whole):,d}" + (f".{fraction}" if fraction else "")
+    if not text.strip("0.,"):  # zero after rounding: no "-0.000"
+        negative = False
+    return ("-" if negative else "+" if sign else "") + text
+
+
+def threshold_text(threshold, values=(), *, digits=4):
+    """The shortest decimal text of a cut point that keeps every value of ``values`` on its side.
+
+    A condition ``x <= t`` (or ``t < x``) printed with a rounded ``t`` must stay true for the
+    row it describes: the text is ``threshold`` at ``digits`` significant digits, or more digits
+    when rounding would move a value of ``values`` (the explained row's, and the data's) across
+    the cut, and at worst the exact shortest decimal of ``threshold`` (which moves none).
+
+    Parameters
+    ----------
+    threshold : float
+        The cut point: values ``<= threshold`` are on one side, values ``> threshold`` on the other.
+    values : array-like of float, default=()
+        Values whose side of the cut the printed number must keep (NaN ignored).
+    digits : int, default=4
+        Fewest significant digits tried.
+
+    Examples
+    --------
+    >>> threshold_text(1365.5, [1366]), threshold_text(1365.5, [5000]), threshold_text(123456.5, [123457])
+    ('1365.5', '1366', '123456')
+    """
+    threshold = float(threshold)
+    values = np.asarray(values, dtype=np.float64).ravel()
+    values = np.sort(values[~np.isnan(values)])
+    exact = number_text(threshold)
+    if not math.isfinite(threshold):
+        return exact
+    below = np.searchsorted(values, threshold, side="right")  # values <= threshold
+    for precision in range(max(int(digits), 1), 18):
+        text = number_text(threshold, digits=precision)
+        if len(text) >= len(exact):
+            break
+        printed = float(text)
+        if np.searchsorted(values, printed, side="right") == below:
+            return text
+    return exact
+
+
 class NumberFormat:
-    """One number format for every value of a result: decimals chosen from the largest magnitude.
+    """Decimals chosen once from the largest magnitude of a result's values, for :func:`number_text`.
 
     Three significant digits of the largest number, thousands separated: probabilities print as
     ``0.127``, house prices as ``209,800``, log-odds as ``1.37``.
@@ -123,38 +217,41 @@ class NumberFormat:
         self.decimals = int(min(max(2 - math.floor(math.log10(scale)), 0), 8))
 
     def __call__(self, value, *, sign=False):
-        value = float(value)
-        if not math.isfinite(value):
-            return str(value)
-        text = f"{value:{'+' if sign else ''},.{self.decimals}f}"
-        zero = f"{0:.{self.decimals}f}"
-        if text.lstrip("+-") == zero:  # no "-0.000"
-            text = ("+" if sign else "") + zero
-        return text
+        return number_text(value, decimals=self.decimals, sign=sign, grouping=True)
 
     def error(self, value):
         """A standard error or interval half-width, with one more decimal than the values."""
         value = float(value)
-        if not math.isfinite(value):
-            return str(value)
         if value == 0:
             return "0"
-        return f"{value:,.{self.decimals + 1}f}"
+        return number_text(value, decimals=self.decimals + 1, grouping=True)
 
 
-def value_text(value, width=24):
-    """A data value as a reader writes it: ``48``, ``2.5``, ``no checking account``, ``missing``."""
+def is_missing(value):
+    """Whether a data value is missing: None, NaN, ``pd.NA`` or ``pd.NaT``."""
     if isinstance(value, np.generic):
         value = value.item()
-    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
-        return "missing"
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
+
+
+def value_text(value, width=24, *, digits=None, grouping=False, missing="missing", booleans=("False", "True")):
+    """A data value as a reader writes it: ``48``, ``2.5``, ``no checking account``, ``missing``.
+
+    Numbers print exactly by default (:func:`number_text`: the shortest decimal that reads back as
+    the value), so that ``amount = 1365.5`` is true of the row; ``digits`` rounds computed values
+    (the grid of a curve) to that many significant digits. ``width=None`` never shortens.
+    """
+    if isinstance(value, np.generic):
+        value = value.item()
+    if is_missing(value):
+        return missing
     if isinstance(value, bool):
-        text = str(value)
-    elif isinstance(value, float):
-        text = str(int(value)) if value.is_integer() and abs(value) < 1e15 else f"{value:.4g}"
+        text = booleans[int(value)]
+    elif isinstance(value, numbers.Real):
+        text = number_text(value, digits=digits, grouping=grouping)
     else:
         text = str(value)
-    return shorten(text, width)
+    return text if width is None else shorten(text, width)
 
 
 def shorten(text, width=30, lines=1):

@@ -100,8 +100,10 @@ def _parser():
                                   description=_EXPLAIN_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     _model_options(explain, required=True)
     explain.add_argument("--method", choices=("kernel-shap", "exact", "permutation", "lime"), default="kernel-shap",
-                         help="kernel-shap (default), exact (every coalition; up to about 15 features), "
-                              "permutation, or lime (when this tabxai has tx.LimeTabular)")
+                         help="kernel-shap: KernelSHAP, Shapley values by weighted regression (the default); "
+                              "exact: Shapley values over every coalition (up to about 15 features); "
+                              "permutation: Shapley values by sampled permutations; "
+                              "lime: LIME's local linear surrogate (its coefficients, not Shapley values)")
     explain.add_argument("--target", metavar="COLUMN", help="column of --data to leave out (the labels)")
     explain.add_argument("--output", metavar="LABEL", help="model output to explain (default: the second class "
                          "of a binary classifier, every output otherwise)")
@@ -345,9 +347,6 @@ def _explain(args, say):
     if suffix not in (".csv", ".parquet", ".pq", ".json"):
         raise InputError(f"--out {str(out)!r}: expected a .csv, .parquet or .json file")
     _check_writable(out, "--out")
-    if args.method == "lime" and not hasattr(tx, "LimeTabular"):
-        raise InputError("--method lime is unavailable: this version of tabxai has no tx.LimeTabular yet; "
-                         "use kernel-shap, exact or permutation")
     if suffix in (".parquet", ".pq"):
         try:
             import pyarrow  # noqa: F401

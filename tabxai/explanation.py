@@ -51,7 +51,8 @@ class Explanation:
     diagnostics : dict
         Per explained row, arrays of length ``n`` (sliced with the rows), e.g. ``n_coalitions``
         used, ``stopped_by`` (``"tol"``, ``"budget"`` or ``"exact"``), ``converged``, or a
-        surrogate's ``r2``.
+        surrogate's ``r2``. An array of shape ``(n, k)`` (``k`` outputs) is per output and is
+        sliced with the outputs too: ``expl[..., "bad"].diagnostics["r2"]`` is that of ``bad``.
     groups : dict
         ``{player: (columns...)}`` for players that are feature groups.
     conditions : ndarray of str, shape (n, p), or None
@@ -88,6 +89,9 @@ class Explanation:
         for name, value in self.diagnostics.items():
             if value.shape[:1] != (n_rows,):
                 raise ValueError(f"diagnostic {name!r} must have one entry per row ({n_rows}); got shape {value.shape}")
+        # diagnostics of shape (n, k, ...), k the number of outputs, are per output: sliced with the outputs
+        self._per_output = {name for name, value in self.diagnostics.items()
+                            if value.ndim >= 2 and value.shape[1] == n_outputs}
         self.groups = dict(groups or {})
         self._conditions = None
         self.conditions = conditions
@@ -182,10 +186,23 @@ class Explanation:
                              np.asarray(self._feature_names, dtype=object)[features].tolist(),
                              np.asarray(self._output_names, dtype=object)[outputs].tolist(),
                              stderr=stderr, params=self.params,
-                             diagnostics={name: value[rows] for name, value in self.diagnostics.items()},
+                             diagnostics=self._sliced_diagnostics(rows, outputs, dropped["outputs"]),
                              groups=self.groups, conditions=conditions)
         result._dropped = dropped
         return result
+
+    def _sliced_diagnostics(self, rows, outputs, drop_outputs):
+        """Diagnostics of the selected rows; those per output (a LIME surrogate's ``model_prediction``,
+        ``r2``...) of the selected outputs too, without the outputs axis when it is dropped."""
+        sliced = {}
+        for name, value in self.diagnostics.items():
+            value = value[rows]
+            if name in self._per_output:
+                value = value[:, outputs]
+                if drop_outputs and not self._dropped["outputs"]:
+                    value = value[:, 0]
+            sliced[name] = value
+        return sliced
 
     def _positions(self, axis, item):
         """Positions (a list or slice, keeping the axis) and whether an int-like key drops the axis."""

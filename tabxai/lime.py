@@ -55,6 +55,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import truncnorm
 
+from ._display import number_text, threshold_text
 from ._engine import coalition_values, predict, single_blas_thread, stream_rows
 from ._kernels.lime import (
     additive_fit,
@@ -100,6 +101,7 @@ class _Discretizer:
         self.slot = np.full(schema.n_columns, -1, dtype=np.int64)
         self.slot[self.numeric] = np.arange(len(numeric))
         self.edges = []
+        self.values = []  # each numeric column's sorted background values: the sides a printed edge keeps
         n_slots = max(len(numeric), 1)
         self.lows = np.zeros((n_slots, 4))
         self.highs = np.zeros((n_slots, 4))
@@ -110,6 +112,7 @@ class _Discretizer:
             self.integral[slot] = _is_integer_dtype(schema.columns[j].dtype)
             values = background_codes[:, j]
             values = values[~np.isnan(values)]
+            self.values.append(np.sort(values))
             if len(values) == 0:
                 self.edges.append(np.zeros(0))
                 continue
@@ -190,12 +193,22 @@ def _is_integer_dtype(dtype):
         return False
 
 
-def _number(value):
-    """A number as people write it: ``24``, ``0.75``, ``3972.25``."""
-    value = float(value)
-    if value == int(value) and abs(value) < 1e15:
-        return str(int(value))
-    return np.format_float_positional(value, precision=4, unique=True, fractional=False, trim="-")
+def _bin_condition(name, edges, shared, key, value, data):
+    """``low < name <= high`` of the bin ``key`` holding ``value``; an edge prints as ``shared`` (its
+    text true of every background value in ``data``) unless that text would put ``value`` on the
+    other side, then with the digits that keep it (:func:`threshold_text`)."""
+    if len(edges) == 0:
+        return f"{name} is present"
+
+    def edge(b):
+        text = shared[b]
+        if (value <= float(text)) != (value <= edges[b]):
+            text = threshold_text(edges[b], np.append(data, value))
+        return text
+
+    if key == len(edges):  # lime's words: "x > a", "a < x <= b", "x <= b"
+        return f"{name} > {edge(key - 1)}"
+    return (f"{edge(key - 1)} < " if key > 0 else "") + f"{name} <= {edge(key)}"
 
 
 def _category(column, code):
@@ -392,17 +405,15 @@ class LimeTabular(MaskingExplainer):
             name = str(column.name)
             if column.kind == NUMERIC and self.sampling == "lime":
                 slot = self._discretizer.slot[j]
-                edges = [_number(e) for e in self._discretizer.edges[slot]]
-                texts = [f"{name} <= {edges[0]}"] if edges else [f"{name} is present"]
-                texts += [f"{edges[b - 1]} < {name} <= {edges[b]}" for b in range(1, len(edges))]
-                texts += [f"{name} > {edges[-1]}"] if edges else []
+                edges, data = self._discretizer.edges[slot], self._discretizer.values[slot]
+                shared = [threshold_text(e, data) for e in edges]
                 for i in range(n_rows):
-                    key = keys[i, j]
-                    per_column[i, j] = f"{name} is missing" if key < 0 else texts[key]
+                    per_column[i, j] = f"{name} is missing" if keys[i, j] < 0 else \
+                        _bin_condition(name, edges, shared, keys[i, j], codes[i, j], data)
             elif column.kind == NUMERIC:
                 for i in range(n_rows):
                     value = codes[i, j]
-                    per_column[i, j] = f"{name} is missing" if np.isnan(value) else f"{name} = {_number(value)}"
+                    per_column[i, j] = f"{name} is missing" if np.isnan(value) else f"{name} = {number_text(value)}"
             else:
                 for i in range(n_rows):
                     value = _category(column, codes[i, j])

@@ -212,9 +212,6 @@ def test_explain_lime_and_bad_output(files, tmp_path, capsys):
     folder, *_ = files
     base = ["explain", "--model", folder / "model.joblib", "--data", folder / "applicants.csv", "--target", "risk",
             "--rows", "2", "--background", "5"]
-    if not hasattr(tx, "LimeTabular"):
-        _check_error(base + ["--method", "lime", "--out", tmp_path / "v.csv"], capsys, tmp_path,
-                     "--method lime is unavailable")
     _check_error(base + ["--out", tmp_path / "v.txt"], capsys, tmp_path, "expected a .csv, .parquet or .json file")
     _check_error(base + ["--output", "neutral", "--out", tmp_path / "v.csv"], capsys, tmp_path,
                  "--output 'neutral' is not one of the model's classes")
@@ -227,3 +224,10 @@ def test_python_dash_m_and_help_read_well():
     for option in ("--model", "--data", "--target", "--sensitive", "--positive", "--favorable", "--out"):
         assert option in done.stdout
     assert "German credit" in done.stdout
+    explain = subprocess.run([sys.executable, "-m", "tabxai", "explain", "--help"], capture_output=True, text=True,
+                             timeout=120)
+    text = " ".join(explain.stdout.split())
+    assert "when this tabxai has" not in text
+    for method in ("kernel-shap: KernelSHAP", "exact: Shapley values over every coalition",
+                   "permutation: Shapley values by sampled permutations", "lime: LIME's local linear surrogate"):
+        assert method in text

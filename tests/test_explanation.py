@@ -83,7 +83,7 @@ def test_text_names_outputs_plainly_with_one_number_format_and_units():
     assert "e+05" not in text
     assert "row 0, prediction: base value 180,000 + attributions +208,329 = 388,329" in text
     rows = [" ".join(line.split()) for line in text.splitlines()[2:]]
-    assert rows == ["rooms = 3 +209,812", "income = 8.325 -1,523", "ocean = NEAR BAY +40"]
+    assert rows == ["rooms = 3 +209,812", "income = 8.3252 -1,523", "ocean = NEAR BAY +40"]
     iris = tx.Explanation(np.zeros((1, 1, 3)), np.zeros((1, 3)), None, ["petal"],
                           [np.str_("setosa"), np.str_("versicolor"), np.str_("virginica")])
     assert "outputs setosa, versicolor, virginica" in repr(iris) and "np.str_" not in repr(iris)
@@ -166,3 +166,52 @@ def test_group_members_come_from_the_explanations_groups():
     lines = [" ".join(line.split()) for line in repr(expl[0]).splitlines()]
     assert lines[1] == "row 0, probability of bad: base value 0.300 + attributions +0.300 = 0.600"
     assert lines[2:] == ["loan: duration = 24, amount = 1169 +0.400", "job = clerk -0.100"]
+
+
+@pytest.fixture(scope="module")
+def lime_two_outputs():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"duration": rng.integers(6, 60, 200), "amount": rng.normal(3000, 800, 200).round(1)})
+    y = np.where(X["duration"] + rng.normal(0, 10, 200) > 30, "bad", "good")
+    model = LogisticRegression().fit(X, y)
+    expl = tx.LimeTabular(model, X.iloc[:50], n_samples=300, random_state=0).explain(X.iloc[50:53])
+    return model, X.iloc[50:53], expl
+
+
+def test_slicing_by_output_slices_per_output_diagnostics(lime_two_outputs):
+    model, rows, expl = lime_two_outputs
+    assert expl.output_names == ("bad", "good")
+    proba = model.predict_proba(rows)
+    np.testing.assert_allclose(expl.diagnostics["model_prediction"], proba)
+    for name in ("model_prediction", "r2", "r2_holdout", "surrogate_prediction"):
+        whole = expl.diagnostics[name]
+        assert whole.shape == (3, 2)
+        np.testing.assert_array_equal(expl[..., "bad"].diagnostics[name], whole[:, 0])
+        np.testing.assert_array_equal(expl[..., "good"].diagnostics[name], whole[:, 1])
+        np.testing.assert_array_equal(expl[..., ["good", "bad"]].diagnostics[name], whole[:, [1, 0]])
+        np.testing.assert_array_equal(expl[1:, :, ["good"]].diagnostics[name], whole[1:, [1]])
+        np.testing.assert_array_equal(expl[2].diagnostics[name], whole[[2]])
+    np.testing.assert_array_equal(expl[..., "bad"].diagnostics["n_samples"], expl.diagnostics["n_samples"])
+    # the model's own output, whatever the slicing
+    swapped = expl[..., ["good", "bad"]]
+    assert swapped.model_output(0, 0) == expl.model_output(0, 1) == pytest.approx(proba[0, 1], abs=1e-12)
+    assert swapped.model_output(2, 1) == pytest.approx(proba[2, 0], abs=1e-12)
+    assert expl[..., "bad"][0].model_output(0, 0) == pytest.approx(proba[0, 0], abs=1e-12)
+    assert expl[..., "good"][[1, 2]].model_output(1, 0) == pytest.approx(proba[2, 1], abs=1e-12)
+    assert expl[1][..., "bad"].model_output(0, 0) == pytest.approx(proba[1, 0], abs=1e-12)
+
+
+def test_waterfall_of_one_output_names_the_models_value(lime_two_outputs):
+    from tabxai._display import NumberFormat
+
+    _, rows, expl = lime_two_outputs
+    one = expl[..., "bad"][0]
+    title = tx.plots.waterfall(one).get_title()
+    base, values = float(one.base_values), one.values
+    fmt = NumberFormat(np.concatenate([[base, base + values.sum()], values]))
+    model = expl.diagnostics["model_prediction"][0, 0]
+    surrogate = expl.diagnostics["surrogate_prediction"][0, 0]
+    assert f"surrogate {fmt(surrogate)}" in title and f"(model f(x) = {fmt(model)})" in title
+    assert f"the model gives {NumberFormat([base, base + values.sum(), *values])(model)}" in repr(expl[..., "bad"])

@@ -20,6 +20,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 
 import tabxai as tx
+from tabxai._display import number_text
 from tabxai._kernels.lime import normal_quantile, truncated_normal
 from tabxai._validation import row_generator
 from tabxai.lime import _fit
@@ -229,7 +230,7 @@ def test_background_sampling_with_groups_goes_through_the_masker():
     expected = np.column_stack([delta[:, 0] + delta[:, 1], delta[:, 2], delta[:, 3]])
     np.testing.assert_allclose(expl.values, expected, atol=1e-9)
     assert expl.feature_names == ("first", "x2", "x3")
-    assert expl.conditions[0, 0] == f"x0 = {tx.lime._number(X[60, 0])} and x1 = {tx.lime._number(X[60, 1])}"
+    assert expl.conditions[0, 0] == f"x0 = {number_text(X[60, 0])} and x1 = {number_text(X[60, 1])}"
 
 
 # --- standard errors and reproducibility -----------------------------------------------------------

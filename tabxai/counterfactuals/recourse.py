@@ -7,6 +7,8 @@ import numbers
 import numpy as np
 import pandas as pd
 
+from ._display import number_text, value_text
+
 __all__ = ["Recourse"]
 
 _METRICS = ("output", "valid", "proximity", "sparsity", "plausibility", "in_range")
@@ -136,7 +138,7 @@ class Recourse:
                 sentences.append(f"row {row}: {self.messages[row]}")
                 continue
             for k in found:
-                parts = [f"{name} were {_text(after)} instead of {_text(before)}"
+                parts = [f"{name} were {value_text(after, None)} instead of {value_text(before, None)}"
                          for name, before, after in self._row_changes(k, row)]
                 sentence = f"{outcome} if " + " and ".join(parts)
                 sentences.append(sentence if i is not None else f"row {row}: {sentence}")
@@ -155,10 +157,12 @@ class Recourse:
         lines = []
         for k in range(min(len(self.row_index), _HTML_LINES)):
             i = int(self.row_index[k])
-            changes = "; ".join(f"{_html.escape(name, 30)}: {_html.escape(_text(before), 24)} &rarr; "
-                                f"{_html.escape(_text(after), 24)}" for name, before, after in self._row_changes(k, i))
-            lines.append([str(i), changes, f"{self.output[k]:.4g}", f"{self.proximity[k]:.3g}",
-                          str(int(self.sparsity[k])), f"{self.plausibility[k]:.3g}"])
+            changes = "; ".join(f"{_html.escape(name, 30)}: {_html.escape(value_text(before, None), 24)} &rarr; "
+                                f"{_html.escape(value_text(after, None), 24)}"
+                                for name, before, after in self._row_changes(k, i))
+            lines.append([str(i), changes, number_text(self.output[k], digits=4),
+                          number_text(self.proximity[k], digits=3), str(int(self.sparsity[k])),
+                          number_text(self.plausibility[k], digits=3)])
         table = _html.table(["row", "changes", "output", "proximity", "sparsity", "plausibility"], lines,
                             numeric=(0, 2, 3, 4, 5))
         missing = [f"row {i}: {m}" for i, (st, m) in enumerate(zip(self.status, self.messages))
@@ -181,16 +185,3 @@ def _same(a, b):
     if a_missing or b_missing:
         return bool(a_missing and b_missing)
     return bool(a == b)
-
-
-def _text(value):
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value))
-    if pd.isna(value):
-        return "missing"
-    if isinstance(value, numbers.Integral):
-        return str(int(value))
-    if isinstance(value, numbers.Real):
-        value = float(value)
-        return str(int(value)) if value.is_integer() else f"{value:.4g}"
-    return str(value)

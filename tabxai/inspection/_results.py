@@ -113,7 +113,7 @@ class PartialDependence:
             centre = float(average.mean())
             fmt = _display.NumberFormat(average)
             scale = float(np.abs(average - centre).max()) or 1.0
-            rows = [[_html.escape(_display.value_text(self.grid_values[0][i], 40)), _html.escape(fmt(average[i])),
+            rows = [[_html.escape(_display.value_text(self.grid_values[0][i], 40, digits=4)), _html.escape(fmt(average[i])),
                      _html.bar(average[i] - centre, scale)] for i in positions]
             parts.append(_html.table([_html.escape(self.features[0], 40), _html.escape(label), "vs. its mean"], rows,
                                      numeric=(1,)))
@@ -124,7 +124,7 @@ class PartialDependence:
             fmt = _display.NumberFormat(average)
             low, high = np.unravel_index(np.argmin(average), average.shape), \
                 np.unravel_index(np.argmax(average), average.shape)
-            rows = [[name, _html.escape(fmt(average[at]))] + [_html.escape(_display.value_text(g[i], 30))
+            rows = [[name, _html.escape(fmt(average[at]))] + [_html.escape(_display.value_text(g[i], 30, digits=4))
                                                              for g, i in zip(self.grid_values, at)]
                     for name, at in (("lowest", low), ("highest", high))]
             parts.append(_html.table(["", _html.escape(label)] + [_html.escape(f, 30) for f in self.features], rows,
@@ -193,7 +193,7 @@ class AccumulatedLocalEffects:
         positions = _spread_positions(len(values), 25)
         fmt = _display.NumberFormat(values)
         scale = float(np.abs(values).max()) or 1.0
-        rows = [[_html.escape(_display.value_text(self.grid_values[i], 40)), _html.escape(fmt(values[i], sign=True)),
+        rows = [[_html.escape(_display.value_text(self.grid_values[i], 40, digits=4)), _html.escape(fmt(values[i], sign=True)),
                  _html.bar(values[i], scale)] for i in positions]
         parts = [_html.note(f"showing output {_display.plain(self.output_names[k])}; other outputs: "
                             f"{_display.names_list(others)}") if others else "",

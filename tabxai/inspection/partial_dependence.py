@@ -85,11 +85,12 @@ def partial_dependence(model, X, features, *, kind="average", sample_weight=None
         through the user's own pipeline.
     X : DataFrame or ndarray of shape (n_rows, n_columns)
         The rows to average over; the grid is built from them too.
-    features : column name or position, or a tuple of two
-        A feature (1-D), or a tuple ``(a, b)`` for the joint partial dependence of two features
-        (2-D). A name is looked up among the columns first; an int that is not a column name is a
-        position. For several features in the same model calls use :func:`partial_dependences`
-        (before 0.1: a list here, which returned a list).
+    features : column name or position, or a list or tuple of one or two of them
+        As in scikit-learn: ``"f"``, ``0`` or ``["f"]`` is one feature (1-D), ``["a", "b"]`` or
+        ``("a", "b")`` the joint partial dependence of a pair (2-D); a boolean mask of the columns
+        selects one or two. A name is looked up among the columns first; an int that is not a
+        column name is a position. For several separate features in the same model calls use
+        :func:`partial_dependences`.
     kind : {'average', 'individual', 'both'}, default='average'
         Partial dependence (the average), ICE curves (one per row of ``X``), or both.
     sample_weight : array-like of shape (n_rows,), default=None
@@ -136,16 +137,13 @@ def partial_dependence(model, X, features, *, kind="average", sample_weight=None
     >>> pd_ = partial_dependence(model, X, 1, grid_resolution=5, kind="both")
     >>> pd_.average.shape, pd_.individual.shape
     ((1, 5), (1, 200, 5))
+    >>> partial_dependence(model, X, [0, 2], grid_resolution=5).average.shape  # a pair, as in scikit-learn
+    (1, 5, 5)
     >>> np.allclose(np.diff(pd_.average[0]) / np.diff(pd_.grid_values[0]), 2.0)
     True
     """
-    if isinstance(features, (list, np.ndarray, pd.Index)):
-        raise TypeError(
-            f"partial_dependence computes one feature or one pair and returns one PartialDependence; got the list "
-            f"{list(features)!r}. For a pair give a tuple, e.g. ('a', 'b') (scikit-learn reads a list [a, b] as a pair); "
-            "for several features in the same model calls use tx.partial_dependences(model, X, [...]), which returns "
-            "a list")
-    return _partial_dependence(model, X, [features], kind=kind, sample_weight=sample_weight,
+    spec = _sklearn_features(features, X)
+    return _partial_dependence(model, X, [spec], kind=kind, sample_weight=sample_weight,
                                categorical_features=categorical_features, percentiles=percentiles,
                                grid_resolution=grid_resolution, custom_values=custom_values, centered=centered,
                                output=output, link=link, max_rows=max_rows, n_jobs=n_jobs, progress=progress)[0]
@@ -253,6 +251,31 @@ def _centred(values, n_axes):
         return None
     flat = values.reshape(values.shape[:values.ndim - n_axes] + (-1,))
     return (flat - flat[..., :1]).reshape(values.shape)
+
+
+def _sklearn_features(features, X):
+    """One item of ``features`` from scikit-learn's ``features``: a name or position, or a tuple of one or two
+    (a list, array or boolean mask of the columns is read as scikit-learn reads it: its features together)."""
+    if isinstance(features, tuple):
+        return features
+    if not isinstance(features, (list, np.ndarray, pd.Index, pd.Series)):
+        return features
+    items = list(features.tolist() if isinstance(features, (np.ndarray, pd.Index, pd.Series)) else features)
+    if items and all(isinstance(item, (bool, np.bool_)) for item in items):
+        n_columns = np.shape(X)[1] if np.ndim(X) == 2 else None
+        if n_columns is not None and len(items) != n_columns:
+            raise ValueError(f"a boolean mask in `features` needs one entry per column ({n_columns}); "
+                             f"got {len(items)}")
+        items = [j for j, keep in enumerate(items) if keep]
+    if not 1 <= len(items) <= 2:
+        raise ValueError(
+            f"partial_dependence computes one feature or one pair (2-D); got {len(items)} features {items!r}. "
+            "For several separate features in the same model calls use "
+            "tx.partial_dependences(model, X, [f1, f2, (a, b), ...]), which returns a list")
+    if any(isinstance(item, (list, tuple, np.ndarray)) for item in items):
+        raise TypeError(f"`features` of partial_dependence is one feature or a pair of features; got {features!r}. "
+                        "For several features and pairs use tx.partial_dependences")
+    return tuple(items)
 
 
 def _parse_spec(schema, spec):

@@ -130,8 +130,9 @@ def partial_dependence(result, ax=None, *, output=None, max_ice_lines=100, rando
                       gid="deciles")
     ax.set_xlabel(_display.shorten(_display.plain(result.features[0]), 50))
     ax.set_ylabel(("centred " if result.centered else "") + label)
-    if ice is not None and result.average is not None:
-        ax.legend(fontsize=8, frameon=False, loc="best")
+    if ice is not None and result.average is not None:  # above the panel: never over the bars, dots or curves
+        ax.legend(fontsize=8, frameon=False, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2,
+                  borderaxespad=0.2, handletextpad=0.4, columnspacing=1.0)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return ax
@@ -265,8 +266,9 @@ def permutation_importance(result, ax=None, *, max_features=20):
     ax.axvline(0.0, color="#999999", linestyle="--", linewidth=0.8)
     ax.set_xlabel(f"decrease in {result.scoring} when the feature is permuted")
     fmt = _display.NumberFormat([result.baseline_score])
-    ax.set_title(f"baseline {result.scoring} = {fmt(result.baseline_score)} "
-                 f"({result.importances.shape[1]} repeats; boxes show permutation noise only)", fontsize=9)
+    # two short lines: the title fits a narrow report figure whatever the scoring's name
+    ax.set_title(f"baseline {result.scoring} = {fmt(result.baseline_score)}, {result.importances.shape[1]} repeats\n"
+                 "boxes show permutation noise only", fontsize=9)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return ax

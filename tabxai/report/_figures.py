@@ -12,6 +12,8 @@ import io
 import numpy as np
 import pandas as pd
 
+from .._display import shorten
+
 __all__ = [
     "report_figures",
     "attribution_bar",
@@ -61,16 +63,11 @@ def _data_uri(figure):
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _short(label, width=32):
-    text = str(label)
-    return text if len(text) <= width else text[:width - 1] + "…"
-
-
 def permutation_importance(result, max_features=12):
     """The permutation importance result's own box plot."""
     figure, ax = _figure(6.0, 0.3 * min(len(result.feature_names), max_features) + 1.2)
     result.plot(ax=ax, max_features=max_features)
-    ax.set_yticks(ax.get_yticks(), [_short(t.get_text()) for t in ax.get_yticklabels()])
+    ax.set_yticks(ax.get_yticks(), [shorten(t.get_text(), 32) for t in ax.get_yticklabels()])
     return _data_uri(figure)
 
 
@@ -80,7 +77,7 @@ def partial_dependence(result, output):
     result.plot(ax=ax, output=output, max_ice_lines=50, random_state=0)
     if result.categorical[0]:
         ax.tick_params(axis="x", labelrotation=60, labelsize=7)
-        ax.set_xticks(ax.get_xticks(), [_short(t.get_text(), 20) for t in ax.get_xticklabels()])
+        ax.set_xticks(ax.get_xticks(), [shorten(t.get_text(), 20) for t in ax.get_xticklabels()])
     return _data_uri(figure)
 
 
@@ -89,7 +86,7 @@ def calibration(mean_predicted, fraction_positive, positive):
     figure, ax = _figure(3.6, 3.2)
     ax.plot([0, 1], [0, 1], color="grey", linewidth=0.8, linestyle="--", label="perfectly calibrated")
     ax.plot(mean_predicted, fraction_positive, marker="o", color="#4a78a8", label="model")
-    ax.set_xlabel(f"predicted P({_short(positive, 16)})")
+    ax.set_xlabel(f"predicted P({shorten(positive, 16)})")
     ax.set_ylabel("observed share")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
@@ -107,8 +104,8 @@ def group_rates(groups, rates, low, high, label):
             capsize=2)
     if np.isfinite(rates).any():
         ax.axvline(0.8 * np.nanmax(rates), color="#b03030", linewidth=1, linestyle="--", label="4/5 of highest")
-        ax.legend(loc="lower right", fontsize=7)
-    ax.set_yticks(positions, [_short(g, 24) for g in groups])
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), fontsize=7, frameon=False)  # above the bars
+    ax.set_yticks(positions, [shorten(g, 24) for g in groups])
     ax.set_xlabel(label)
     ax.set_xlim(0, 1)
     return _data_uri(figure)

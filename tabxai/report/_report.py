@@ -7,6 +7,7 @@ import html
 import json
 from pathlib import Path
 
+from .._display import number_text
 from .reason_codes import format_value
 
 __all__ = ["AuditReport"]
@@ -75,9 +76,7 @@ def _number(value, digits=3):
         return "n/a"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return f"{value:.{digits}f}"
+    return number_text(value, decimals=None if isinstance(value, int) else digits, grouping=True)
 
 
 def _percent(value, digits=1):

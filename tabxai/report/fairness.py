@@ -8,10 +8,12 @@ makes hundreds of resamples affordable.
 from __future__ import annotations
 
 import warnings
+from decimal import ROUND_FLOOR, Decimal
 
 import numpy as np
 import pandas as pd
 
+from .._display import is_missing, number_text, plain
 from .._validation import check_int, check_real, row_generator
 
 __all__ = ["group_fairness", "numeric_bands"]
@@ -20,26 +22,75 @@ _RATES = ("selection_rate", "true_positive_rate", "false_positive_rate", "precis
 
 
 def numeric_bands(values, n_bands=4):
-    """Bands of a numeric attribute: quantile cuts rounded to whole numbers, labelled ``"19-26"``.
+    """Bands of a numeric attribute at quantile cut points, labelled truly for every member.
 
-    Missing values stay missing. Used for numeric sensitive attributes such as age.
+    Cut points are the attribute's quantiles moved to the shortest decimal that splits the data
+    at the same place (so at the data's own precision: whole years for ages), never leaving a band
+    empty: ties and values piled at one end give fewer bands. Whole-number data is labelled with
+    its first and last value (``"19-25"``, ``"75"``), other data with half-open intervals
+    (``"[0.12, 0.35)"``, the last closed: ``"[0.8, 0.95]"``). Missing values stay missing.
+    Used for numeric sensitive attributes such as age.
+
+    Parameters
+    ----------
+    values : array-like of numbers
+    n_bands : int, default=4
+        Most bands (quartiles by default).
+
+    Returns
+    -------
+    Series
+        Categorical, bands ordered from low to high, with the index and name of ``values``.
+
+    Examples
+    --------
+    >>> numeric_bands([19, 22, 25, 30, 33, 41, 52, 67]).cat.categories.tolist()
+    ['19-24', '25-32', '33-51', '52-67']
+    >>> numeric_bands([0.12, 0.2, 0.35, 0.4, 0.5, 0.95], n_bands=2).tolist()
+    ['[0.12, 0.4)', '[0.12, 0.4)', '[0.12, 0.4)', '[0.4, 0.95]', '[0.4, 0.95]', '[0.4, 0.95]']
+    >>> numeric_bands([20, 30, 40, 75, 75, 75, 75, 75]).value_counts(sort=False).to_dict()
+    {'20-39': 2, '40-74': 1, '75': 5}
     """
-    values = pd.to_numeric(pd.Series(values), errors="coerce").astype("float64")
-    present = values.dropna()
-    if present.empty:
-        return pd.Series(pd.Categorical([None] * len(values)), index=values.index, name=values.name)
-    edges = np.unique(np.floor(np.quantile(present, np.linspace(0, 1, n_bands + 1)[1:-1])))
-    lower = [present.min()] + [e + 1 for e in edges]
-    upper = list(edges) + [present.max()]
-    labels = [_band_label(lo, hi) for lo, hi in zip(lower, upper)]
-    codes = np.searchsorted(edges, values.to_numpy(), side="left")
-    result = pd.Categorical.from_codes(np.where(values.isna(), -1, codes), categories=labels)
-    return pd.Series(result, index=values.index, name=values.name)
+    n_bands = check_int(n_bands, "n_bands", min_value=1)
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
+    numbers = pd.to_numeric(series, errors="coerce").astype("float64")
+    if not np.all(np.isfinite(numbers.dropna())):
+        raise ValueError("numeric_bands needs finite numbers; got infinite values")
+    present = np.unique(numbers.dropna().to_numpy())
+    if present.size == 0:
+        return pd.Series(pd.Categorical([None] * len(numbers)), index=series.index, name=series.name)
+    # a cut at the first distinct value at or above each quantile: [cut_b, cut_b+1) holds cut_b, never empty
+    quantiles = np.quantile(numbers.dropna().to_numpy(), np.linspace(0, 1, n_bands + 1)[1:-1])
+    at = np.unique(np.searchsorted(present, quantiles, side="left"))
+    at = at[(at > 0) & (at < present.size)]
+    cuts = np.array([_shortest_between(present[j - 1], present[j]) for j in at])
+    whole = bool(np.all(present == np.round(present)))
+    lows = np.concatenate([[present[0]], cuts])
+    highs = np.concatenate([cuts - 1 if whole else cuts, [present[-1]]])  # whole numbers: the band's last one
+    labels = [_band_label(low, high, whole, last=b == len(lows) - 1) for b, (low, high) in enumerate(zip(lows, highs))]
+    codes = np.searchsorted(cuts, numbers.to_numpy(), side="right")
+    result = pd.Categorical.from_codes(np.where(numbers.isna(), -1, codes), categories=labels, ordered=True)
+    return pd.Series(result, index=series.index, name=series.name)
 
 
-def _band_label(low, high):
-    text = lambda v: str(int(v)) if float(v).is_integer() else f"{v:.4g}"
-    return text(low) if low == high else f"{text(low)}-{text(high)}"
+def _shortest_between(low, high):
+    """The number with the fewest decimals in ``(low, high]``: a cut point that splits the data there."""
+    exact = Decimal(number_text(high))
+    for decimals in range(0, 18):
+        cut = float(exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_FLOOR))
+        if low < cut <= high:
+            return cut
+    return float(high)
+
+
+def _band_label(low, high, whole, last):
+    if whole:
+        if low == high:
+            return number_text(low)
+        return f"{number_text(low)}{' to ' if low < 0 or high < 0 else '-'}{number_text(high)}"
+    if low == high:
+        return number_text(low)
+    return f"[{number_text(low)}, {number_text(high)}{']' if last else ')'}"
 
 
 def _group_rates(positive_pred, positive_true, groups, n_groups, weights=None):
@@ -92,8 +143,8 @@ def group_labels(groups, order=None):
         return labels
 
 
-def group_fairness(y_pred, sensitive, *, y_true=None, positive, favorable=None, n_bootstrap=200, level=0.95,
-                   threshold=0.8, random_state=0):
+def group_fairness(y_pred, sensitive, *, y_true=None, positive, favorable=None, labels=None, n_bootstrap=200,
+                   level=0.95, threshold=0.8, random_state=0):
     """Outcome rates of one sensitive attribute's groups, the impact ratio and the four-fifths flag.
 
     Parameters
@@ -110,7 +161,12 @@ def group_fairness(y_pred, sensitive, *, y_true=None, positive, favorable=None, 
         TPR, FPR and precision treat it as the positive label (fairlearn's ``pos_label``).
     favorable : label, default=None
         The favourable decision whose rate the four-fifths rule compares; default ``positive``.
-        For a binary decision the other label's rate is one minus the selection rate.
+        It is ``positive`` or, for a decision with two labels, the other label (whose rate is one
+        minus the selection rate).
+    labels : sequence, default=None
+        Every label a decision can take (a classifier's ``classes_``); default: the labels seen in
+        ``y_pred`` and ``y_true``. ``positive`` and ``favorable`` must be among them (a label that
+        is not would silently count no row, and invert the four-fifths comparison).
     n_bootstrap : int, default=200
         Bootstrap resamples of the rows for the intervals (0: none).
     level : float, default=0.95
@@ -142,8 +198,8 @@ def group_fairness(y_pred, sensitive, *, y_true=None, positive, favorable=None, 
     n_bootstrap = check_int(n_bootstrap, "n_bootstrap", min_value=0)
     level = check_real(level, "level", min_value=0.0, max_value=1.0, min_inclusive=False)
     threshold = check_real(threshold, "threshold", min_value=0.0, max_value=1.0)
-    favorable = positive if favorable is None else favorable
     y_pred = np.asarray(y_pred, dtype=object)
+    favorable = _check_labels(y_pred, y_true, labels, positive, favorable)
     order = list(sensitive.cat.categories) if isinstance(getattr(sensitive, "dtype", None), pd.CategoricalDtype) \
         else None
     sensitive = pd.Series(np.asarray(sensitive, dtype=object) if not isinstance(sensitive, pd.Series)
@@ -153,10 +209,10 @@ def group_fairness(y_pred, sensitive, *, y_true=None, positive, favorable=None, 
                          f"{len(sensitive)} and {None if y_true is None else len(y_true)}")
     keep = sensitive.notna().to_numpy()
     groups_text = sensitive[keep]
-    labels = group_labels(groups_text, order)
-    if not labels:
+    group_names = group_labels(groups_text, order)
+    if not group_names:
         raise ValueError("the sensitive attribute has no non-missing values")
-    code_of = {label: j for j, label in enumerate(labels)}
+    code_of = {label: j for j, label in enumerate(group_names)}
     codes = np.array([code_of[g] for g in groups_text], dtype=np.int64)
     pred_pos = np.array([_same(v, positive) for v in y_pred[keep]], dtype=bool)
     true_pos = None
@@ -170,10 +226,11 @@ def group_fairness(y_pred, sensitive, *, y_true=None, positive, favorable=None, 
                         "precision": lambda t, p: precision_score(t, p, zero_division=np.nan)})
     frame = MetricFrame(metrics=metrics, y_true=(true_pos if true_pos is not None else pred_pos).astype(int),
                         y_pred=pred_pos.astype(int), sensitive_features=codes)
-    by_group = frame.by_group.reindex(range(len(labels)))
+    by_group = frame.by_group.reindex(range(len(group_names)))
     rates = {name: by_group[name].to_numpy(dtype=np.float64) for name in metrics}
     summary = _summary(rates, _same(favorable, positive))
-    table = pd.DataFrame({name: rates[name] for name in metrics}, index=pd.Index(labels, name="group", dtype=object))
+    table = pd.DataFrame({name: rates[name] for name in metrics},
+                         index=pd.Index(group_names, name="group", dtype=object))
     table["count"] = table["count"].astype(np.int64)
     table["favorable_rate"] = summary["favorable_rate"]
     table["impact_ratio"] = summary["impact_ratio"]
@@ -187,14 +244,14 @@ def group_fairness(y_pred, sensitive, *, y_true=None, positive, favorable=None, 
     if n_bootstrap:
         generator = row_generator(random_state, 0)
         n = len(codes)
-        draws = {name: np.full((n_bootstrap, len(labels)), np.nan) for name in (*_RATES, "impact_ratio")
+        draws = {name: np.full((n_bootstrap, len(group_names)), np.nan) for name in (*_RATES, "impact_ratio")
                  if name in table.columns}
         overall = {name: np.full(n_bootstrap, np.nan) for name in ("equalized_odds_difference",
                                                                    "demographic_parity_difference")
                    if name in result}
         for b in range(n_bootstrap):
             weights = np.bincount(generator.integers(0, n, size=n), minlength=n).astype(np.float64)
-            sample = _group_rates(pred_pos, true_pos, codes, len(labels), weights)
+            sample = _group_rates(pred_pos, true_pos, codes, len(group_names), weights)
             present = sample["count"] > 0
             sample = {name: np.where(present, value, np.nan) for name, value in sample.items()}
             sample_summary = _summary(sample, _same(favorable, positive))
@@ -212,6 +269,30 @@ def group_fairness(y_pred, sensitive, *, y_true=None, positive, favorable=None, 
                 result[f"{name}_interval"] = (float(np.nanpercentile(values, low)),
                                               float(np.nanpercentile(values, high)))
     return result
+
+
+def _check_labels(y_pred, y_true, labels, positive, favorable):
+    """``favorable`` (default ``positive``) after checking both against the decision's labels."""
+    if labels is None:
+        seen = list(y_pred) + ([] if y_true is None else list(np.asarray(y_true, dtype=object)))
+        labels = [label for label in pd.unique(pd.Series(seen, dtype=object)) if not is_missing(label)]
+    else:
+        labels = list(np.asarray(labels, dtype=object).ravel())
+    try:
+        labels = sorted(labels)
+    except TypeError:
+        pass
+    shown = [plain(label) for label in labels]
+    for name, label in (("positive", positive), ("favorable", favorable)):
+        if (name == "positive" or label is not None) and not any(_same(label, known) for known in labels):
+            raise ValueError(f"`{name}` must be one of the decision's labels {shown}; got {label!r}")
+    if favorable is None:
+        return positive
+    if not _same(favorable, positive) and len(labels) > 2:
+        raise ValueError(f"`favorable` must equal `positive` ({positive!r}) when the decision has more than two "
+                         f"labels {shown}: the rate of another label is not one minus the selection rate; "
+                         f"got {favorable!r}")
+    return favorable
 
 
 def _same(a, b):

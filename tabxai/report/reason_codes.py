@@ -15,27 +15,19 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from .._display import player_members, row_conditions
+from .._display import is_missing, plain, player_members, row_conditions, value_text
 from .._validation import check_choice, check_int, check_real
 
 __all__ = ["format_condition", "format_value", "reason_codes"]
 
 
 def format_value(value):
-    """A data value as people read it: integers without decimals, up to 6 significant digits."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
+    """A data value as people read it, exactly (:func:`tabxai._display.value_text`): integers
+    without decimals, thousands separated from 10,000 on, ``yes``/``no``; None when missing."""
+    if is_missing(value):
         return None
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, numbers.Integral):
-        return f"{value:,}" if abs(value) >= 10_000 else str(value)
-    if isinstance(value, numbers.Real):
-        if float(value).is_integer() and abs(value) < 1e15:
-            return format_value(int(value))
-        return f"{value:.6g}"
-    return str(value)
+    large = isinstance(value, numbers.Real) and not isinstance(value, bool) and abs(value) >= 10_000
+    return value_text(value, None, grouping=large, booleans=("no", "yes"))
 
 
 def format_condition(feature, value, unit=None):
@@ -84,7 +76,8 @@ def reason_codes(explanation, k=4, direction="positive", *, output=None, units=N
     Parameters
     ----------
     explanation : Explanation
-        Attributions with one output (or several, with ``output`` chosen).
+        Attributions of rows, or of one row (``expl[0]``), with one output (or several, with
+        ``output`` chosen: an error asks for it otherwise).
     k : int, default=4
         Most reasons per row (Regulation B's commentary: more than four do not help).
     direction : {"positive", "negative"}, default="positive"
@@ -123,25 +116,11 @@ def reason_codes(explanation, k=4, direction="positive", *, output=None, units=N
     if units is not None and not isinstance(units, dict):
         raise TypeError(f"`units` must be a dict {{column: unit}}; got {type(units).__name__}")
     units = units or {}
-    values = explanation.values
-    if values.ndim == 3:
-        if output is None:
-            raise ValueError(f"the explanation has {values.shape[2]} outputs {list(explanation.output_names)}; "
-                             "choose one with `output`")
-        explanation = explanation[..., output]
-        values = explanation.values
-    elif output is not None and values.ndim == 2 and not any(_same(output, name) for name in
-                                                             np.atleast_1d(explanation.output_names)):
-        raise ValueError(f"unknown output {output!r}; the output is {explanation.output_names!r}")
-    if values.ndim != 2:
-        raise TypeError("reason_codes needs an Explanation of rows by features; got values of shape "
-                        f"{values.shape} (use expl[[i]] to keep the rows axis of one row)")
-    stderr = explanation.stderr
+    explanation = _one_output(explanation, output)
+    values, stderr, frame, conditions = _rows_by_players(explanation)
     exact = stderr is None
-    stderr = np.zeros_like(values) if exact else np.asarray(stderr, dtype=np.float64).reshape(values.shape)
+    stderr = np.zeros_like(values) if exact else stderr
     sign = 1.0 if direction == "positive" else -1.0
-    data = explanation.data
-    frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(np.asarray(data))
     members = _members(explanation, frame)
     names = list(explanation.feature_names)
     index = list(frame.index)
@@ -154,7 +133,7 @@ def reason_codes(explanation, k=4, direction="positive", *, output=None, units=N
         order = np.argsort(-scores, kind="stable")
         listed = [j for j in order[:k] if scores[j] > 0]
         row = frame.iloc[i]
-        given = row_conditions(getattr(explanation, "conditions", None), i, len(names))
+        given = row_conditions(conditions, i, len(names))
         for rank, j in enumerate(listed):
             neighbours = [order[rank - 1]] if rank > 0 else []
             if rank + 1 < len(order):
@@ -173,6 +152,55 @@ def reason_codes(explanation, k=4, direction="positive", *, output=None, units=N
     result["rank"] = result["rank"].astype(np.int64)
     result["certain"] = result["certain"].astype(bool)
     return result
+
+
+def _one_output(explanation, output):
+    """The explanation of one output: ``output`` chosen when it has several (an error asks for one)."""
+    names = explanation.output_names
+    if isinstance(names, tuple):  # the outputs axis is there, whatever the number of rows
+        if output is None:
+            if len(names) != 1:
+                raise ValueError(f"the explanation has {len(names)} outputs {[plain(n) for n in names]}; "
+                                 "choose one with `output`")
+            output = 0
+        return explanation[..., output]
+    if output is not None and not _same(output, names) and not (isinstance(output, int) and output in (0, -1)):
+        raise ValueError(f"unknown output {output!r}; the output is {names!r}")
+    return explanation
+
+
+def _rows_by_players(explanation):
+    """Values and standard errors as (rows, players), the rows as a DataFrame, conditions (rows, players).
+
+    One explained row (``expl[0]``) becomes a table of one row, its label kept.
+    """
+    values = np.asarray(explanation.values, dtype=np.float64)
+    if not isinstance(explanation.feature_names, tuple):
+        raise TypeError("reason_codes needs an Explanation of rows by features; got one feature "
+                        f"({explanation.feature_names!r}) (use expl[:, [name]] to keep the features axis)")
+    try:
+        len(explanation)
+        single = False
+    except TypeError:  # the rows axis was indexed away
+        single = True
+    data = explanation.data
+    conditions = explanation.conditions
+    if single:
+        values = values[None, :]
+        if isinstance(data, pd.Series):
+            frame = data.to_frame().T
+        else:
+            frame = pd.DataFrame([np.asarray(data, dtype=object)], columns=None)
+        conditions = None if conditions is None else np.asarray(conditions, dtype=object)[None, :]
+    else:
+        frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(np.asarray(data))
+    if values.ndim != 2 or values.shape[1] != len(explanation.feature_names):
+        raise TypeError("reason_codes needs an Explanation of rows by features; got values of shape "
+                        f"{np.shape(explanation.values)}")
+    stderr = explanation.stderr
+    if stderr is not None:
+        stderr = np.asarray(stderr, dtype=np.float64).reshape(values.shape)
+    return values, stderr, frame, conditions
 
 
 def _separated(a, se_a, b, se_b, z):

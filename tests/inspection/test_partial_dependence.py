@@ -92,6 +92,32 @@ def test_equals_sklearn_on_a_pipeline_with_a_raw_frame(mixed_pipeline, features)
     np.testing.assert_allclose(ours.individual, theirs["individual"], rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("features", [["age"], ["age", "job"], ["region", "income"], "income", 0, [1],
+                                      [0, 2], np.array([False, True, True, False])])
+def test_a_scikit_learn_call_copied_verbatim_gives_scikit_learns_answer(mixed_pipeline, features):
+    X, _, model = mixed_pipeline
+    call = dict(kind="both", grid_resolution=5, categorical_features=["job", "region"])
+    theirs = sk_partial_dependence(model, X, features, method="brute", **call)
+    ours = tx.partial_dependence(model, X, features, output=model.classes_[1], **call)
+    names = [X.columns[f] if isinstance(f, (int, np.integer)) else f for f in
+             (np.flatnonzero(features) if isinstance(features, np.ndarray) else np.atleast_1d(features).tolist())]
+    assert list(ours.features) == names and ours.average.ndim == 1 + len(names)
+    for ours_grid, their_grid in zip(ours.grid_values, theirs["grid_values"], strict=True):
+        assert list(ours_grid) == list(their_grid)
+    np.testing.assert_allclose(ours.average, theirs["average"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ours.individual, theirs["individual"], rtol=0, atol=1e-12)
+
+
+def test_partial_dependences_keeps_the_many_features_form(mixed_pipeline):
+    X, _, model = mixed_pipeline
+    several = tx.partial_dependences(model, X, ["age", "job", ("age", "job")], grid_resolution=5, output=1)
+    assert [r.features for r in several] == [("age",), ("job",), ("age", "job")]
+    pair = tx.partial_dependence(model, X, ["age", "job"], grid_resolution=5, output=1)
+    np.testing.assert_allclose(several[2].average, pair.average, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(several[0].average, tx.partial_dependence(model, X, ["age"], grid_resolution=5,
+                                                                         output=1).average, rtol=0, atol=1e-12)
+
+
 @pytest.mark.skipif(tuple(int(p) for p in __import__("sklearn").__version__.split(".")[:2]) < (1, 7),
                     reason="scikit-learn's partial_dependence takes custom_values from 1.7 on")
 def test_custom_values_and_categorical_features_match_sklearn(binary):
@@ -235,8 +261,12 @@ def test_bad_input_gets_clear_errors(binary, mixed_pipeline):
         tx.partial_dependence(model, X, (1, 1))
     with pytest.raises(TypeError, match="tuple"):
         tx.partial_dependences(model, X, [[0, 1]])
-    with pytest.raises(TypeError, match=r"returns one PartialDependence; got the list \[0, 1\]. For a pair give a tuple"):
-        tx.partial_dependence(model, X, [0, 1])  # scikit-learn reads [0, 1] as a pair: never silently two curves
+    with pytest.raises(ValueError, match=r"one feature or one pair \(2-D\); got 3 features \[0, 1, 2\]"):
+        tx.partial_dependence(model, X, [0, 1, 2])
+    with pytest.raises(ValueError, match="one entry per column"):
+        tx.partial_dependence(model, X, [True, False])
+    with pytest.raises(TypeError, match="use tx.partial_dependences"):
+        tx.partial_dependence(model, X, [0, (1, 2)])
     with pytest.raises(TypeError, match="must be a list of features and pairs"):
         tx.partial_dependences(model, X, (0, 1))
     with pytest.raises(ValueError, match="kind"):

@@ -155,7 +155,8 @@ def test_permutation_importance_box_plot_is_ordered_by_mean(data, ax):
     drawn = [line.get_xdata()[0] for line in sorted(medians, key=lambda line: line.get_ydata()[0])]
     np.testing.assert_allclose(drawn, np.median(result.importances[order], axis=1), atol=1e-12)
     assert ax.get_xlabel() == "decrease in r2 when the feature is permuted"
-    assert result.baseline_score == 1.0 and ax.get_title().startswith("baseline r2 = 1.00 (6 repeats")
+    assert result.baseline_score == 1.0
+    assert ax.get_title() == "baseline r2 = 1.00, 6 repeats\nboxes show permutation noise only"
     _, small = plt.subplots()
     result.plot(ax=small, max_features=2)
     assert [t.get_text() for t in small.get_yticklabels()] == [result.feature_names[j] for j in order[-2:]]
@@ -223,3 +224,41 @@ def test_several_ale_results_give_one_panel_each(data):
         np.testing.assert_array_equal(panel.lines[0].get_ydata(), result.values[0])
     assert [p.get_ylabel() for p in panels] == ["ALE of prediction", ""]
     plt.close(figure)
+
+
+def _report_figure_axes(draw, width, height):
+    """Draw as the audit report does (its own figure size, constrained layout) and return the laid-out Axes."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), dpi=80, layout="constrained")
+    ax = figure.add_subplot()
+    draw(ax)
+    figure.canvas.draw()
+    return figure, ax
+
+
+def test_report_figures_keep_titles_inside_and_legends_off_the_bars():
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"status": rng.choice(["no checking account", "< 0 DM", ">= 200 DM / salary"], 300),
+                      "number_of_other_installment_plans": rng.normal(size=300),
+                      "credit_history": rng.normal(size=300)})
+    y = np.where((X["status"] == "< 0 DM") ^ (rng.random(300) < 0.2), "bad", "good")
+    encode = make_column_transformer((OneHotEncoder(), ["status"]), remainder="passthrough")
+    model = make_pipeline(encode, LogisticRegression()).fit(X, y)
+    importance = tx.permutation_importance(model, X, y, scoring="neg_log_loss", n_repeats=3, random_state=0)
+    figure, ax = _report_figure_axes(lambda a: importance.plot(ax=a), 6.0, 2.1)
+    title = ax.title.get_window_extent()
+    assert figure.bbox.x0 <= title.x0 and title.x1 <= figure.bbox.x1  # the whole title is on the figure
+    assert ax.get_title().endswith("boxes show permutation noise only")
+
+    dependence = tx.partial_dependence(model, X, "status", kind="both", output="bad")
+    assert dependence.categorical == (True,)
+    figure, ax = _report_figure_axes(lambda a: dependence.plot(ax=a, max_ice_lines=50, random_state=0), 4.2, 3.0)
+    legend = ax.get_legend().get_window_extent()
+    assert legend.y0 >= ax.bbox.y1 - 1  # above the panel: over no bar and no dot
+    assert figure.bbox.y0 <= legend.y0 and legend.y1 <= figure.bbox.y1 and legend.x1 <= figure.bbox.x1

@@ -1,8 +1,11 @@
 """Fairness by group: equal to fairlearn on the same predictions; the four-fifths rule on known answers."""
 
+import re
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from naive import naive_group_rates
 
 from tabxai.report import group_fairness, numeric_bands
@@ -114,3 +117,113 @@ def test_groups_in_a_categoricals_order():
     bands = pd.Series(pd.Categorical(["50+", "< 25", "25-49", "< 25"], categories=["< 25", "25-49", "50+"]))
     table = group_fairness([1, 0, 1, 1], bands, positive=1, n_bootstrap=0)["table"]
     assert table.index.tolist() == ["< 25", "25-49", "50+"]
+
+
+# --- bands of a numeric sensitive attribute: every label true of every member -------------------------
+
+def _label_holds(label, value):
+    """Re-read a band label (``19-25``, ``-5 to -1``, ``75``, ``[0.12, 0.35)``, ``[0.8, 0.95]``) against a value."""
+    number = r"-?\d+(?:\.\d+)?"
+    if match := re.fullmatch(rf"\[({number}), ({number})([)\]])", label):
+        low, high, close = float(match[1]), float(match[2]), match[3]
+        return low <= value and (value < high if close == ")" else value <= high)
+    if match := re.fullmatch(rf"({number})(?:-| to )({number})", label):
+        return float(match[1]) <= value <= float(match[2]) and float(value).is_integer()
+    if re.fullmatch(number, label):
+        return value == float(label)
+    raise AssertionError(f"cannot read band label {label!r}")
+
+
+def _check_bands(values, n_bands=4):
+    values = pd.Series(values, dtype="float64")
+    bands = numeric_bands(values, n_bands)
+    labels = list(bands.cat.categories)
+    assert 1 <= len(labels) <= n_bands and len(set(labels)) == len(labels)
+    counts = bands.value_counts(sort=False)
+    assert (counts > 0).all(), counts  # no band is empty
+    assert bands.isna().tolist() == values.isna().tolist()
+    for value, band in zip(values, bands):
+        if not np.isnan(value):
+            assert _label_holds(band, value), (band, value)
+    # labels are ordered from low to high and cover the values in that order
+    order = {label: b for b, label in enumerate(labels)}
+    present = values.notna()
+    codes = bands[present].map(order).to_numpy()
+    assert np.all(np.diff(codes[np.argsort(values[present].to_numpy(), kind="stable")]) >= 0)
+    return bands
+
+
+def test_numeric_bands_fractional_values_of_the_issue():
+    # ten fractional values in [0.12, 0.95] used to fall into one band "1-0.95"
+    values = [0.12, 0.13, 0.15, 0.34, 0.57, 0.62, 0.73, 0.8, 0.88, 0.95]
+    bands = _check_bands(values)
+    assert list(bands.cat.categories) == ["[0.12, 0.3)", "[0.3, 0.6)", "[0.6, 0.8)", "[0.8, 0.95]"]
+    assert bands.value_counts(sort=False).tolist() == [3, 2, 2, 3]
+
+
+def test_numeric_bands_ages_piled_at_the_maximum_and_whole_years():
+    rng = np.random.default_rng(0)
+    ages = np.r_[rng.integers(19, 75, 50), [75] * 60].astype(float)
+    bands = _check_bands(ages)
+    assert list(bands.cat.categories)[-1] == "75"  # never an empty "76-75"
+    assert all("." not in label for label in bands.cat.categories)  # whole years
+    assert _check_bands([30, 30, 30]).cat.categories.tolist() == ["30"]
+    assert _check_bands([-5, -3, -1, 0, 2, 4], n_bands=2).cat.categories.tolist() == ["-5 to -1", "0-4"]
+
+
+def test_numeric_bands_german_credit_ages_and_missing_values():
+    import tabxai as tx
+
+    X, _ = tx.datasets.load_german_credit()
+    ages = X["age"].astype(float)
+    ages.iloc[::50] = np.nan
+    bands = _check_bands(ages)
+    assert len(bands.cat.categories) == 4 and bands.index.equals(ages.index) and bands.name == "age"
+    assert numeric_bands([np.nan, np.nan]).isna().all()
+
+
+def test_numeric_bands_bad_input():
+    with pytest.raises(ValueError, match="`n_bands` must be an int >= 1"):
+        numeric_bands([1, 2], n_bands=0)
+    with pytest.raises(ValueError, match="finite numbers"):
+        numeric_bands([1.0, np.inf])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.integers(-50, 120).map(float),
+                          st.floats(-1e4, 1e4, allow_nan=False).map(lambda v: round(v, 3)),
+                          st.just(float("nan"))), min_size=1, max_size=60),
+       st.integers(1, 6), st.booleans())
+def test_numeric_bands_labels_hold_for_every_member(values, n_bands, whole):
+    values = [v if np.isnan(v) or not whole else float(round(v)) for v in values]
+    if all(np.isnan(v) for v in values):
+        assert numeric_bands(values, n_bands).isna().all()
+        return
+    _check_bands(values, n_bands)
+
+
+# --- the labels of positive and favorable are checked -------------------------------------------------
+
+def test_favorable_and_positive_must_be_labels_of_the_decision():
+    predicted, truth, groups = _data()
+    with pytest.raises(ValueError, match=r"`favorable` must be one of the decision's labels \['bad', 'good'\]; "
+                                         r"got 'Good'"):
+        group_fairness(predicted, groups, y_true=truth, positive="bad", favorable="Good", n_bootstrap=0)
+    with pytest.raises(ValueError, match=r"`positive` must be one of the decision's labels \['bad', 'good'\]; got 1"):
+        group_fairness(predicted, groups, positive=1, n_bootstrap=0)
+    with pytest.raises(ValueError, match="`favorable` must be one of the decision's labels"):
+        group_fairness(predicted, groups, positive="bad", favorable="good", labels=["bad", "fine"], n_bootstrap=0)
+    with pytest.raises(ValueError, match="more than two labels"):
+        group_fairness(["a", "b", "c", "a"], ["x", "x", "y", "y"], positive="a", favorable="b", n_bootstrap=0)
+    # the right label: the favourable rate is one minus the adverse rate, in every group
+    result = group_fairness(predicted, groups, y_true=truth, positive="bad", favorable="good", n_bootstrap=0)
+    table = result["table"]
+    np.testing.assert_allclose(table["favorable_rate"], 1 - table["selection_rate"])
+    good = pd.Series(predicted == "good").groupby(groups).mean()
+    np.testing.assert_allclose(table["favorable_rate"], good[table.index])
+    # a label no row was given is fine when `labels` says the decision can take it
+    none_bad = group_fairness(["good"] * 4, ["x", "x", "y", "y"], positive="bad", favorable="good",
+                              labels=["bad", "good"], n_bootstrap=0)
+    assert none_bad["table"]["impact_ratio"].tolist() == [1.0, 1.0]
+    ints = group_fairness([0, 1, 1, 0], ["x", "x", "y", "y"], positive=np.int64(1), n_bootstrap=0)
+    assert ints["table"]["selection_rate"].tolist() == [0.5, 0.5]

@@ -106,3 +106,31 @@ def test_rows_with_nothing_adverse_and_several_outputs():
 def test_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         tx.reason_codes(_explanation([[0.1, 0.2]]), **kwargs)
+
+
+def test_one_row_of_a_two_output_explanation_is_features_by_outputs_not_rows():
+    # (1 row, 3 features, 2 outputs): expl[0] has values of shape (3, 2), features by outputs
+    values = np.array([[[0.30, -0.30], [-0.05, 0.05], [0.12, -0.12]]])
+    data = pd.DataFrame({"duration": [48], "amount": [1365.5], "age": [23]}, index=["applicant-7"])
+    both = tx.Explanation(values, [[0.3, 0.7]], data, list(data.columns), ["bad", "good"],
+                          stderr=np.full(values.shape, 0.01))
+    row = both[0]
+    assert row.values.shape == (3, 2)
+    with pytest.raises(ValueError, match=r"has 2 outputs \['bad', 'good'\]; choose one with `output`"):
+        tx.reason_codes(row)
+    for output, sign in (("bad", 1), ("good", -1), (1, -1)):
+        codes = tx.reason_codes(row, output=output, k=2)
+        whole = tx.reason_codes(both, output=output, k=2)
+        pd.testing.assert_frame_equal(codes, whole)
+        assert set(codes["row"]) == {"applicant-7"}  # one row, with its own label
+    bad = tx.reason_codes(row, output="bad", k=2)
+    assert bad["feature"].tolist() == ["duration", "age"] and bad["contribution"].tolist() == [0.30, 0.12]
+    assert bad["condition"].tolist() == ["duration = 48", "age = 23"]
+    good = tx.reason_codes(row, output="good", k=2)
+    assert good["feature"].tolist() == ["amount"] and good["contribution"].tolist() == [0.05]
+    assert good["condition"].tolist() == ["amount = 1365.5"]
+    # one output chosen first, then the row: the same reasons
+    pd.testing.assert_frame_equal(tx.reason_codes(both[..., "bad"][0], k=2), bad)
+    # one feature is not a table of reasons
+    with pytest.raises(TypeError, match="rows by features"):
+        tx.reason_codes(both[:, "age"], output="bad")
