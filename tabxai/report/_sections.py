@@ -277,6 +277,7 @@ def fairness_section(ctx, attributions):
         if pd.api.types.is_numeric_dtype(groups) and not pd.api.types.is_bool_dtype(groups) and groups.nunique() > 8:
             groups, banded = numeric_bands(groups), True
         metrics = group_fairness(ctx.decisions, groups, y_true=ctx.y, positive=ctx.positive, favorable=ctx.favorable,
+                                 labels=list(ctx.classes),
                                  n_bootstrap=ctx.options["n_bootstrap"], random_state=ctx.seed)
         table = metrics["table"]
         entry = {"attribute": _plain(name), "banded": banded, "source": _plain(source),
