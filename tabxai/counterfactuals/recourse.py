@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from ._display import number_text, value_text
+from .._display import number_text, value_text
 
 __all__ = ["Recourse"]
 
