@@ -17,6 +17,7 @@ import pandas as pd
 
 from .._display import is_missing, plain, player_members, row_conditions, value_text
 from .._validation import check_choice, check_int, check_real
+from ._ranks import principal_reasons
 
 __all__ = ["format_condition", "format_value", "reason_codes"]
 
@@ -120,32 +121,23 @@ def reason_codes(explanation, k=4, direction="positive", *, output=None, units=N
     values, stderr, frame, conditions = _rows_by_players(explanation)
     exact = stderr is None
     stderr = np.zeros_like(values) if exact else stderr
-    sign = 1.0 if direction == "positive" else -1.0
     members = _members(explanation, frame)
     names = list(explanation.feature_names)
     index = list(frame.index)
-    from scipy.stats import norm
-
-    z = norm.ppf(0.5 + level / 2)
+    order, listed, certain, _ = principal_reasons(values, None if exact else stderr, k, direction, level)
     lines = []
     for i in range(values.shape[0]):
-        scores = sign * values[i]
-        order = np.argsort(-scores, kind="stable")
-        listed = [j for j in order[:k] if scores[j] > 0]
         row = frame.iloc[i]
         given = row_conditions(conditions, i, len(names))
-        for rank, j in enumerate(listed):
-            neighbours = [order[rank - 1]] if rank > 0 else []
-            if rank + 1 < len(order):
-                neighbours.append(order[rank + 1])
-            certain = all(_separated(scores[j], stderr[i, j], scores[m], stderr[i, m], z) for m in neighbours)
+        for rank in np.flatnonzero(listed[i]):
+            j = order[i, rank]
             lines.append({
                 "row": index[i], "rank": rank + 1, "feature": names[j],
                 "condition": given[j] if given is not None and given[j] is not None else
                 _condition(names[j], members.get(names[j], []), row, units),
                 "contribution": float(values[i, j]),
                 "stderr": np.nan if exact else float(stderr[i, j]),
-                "certain": bool(certain),
+                "certain": bool(certain[i, rank]),
             })
     columns = ["row", "rank", "feature", "condition", "contribution", "stderr", "certain"]
     result = pd.DataFrame(lines, columns=columns)
@@ -201,13 +193,6 @@ def _rows_by_players(explanation):
     if stderr is not None:
         stderr = np.asarray(stderr, dtype=np.float64).reshape(values.shape)
     return values, stderr, frame, conditions
-
-
-def _separated(a, se_a, b, se_b, z):
-    """Whether two attributions differ beyond ``z`` standard errors of their difference."""
-    difference = abs(a - b)
-    spread = np.hypot(se_a, se_b)
-    return bool(difference > z * spread) if spread > 0 else bool(difference > 0)
 
 
 def _same(a, b):

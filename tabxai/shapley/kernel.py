@@ -281,9 +281,10 @@ class KernelSHAP(MaskingExplainer):
         (max - min) of its values, or when ``n_coalitions`` are spent. ``diagnostics["stopped_by"]``
         says which, per row.
     stop : callable, default=None
-        Stop sampling a row once ``stop(values, stderr)`` says so: called after each round of pairs
-        with the values and standard errors ``(n_rows, n_players, n_outputs)`` of the rows still
-        sampled, it returns one bool per row (e.g. :func:`tabxai.report.reasons_settled`: the
+        Stop sampling a row once ``stop(values, stderr, growth)`` says so: called after each round of
+        pairs with the values and standard errors ``(n_rows, n_players, n_outputs)`` of the rows
+        still sampled and how many times their sample may still grow within ``n_coalitions``
+        (``(n_rows,)``), it returns one bool per row (e.g. :func:`tabxai.report.reasons_settled`: the
         principal reasons' ranks are statistically certain). Rounds start at the fewest pairs that
         sample at least as many pairs as players and grow by a quarter, up to ``n_coalitions``.
         With ``tol`` too, a row stops when either says so. It must be picklable for ``n_jobs > 1``.
@@ -415,7 +416,9 @@ class KernelSHAP(MaskingExplainer):
                 if self.stop is not None:
                     waiting = np.flatnonzero(ready & ~done)
                     if waiting.size:
-                        stopped = np.asarray(self.stop(phi[waiting], stderr[waiting]), dtype=bool).reshape(-1)
+                        growth = n_units / np.maximum(used[waiting], 1)  # how much each sample may still grow
+                        stopped = np.asarray(self.stop(phi[waiting], stderr[waiting], growth),
+                                             dtype=bool).reshape(-1)
                         done[waiting[stopped]] = True
             if done.all():
                 break
