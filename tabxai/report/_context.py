@@ -19,6 +19,7 @@ import pandas as pd
 from .._engine import predict
 from .._validation import row_generator
 from ..data import TabularSchema, align_targets
+from ..maskers import IndependentMasker, background_summary
 from ..model import as_model, output_index
 
 __all__ = ["AuditContext", "prepare", "same"]
@@ -45,12 +46,13 @@ class AuditContext:
     players_of: dict  # {column: player (a group name or the column)}
     applicants: np.ndarray  # positions of the applicants that get reasons
     global_positions: np.ndarray  # positions of the rows of the global view
-    background: pd.DataFrame
+    masker: object  # IndependentMasker: a weighted summary of X, or the background given
     background_positions: np.ndarray | None
     seed: int
     options: dict  # the validated parameters of tx.audit
     say: object = print
     timings: dict = field(default_factory=dict)
+    cache: dict = field(default_factory=dict)
 
     @property
     def n_rows(self):
@@ -68,6 +70,27 @@ class AuditContext:
     def output_key(self):
         """How the explainers name the explained output: the positive class."""
         return self.positive
+
+    @property
+    def background(self):
+        return self.masker.background
+
+    @property
+    def sensitive_groups(self):
+        """``{name: (groups, banded)}``: each sensitive attribute's group of every row; numeric attributes with
+        more than 8 values in bands (:func:`tabxai.report.numeric_bands`)."""
+        if "_groups" not in self.cache:
+            from .fairness import numeric_bands
+
+            groups = {}
+            for name, (values, _) in self.sensitive.items():
+                if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values) and \
+                        values.nunique() > 8:
+                    groups[name] = (numeric_bands(values), True)
+                else:
+                    groups[name] = (values, False)
+            self.cache["_groups"] = groups
+        return self.cache["_groups"]
 
     @property
     def sensitive_players(self):
@@ -124,19 +147,18 @@ def prepare(model, X, y, *, sensitive, applicants, positive, favorable, backgrou
     generator = row_generator(seed, 0)
     n_rows = len(frame)
     global_positions = np.sort(generator.choice(n_rows, size=min(options["n_explained"], n_rows), replace=False))
-    if background is None:
-        background_positions = np.sort(generator.choice(n_rows, size=min(options["n_background"], n_rows),
-                                                        replace=False))
-        background_rows = frame.iloc[background_positions]
+    if background is None:  # a weighted summary of the audited rows (medoids of k-means clusters)
+        masker = background_summary(frame, options["n_background"], random_state=seed)
+        background_positions = np.asarray(masker.background.index, dtype=np.int64)
     else:
-        background_positions, background_rows = None, background
+        masker, background_positions = IndependentMasker(background), None
     return AuditContext(
         model=model, adapter=adapter, X=X, frame=frame, labels=labels, classes=classes, positive=positive,
         favorable=favorable, adverse=adverse, probabilities=probabilities, decisions=decisions,
         is_adverse=is_adverse, y=y_values, sensitive=_sensitive(sensitive, X, frame),
         players_of=_players_of(frame.columns, options.get("feature_groups")),
         applicants=_applicants(applicants, X.index, is_adverse, options["max_applicants"]),
-        global_positions=global_positions, background=background_rows, background_positions=background_positions,
+        global_positions=global_positions, masker=masker, background_positions=background_positions,
         seed=seed, options=options, say=say)
 
 

@@ -27,10 +27,19 @@ class AuditReport:
     >>> report.to_dict()["performance"]["roc_auc"]  # doctest: +SKIP
     """
 
-    def __init__(self, result, figures):
+    def __init__(self, result, figures, reasons=None):
         self._result = result
         self._figures = figures
+        self._reasons = reasons
         self.title = result.get("title", "Audit")
+
+    @property
+    def reasons(self):
+        """The reasons of every adverse decision as a DataFrame (read back from ``reasons_out`` when the audit
+        wrote them to a file): ``row, decision, score, reason_i, contribution_i, stderr_i, certain_i``."""
+        if self._reasons is None:
+            return None
+        return self._reasons.table(self._result["reasons"]["columns"])
 
     def to_dict(self):
         """Every number of the report as plain, JSON-serialisable Python data (a deep copy)."""

@@ -19,10 +19,13 @@ from ..shapley import KernelSHAP, PermutationShapley
 from ..shapley.kernel import smallest_sound_budget
 from ._context import same
 from ._inputs import _columns, _model_repr, _model_type, _plain
-from .fairness import group_fairness, group_labels, numeric_bands
-from .reason_codes import reason_codes
+from ._portfolio import ReasonText, explain_applicants
+from .fairness import group_fairness, group_labels
 
-__all__ = ["Attributions", "dependence_section", "fairness_section", "glass_box_section", "importance_section",
+GLOBAL_COALITIONS = 160  # per row of the global view (at least; more when the players need it)
+APPLICANT_COALITIONS = 512  # most per applicant by default; the stopping rule usually spends far fewer
+
+__all__ = ["Attributions", "applicant_budget", "dependence_section", "fairness_section", "glass_box_section", "importance_section",
            "model_section", "performance_section", "provenance_section", "reasons_section", "recourse_section",
            "shapley_section"]
 
@@ -75,30 +78,37 @@ class Attributions:
 
 
 def shapley_section(ctx):
-    """Shapley values of the global rows and of the applicants (one explainer call), and the global summary."""
+    """Shapley values of the global rows (a fixed budget KernelSHAP does not warn about) and their summary."""
     options = ctx.options
-    positions = np.union1d(ctx.global_positions, ctx.applicants)
+    positions = ctx.global_positions
     explainer, budget = _explainer(ctx)
-    ctx.say(f"Shapley values of {len(positions)} rows ({options['shapley']}, {budget} "
-            f"coalitions, {len(ctx.background)} background rows)")
+    ctx.say(f"Shapley values of {len(positions)} rows ({options['shapley']}, {budget} coalitions, "
+            f"{len(ctx.masker.weights)} background rows)")
     explanation = explainer.explain(ctx.frame.iloc[positions])
     attributions = Attributions(explanation, positions, type(explainer).__name__)
-    values = attributions.of(ctx.global_positions).values
-    mean_abs, half = _mean_abs_interval(values)
+    mean_abs, half = _mean_abs_interval(explanation.values)
     players = attributions.players
     order = np.argsort(-mean_abs, kind="stable")
     data = {
         "method": attributions.explainer, "parameters": _plain(explanation.params.get("parameters")),
         "random_state": explanation.params.get("random_state"), "model_rows": explanation.params.get("model_rows"),
-        "explained_positions": positions.tolist(), "global_positions": ctx.global_positions.tolist(),
+        "explained_positions": positions.tolist(), "global_positions": positions.tolist(),
         "background_positions": None if ctx.background_positions is None else ctx.background_positions.tolist(),
-        "n_background": len(ctx.background), "base_value": float(explanation.base_values[0]),
+        "background_weights": ctx.masker.weights.tolist(),
+        "n_background": len(ctx.masker.weights), "base_value": float(explanation.base_values[0]),
         "scale": "log-odds" if options["link"] == "logit" else "probability",
         "features": [_plain(players[j]) for j in order], "mean_abs": [float(mean_abs[j]) for j in order],
         "ci_low": [float(mean_abs[j] - half[j]) for j in order],
         "ci_high": [float(mean_abs[j] + half[j]) for j in order],
     }
     return data, attributions
+
+
+def n_players_of(ctx):
+    """Players of the audit's attributions (columns, or feature groups)."""
+    probe = KernelSHAP(ctx.adapter, ctx.masker, n_coalitions="auto", output=ctx.output_key,
+                       feature_groups=ctx.options["feature_groups"])
+    return len(probe.feature_names)
 
 
 def _mean_abs_interval(values):
@@ -112,22 +122,23 @@ def _mean_abs_interval(values):
 
 
 def _explainer(ctx):
-    """The audit's Shapley explainer and the coalitions per row it spends."""
+    """The audit's Shapley explainer of the global rows and the coalitions per row it spends."""
     options = ctx.options
     arguments = {"random_state": ctx.seed, "output": ctx.output_key, "feature_groups": options["feature_groups"],
                  "link": options["link"], "n_jobs": options["n_jobs"], "progress": False}
-    probe = KernelSHAP(ctx.adapter, ctx.background.iloc[:1], n_coalitions="auto", output=ctx.output_key,
-                       feature_groups=options["feature_groups"])
-    n_players = len(probe.feature_names)
-    budget = options["n_coalitions"]
-    if budget is None:  # the default: at least 160, and never a budget KernelSHAP itself warns about
-        budget = smallest_sound_budget(n_players, 160)
+    n_players = n_players_of(ctx)
+    budget = smallest_sound_budget(n_players, GLOBAL_COALITIONS)  # never a budget KernelSHAP warns about
     if options["shapley"] == "kernel":
-        explainer = KernelSHAP(ctx.adapter, ctx.background, n_coalitions=budget, **arguments)
-    else:
-        pairs = max(1, math.ceil(budget / (2 * max(n_players - 1, 1))))
-        explainer = PermutationShapley(ctx.adapter, ctx.background, n_permutations=pairs, **arguments)
-    return explainer, budget
+        return KernelSHAP(ctx.adapter, ctx.masker, n_coalitions=budget, **arguments), budget
+    pairs = max(1, math.ceil(budget / (2 * max(n_players - 1, 1))))
+    return PermutationShapley(ctx.adapter, ctx.masker, n_permutations=pairs, **arguments), budget
+
+
+def applicant_budget(ctx):
+    """Most coalitions per applicant: ``n_coalitions``, or by default enough for the stopping rule to settle
+    most reasons (never a budget KernelSHAP warns about)."""
+    budget = ctx.options["n_coalitions"]
+    return smallest_sound_budget(n_players_of(ctx), APPLICANT_COALITIONS if budget is None else budget)
 
 
 def importance_section(ctx):
@@ -185,31 +196,12 @@ def dependence_section(ctx, attributions, mean_abs_order):
     return entries, curves
 
 
-def reasons_section(ctx, attributions):
-    """Principal reasons of each applicant: ``tx.reason_codes`` of its Shapley values, towards the adverse class."""
-    options = ctx.options
-    ctx.say(f"principal reasons for {len(ctx.applicants)} applicants")
-    direction = "positive" if same(ctx.adverse, ctx.positive) else "negative"
-    sign = 1.0 if direction == "positive" else -1.0
-    explanation = attributions.of(ctx.applicants)
-    codes = reason_codes(explanation, k=options["k"], direction=direction, units=options["units"])
-    by_position = {}
-    for line in codes.itertuples(index=False):
-        by_position.setdefault(int(line.row), []).append(line)  # rows of the explanation are context positions
-    sensitive = ctx.sensitive_players
-    applicants = []
-    for p in ctx.applicants:
-        applicants.append({
-            "row": _plain(ctx.labels[p]), "position": int(p), "decision": _plain(ctx.decisions[p]),
-            "probability_adverse": float(ctx.probabilities[p, ctx.adverse_index]),
-            "reasons": [{"rank": int(r.rank), "feature": _plain(r.feature), "condition": r.condition,
-                         "contribution": float(sign * r.contribution),
-                         "stderr": None if np.isnan(r.stderr) else float(r.stderr), "certain": bool(r.certain),
-                         "sensitive": r.feature in sensitive}
-                        for r in by_position.get(int(p), [])]})
-    return {"k": options["k"], "direction": direction, "explained_output": _plain(ctx.positive),
-            "applicants": applicants, "n_uncertain": int((~codes["certain"]).sum()) if len(codes) else 0,
-            "n_sensitive": sum(r["sensitive"] for a in applicants for r in a["reasons"])}, explanation
+def reasons_section(ctx):
+    """Principal reasons of every applicant (``_portfolio.explain_applicants``: adaptive KernelSHAP, streamed to
+    the reasons file), a sample of them for the HTML and the reason-frequency table."""
+    ctx.say(f"principal reasons for {len(ctx.applicants):,} applicants")
+    return explain_applicants(ctx, ctx.masker, applicant_budget(ctx), ReasonText(ctx.options["reason_text"],
+                                                                                 ctx.frame))
 
 
 def recourse_section(ctx):
@@ -273,9 +265,7 @@ def fairness_section(ctx, attributions):
     entries, global_groups = [], []
     for name, (values, source) in ctx.sensitive.items():
         ctx.say(f"fairness by {name}")
-        groups, banded = values, False
-        if pd.api.types.is_numeric_dtype(groups) and not pd.api.types.is_bool_dtype(groups) and groups.nunique() > 8:
-            groups, banded = numeric_bands(groups), True
+        groups, banded = ctx.sensitive_groups[name]
         metrics = group_fairness(ctx.decisions, groups, y_true=ctx.y, positive=ctx.positive, favorable=ctx.favorable,
                                  labels=list(ctx.classes),
                                  n_bootstrap=ctx.options["n_bootstrap"], random_state=ctx.seed)

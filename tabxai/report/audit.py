@@ -24,10 +24,10 @@ __all__ = ["audit"]
 
 
 def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, favorable=None, background=None,
-          decision=None, random_state=0, shapley="kernel", n_coalitions=None, n_background=25, n_explained=80,
+          decision=None, random_state=0, shapley="kernel", n_coalitions=None, n_background=8, n_explained=80,
           max_applicants=None, k=4, units=None, feature_groups=None, link=None, n_repeats=5, top_features=3,
-          n_bootstrap=200, n_recourse=10, n_counterfactuals=3, title=None, provenance=None, n_jobs=None,
-          progress=None):
+          n_bootstrap=200, n_recourse=10, n_counterfactuals=3, reasons_out=None, reason_text=None, title=None,
+          provenance=None, n_jobs=None, progress=None):
     """Audit a binary classifier: performance, drivers, reasons per adverse decision, fairness.
 
     Parameters
@@ -58,8 +58,8 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
         The favourable decision (four-fifths rule); adverse decisions are the others. Default
         ``positive``.
     background : DataFrame, default=None
-        Reference rows of the Shapley values; default ``n_background`` rows of ``X`` drawn with
-        the seed.
+        Reference rows of the Shapley values; default a weighted summary of ``X`` in
+        ``n_background`` rows.
     decision : callable or float, default=None
         For a callable model only: how it decides (see :func:`tabxai.as_model`): a callable returning
         labels, or a threshold on the probability of the second class. Default: the more probable
@@ -69,11 +69,13 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
     shapley : {"kernel", "permutation"}, default="kernel"
         ``KernelSHAP`` or ``PermutationShapley`` for the Shapley values.
     n_coalitions : int, default=None
-        Coalitions per explained row (``n_coalitions`` of KernelSHAP; PermutationShapley gets
-        as many antithetic pairs as buy about this many coalitions). Default: at least 160, and
-        enough that KernelSHAP samples at least as many pairs as there are features.
-    n_background : int, default=25
-        Background rows drawn from ``X`` when ``background`` is None.
+        Most coalitions per applicant. Each applicant's Shapley values are sampled in rounds until its
+        ``k`` principal reasons have statistically certain ranks, or none of the uncertain ones can
+        settle within this budget (:func:`tabxai.report.reasons_settled`). Default 512 (more when
+        the players need it). The global view's rows get a fixed 160 (or what the players need).
+    n_background : int, default=8
+        Rows of the background when ``background`` is None: a weighted summary of ``X``
+        (:func:`tabxai.background_summary`: medoids of k-means clusters, weighted by their size).
     n_explained : int, default=80
         Rows of ``X`` (drawn with the seed) whose Shapley values give the global view and the
         per-group mean attributions; partial dependence averages over them too.
@@ -101,6 +103,18 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
         random_state=random_state).explain(rows, n=n_counterfactuals)``. 0 leaves the section out.
     n_counterfactuals : int, default=3
         Most counterfactuals per applicant in the recourse section.
+    reasons_out : str or Path, default=None
+        Write the reasons of every adverse decision to this ``.csv`` or ``.parquet`` file, chunk by
+        chunk (bounded memory): one line per applicant with ``row`` (the index label),
+        ``decision``, ``score`` (probability of the adverse class) and for i = 1..k ``reason_i``,
+        ``contribution_i``, ``stderr_i``, ``certain_i`` (and ``statement_i`` with ``reason_text``).
+        ``report.reasons`` reads it back; without a file it is kept in memory. The HTML shows a
+        sample (the first and the riskiest applicants), the totals and how often each feature is
+        cited, overall and by sensitive group, whatever the number of applicants.
+    reason_text : dict or str, default=None
+        A lender's wording of the reasons (or the path of a JSON file holding it):
+        ``{feature: text}``, ``{feature: {"high": text, "low": text}}`` (numbers, split at the
+        median of ``X``) or ``{feature: {category: text}}``; the generated condition otherwise.
     title : str, default=None
         Title of the report.
     provenance : dict, default=None
@@ -145,6 +159,7 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
         "background": "given" if background is not None else "drawn from X",
         "applicants": "given" if applicants is not None else "adverse decisions",
         "decision": None if decision is None else repr(decision),
+        "reasons_out": None if reasons_out is None else str(reasons_out), "reason_text": reason_text,
     }
     if units is not None and not isinstance(units, dict):
         raise TypeError(f"`units` must be a dict {{column: unit}}; got {type(units).__name__}")
@@ -158,7 +173,7 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
     result["permutation_importance"], importance = ctx.timed("permutation_importance", importance_section)
     result["partial_dependence"], curves = ctx.timed("partial_dependence", dependence_section, attributions,
                                                      result["shapley"]["features"])
-    result["reasons"], applicant_expl = ctx.timed("reasons", reasons_section, attributions)
+    result["reasons"], reasons, applicant_expl = ctx.timed("reasons", reasons_section)
     result["recourse"] = ctx.timed("recourse", recourse_section)
     result["fairness"], fairness_groups = ctx.timed("fairness", fairness_section, attributions)
     result["glass_box"] = ctx.timed("glass_box", glass_box_section)
@@ -167,7 +182,8 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
     dependence = list(zip(curves, result["partial_dependence"]))
     figures = ctx.timed("figures", lambda c: report_figures(result, importance, dependence, ctx.positive,
                                                             attributions.of(ctx.global_positions), fairness_groups,
-                                                            applicant_expl[:1]))
+                                                            applicant_expl if applicant_expl is not None
+                                                            else attributions.explanation[:0]))
     ctx.timings["total"] = time.perf_counter() - started
     result["timings"] = {key: round(value, 3) for key, value in ctx.timings.items()}
-    return AuditReport(result, figures)
+    return AuditReport(result, figures, reasons)

@@ -41,38 +41,71 @@ def test_performance_equals_sklearn(small_audit, credit):
     np.testing.assert_allclose(performance["calibration"]["mean_predicted"], predicted)
 
 
-def _direct_explanation(result, model, X):
+def _masker(result, X):
     shap = result["shapley"]
-    background = X.iloc[shap["background_positions"]]
-    explainer = tx.KernelSHAP(model, background, n_coalitions=SMALL["n_coalitions"], random_state=3, output="bad")
-    return explainer.explain(X.iloc[shap["explained_positions"]])
+    return tx.IndependentMasker(X.iloc[shap["background_positions"]], weights=shap["background_weights"])
+
+
+def _direct_explanation(result, model, X):
+    """The global view's Shapley values, asked of KernelSHAP directly with the recorded background and budget."""
+    shap = result["shapley"]
+    budget = shap["parameters"]["n_coalitions"]
+    explainer = tx.KernelSHAP(model, _masker(result, X), n_coalitions=budget, random_state=3, output="bad")
+    return explainer.explain(X.iloc[shap["global_positions"]])
+
+
+def _naive_certain(values, stderr, order, rank, z=1.959963984540054):
+    """Whether the reason at ``rank`` differs from its neighbours (the first one left out included), by loops."""
+    j = order[rank]
+    for m in ([order[rank - 1]] if rank > 0 else []) + ([order[rank + 1]] if rank + 1 < len(order) else []):
+        spread = np.hypot(stderr[j], stderr[m])
+        if not (abs(values[j] - values[m]) > z * spread if spread > 0 else values[j] != values[m]):
+            return False
+    return True
 
 
 def test_shapley_reasons_and_partial_dependence_equal_direct_calls(small_audit, credit):
     model, X, y = credit
-    result = small_audit[0].to_dict()
+    report = small_audit[0]
+    result = report.to_dict()
     expl = _direct_explanation(result, model, X)
     shap = result["shapley"]
-    where = {p: i for i, p in enumerate(shap["explained_positions"])}
-    values = expl.values[[where[p] for p in shap["global_positions"]]]
-    mean_abs = dict(zip(expl.feature_names, np.abs(values).mean(axis=0)))
+    assert shap["n_background"] == SMALL["n_background"] and sum(shap["background_weights"]) == pytest.approx(1)
+    mean_abs = dict(zip(expl.feature_names, np.abs(expl.values).mean(axis=0)))
     assert shap["mean_abs"] == pytest.approx([mean_abs[f] for f in shap["features"]], abs=1e-12)
     assert shap["mean_abs"] == sorted(shap["mean_abs"], reverse=True)
     assert all(lo <= m <= hi for lo, m, hi in zip(shap["ci_low"], shap["mean_abs"], shap["ci_high"]))
 
-    # reasons: tx.reason_codes on the same rows, contributions towards the adverse outcome ("bad" = positive)
-    applicants = result["reasons"]["applicants"]
+    # reasons: tx.reason_codes of KernelSHAP with the audit's stopping rule, asked directly on the same rows
+    reasons = result["reasons"]
     decisions = model.predict(X)
     adverse = np.flatnonzero(decisions == "bad")[:SMALL["max_applicants"]]
-    assert [a["position"] for a in applicants] == adverse.tolist()
-    codes = tx.reason_codes(expl[[where[p] for p in adverse]], k=4, units={"duration": "months"})
-    flat = [(a["row"], r["rank"], r["condition"], r["contribution"], r["certain"]) for a in applicants
-            for r in a["reasons"]]
-    direct = list(zip(codes["row"], codes["rank"], codes["condition"], codes["contribution"], codes["certain"]))
-    assert [f[:3] + (f[4],) for f in flat] == [d[:3] + (d[4],) for d in direct]
-    np.testing.assert_allclose([f[3] for f in flat], [d[3] for d in direct], atol=1e-12)
+    assert [a["position"] for a in reasons["applicants"]] == adverse.tolist()[:len(reasons["applicants"])]
+    seed = int(np.random.SeedSequence([3, 0]).generate_state(1)[0])  # the first chunk's seed
+    direct = tx.KernelSHAP(model, _masker(result, X), n_coalitions=reasons["max_coalitions"],
+                           stop=tx.report.reasons_settled(4, "positive"), random_state=seed,
+                           output="bad").explain(X.iloc[adverse])
+    codes = tx.reason_codes(direct, k=4, units={"duration": "months"})
+    table = report.reasons
+    assert len(table) == len(adverse) and table["row"].tolist() == X.index[adverse].tolist()
+    for i, line in enumerate(table.itertuples(index=False)):
+        mine = codes[codes["row"] == X.index[adverse[i]]]
+        values, stderr = direct.values[i], direct.stderr[i]
+        order = np.argsort(-values, kind="stable")
+        for r in range(1, 5):
+            if r > len(mine):
+                assert pd.isna(getattr(line, f"reason_{r}"))
+                continue
+            code = mine.iloc[r - 1]
+            assert getattr(line, f"reason_{r}") == code["condition"]
+            assert getattr(line, f"contribution_{r}") == pytest.approx(code["contribution"], abs=1e-12)
+            assert getattr(line, f"stderr_{r}") == pytest.approx(code["stderr"], abs=1e-12)
+            assert bool(getattr(line, f"certain_{r}")) == bool(code["certain"]) == _naive_certain(
+                values, stderr, order, r - 1)
     proba = model.predict_proba(X)[:, 0]  # classes_ = ['bad', 'good']
-    np.testing.assert_allclose([a["probability_adverse"] for a in applicants], proba[adverse], atol=1e-12)
+    np.testing.assert_allclose(table["score"], proba[adverse], atol=1e-12)
+    assert reasons["n_reasons"] == len(codes) and reasons["n_uncertain"] == int((~codes["certain"]).sum())
+    assert reasons["model_rows"] == direct.params["model_rows"]
 
     top = [f for f in shap["features"] if f in X.columns][:SMALL["top_features"]]
     curves = tx.partial_dependences(model, X.iloc[shap["global_positions"]], top, kind="both", output="bad",
@@ -173,17 +206,34 @@ def test_user_strings_are_escaped():
 
 
 @pytest.mark.slow
-def test_report_for_1000_applicants_stays_under_5_mb(tmp_path):
+def test_report_for_20000_applicants_stays_under_5_mb_and_writes_every_reason(tmp_path):
     from sklearn.linear_model import LogisticRegression
 
     X, y = tx.datasets.load_german_credit()
     X = X[["duration", "amount", "age", "installment_rate"]]
-    model = LogisticRegression(max_iter=1000).fit(X, y)
-    report = tx.audit(model, X, y, sensitive=["age"], positive="bad", favorable="good", n_background=5,
-                      n_coalitions=8, n_explained=50, n_repeats=1, n_bootstrap=20)
+    from sklearn.model_selection import FixedThresholdClassifier
+
+    model = FixedThresholdClassifier(LogisticRegression(max_iter=1000), threshold=0.2, pos_label="bad").fit(X, y)
+    rng = np.random.default_rng(0)
+    rows = rng.integers(0, len(X), 20_000)
+    big = X.iloc[rows].reset_index(drop=True)
+    big["amount"] = big["amount"] * rng.uniform(0.8, 1.2, len(big))
+    labels = y.iloc[rows].reset_index(drop=True)
+    report = tx.audit(model, big, labels, sensitive=["age"], positive="bad", favorable="good", n_background=5,
+                      n_coalitions=8, n_explained=50, n_repeats=1, n_bootstrap=0, n_recourse=2,
+                      reasons_out=tmp_path / "reasons.parquet")
     size = report.save(tmp_path / "big.html").stat().st_size
-    assert len(report.to_dict()["reasons"]["applicants"]) == int((model.predict(X) == "bad").sum()) > 50
-    assert size < 5_000_000
+    adverse = int((model.predict(big) == "bad").sum())
+    result = report.to_dict()
+    assert result["reasons"]["n_applicants"] == adverse > 10_000
+    assert len(result["reasons"]["applicants"]) <= 50 and size < 5_000_000
+    table = report.reasons
+    assert len(table) == adverse and table["row"].is_unique
+    np.testing.assert_array_equal(table["row"], np.flatnonzero(model.predict(big) == "bad"))
+    frequency = result["reasons"]["frequency"]
+    cited = {f: (table[[f"reason_{r}" for r in range(1, 5)]].apply(lambda c: c.str.startswith(f + " ")).any(axis=1)
+                 ).mean() for f in frequency["features"]}
+    assert frequency["share"] == pytest.approx([cited[f] for f in frequency["features"]])
 
 
 def test_given_applicants_and_favorable_default(credit):
@@ -300,11 +350,9 @@ def test_log_odds_scale(credit):
     result = report.to_dict()
     shap = result["shapley"]
     assert shap["scale"] == "log-odds" and "on the log-odds scale" in report.to_html()
-    background = X.iloc[shap["background_positions"]]
-    direct = tx.KernelSHAP(model, background, n_coalitions=30, random_state=2, output="good", link="logit").explain(
-        X.iloc[shap["explained_positions"]])
-    where = {p: i for i, p in enumerate(shap["explained_positions"])}
-    values = direct.values[[where[p] for p in shap["global_positions"]]]
+    direct = tx.KernelSHAP(model, _masker(result, X), n_coalitions=shap["parameters"]["n_coalitions"], random_state=2,
+                           output="good", link="logit").explain(X.iloc[shap["global_positions"]])
+    values = direct.values
     mean_abs = dict(zip(direct.feature_names, np.abs(values).mean(axis=0)))
     assert shap["mean_abs"] == pytest.approx([mean_abs[f] for f in shap["features"]], abs=1e-12)
     proba = model.predict_proba(X.iloc[shap["explained_positions"][:1]])[0, 1]
