@@ -7,6 +7,7 @@ no model) ends with a one-line message on stderr and exit code 2, and nothing is
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shlex
 import sys
@@ -79,10 +80,17 @@ def _parser():
     audit.add_argument("--max-applicants", metavar="N", type=_positive_int,
                        help="give reasons for at most N adverse decisions (default: all)")
     audit.add_argument("--coalitions", metavar="N", type=_positive_int, default=None,
-                       help="KernelSHAP coalitions per explained row (default: at least 160, and at least as many "
-                            "sampled pairs as features)")
-    audit.add_argument("--background", metavar="N", type=_positive_int, default=25,
-                       help="background rows of the Shapley values (default: %(default)s)")
+                       help="most KernelSHAP coalitions per applicant; each is sampled until its reasons settle "
+                            "(default: 512, or what the features need)")
+    audit.add_argument("--reasons-out", metavar="PATH", help="write the reasons of every adverse decision to this "
+                       ".csv or .parquet file (one line per applicant, written in chunks)")
+    audit.add_argument("--reason-text", metavar="JSON", help="a JSON file mapping features to the lender's wording "
+                       "of a reason: {feature: text} or {feature: {\"high\": text, \"low\": text}} or "
+                       "{feature: {category: text}}")
+    audit.add_argument("--scheduler", metavar="ADDRESS", help="run the per-applicant work on this Dask scheduler "
+                       "(e.g. tcp://host:8786; needs the 'distributed' extra); results are identical")
+    audit.add_argument("--background", metavar="N", type=_positive_int, default=8,
+                       help="rows of the weighted background summary of the Shapley values (default: %(default)s)")
     audit.add_argument("--explained", metavar="N", type=_positive_int, default=80,
                        help="rows explained for the global view (default: %(default)s)")
     audit.add_argument("--repeats", metavar="N", type=_positive_int, default=5,
@@ -261,6 +269,21 @@ def _audit(args, say):
     _check_writable(out, "--out")
     if args.json:
         _check_writable(Path(args.json), "--json")
+    reasons_out = None if args.reasons_out is None else Path(args.reasons_out)
+    if reasons_out is not None:
+        _check_writable(reasons_out, "--reasons-out")
+        if reasons_out.suffix.lower() not in (".csv", ".parquet"):
+            raise InputError(f"--reasons-out {str(reasons_out)!r} must end in .csv or .parquet")
+    reason_text = None
+    if args.reason_text is not None:
+        from .report._portfolio import ReasonText
+
+        try:
+            reason_text = ReasonText.read(args.reason_text)
+            ReasonText(reason_text, pd.DataFrame())
+        except (ValueError, TypeError) as error:
+            raise InputError(f"--reason-text: {error}") from None
+    backend = _dask_backend(args.scheduler, say) if args.scheduler else None
     if (args.model is None) != (args.data is None):
         raise InputError("give both --model and --data, or neither (to audit the bundled German credit data)")
     from threadpoolctl import threadpool_limits
@@ -307,26 +330,51 @@ def _audit(args, say):
         provenance["data_file_sha256"] = file_sha256(args.data)
         if y is not None and y.isna().any():
             raise InputError(f"--target {args.target!r} has {int(y.isna().sum())} missing labels")
+    if backend is not None:
+        provenance["scheduler"] = args.scheduler
+    import joblib
+
     try:
-        report = audit(model, X, y, sensitive=sensitive, positive=positive, favorable=favorable,
-                       random_state=args.seed, n_coalitions=args.coalitions, n_background=args.background,
-                       n_explained=args.explained, max_applicants=args.max_applicants, k=args.reasons,
-                       units=units, link="logit" if args.log_odds else None, n_repeats=args.repeats,
-                       n_bootstrap=args.bootstrap, n_recourse=args.recourse, title=title,
-                       provenance=provenance, n_jobs=args.jobs, progress=say)
+        with joblib.parallel_config(backend="dask") if backend is not None else contextlib.nullcontext():
+            report = audit(model, X, y, sensitive=sensitive, positive=positive, favorable=favorable,
+                           random_state=args.seed, n_coalitions=args.coalitions, n_background=args.background,
+                           n_explained=args.explained, max_applicants=args.max_applicants, k=args.reasons,
+                           units=units, link="logit" if args.log_odds else None, n_repeats=args.repeats,
+                           n_bootstrap=args.bootstrap, n_recourse=args.recourse, reasons_out=reasons_out,
+                           reason_text=reason_text, title=title, provenance=provenance,
+                           n_jobs=args.jobs if backend is None or args.jobs is not None else -1, progress=say)
     except (ValueError, TypeError) as error:
+        if reasons_out is not None and reasons_out.exists():
+            reasons_out.unlink()  # nothing is left behind by a failed audit
         raise InputError(str(error)) from None
     finally:
         if threads is not None:
             threads.restore_original_limits()
+        if backend is not None:
+            backend.close()
     document = report.to_html()
     out.write_text(document, encoding="utf-8")
     if args.json:
         Path(args.json).write_text(report.to_json(indent=1), encoding="utf-8")
     summary = report.to_dict()
     say(f"wrote {out} ({len(document.encode()) / 1e6:.2f} MB) in {summary['timings']['total']:.0f} s: "
-        f"{summary['model']['n_adverse']} adverse decisions explained")
+        f"{summary['model']['n_adverse']} adverse decisions explained"
+        + (f", their reasons in {reasons_out}" if reasons_out is not None else ""))
     return 0
+
+
+def _dask_backend(address, say):
+    """A client of the Dask scheduler at ``address`` (joblib's dask backend then uses it), or an input error."""
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise InputError("--scheduler needs Dask's distributed scheduler: pip install 'tabxai[distributed]'") from None
+    try:
+        client = Client(address, timeout="10s")
+    except (OSError, TimeoutError, ValueError) as error:
+        raise InputError(f"--scheduler {address!r}: cannot reach a Dask scheduler there ({error})") from None
+    say(f"running on the Dask scheduler at {address} ({len(client.scheduler_info().get('workers', {}))} workers)")
+    return client
 
 
 def _checked_classes(model, X):

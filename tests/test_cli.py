@@ -36,6 +36,9 @@ def files(tmp_path_factory):
     data["sex"] = data.pop("personal_status_sex").str.split(":").str[0]
     data["risk"] = y.iloc[:300].astype(str).to_numpy()
     data.to_csv(folder / "applicants.csv", index=False)
+    (folder / "wording.json").write_text(json.dumps({"duration": "Length of the requested credit term",
+                                                     "amount": {"high": "Credit amount requested",
+                                                                "low": "Credit amount requested"}}))
     joblib.dump(model, folder / "model.joblib")
     return folder, model, data, features
 
@@ -52,8 +55,18 @@ def test_audit_of_a_user_model_with_every_option(files, tmp_path, capsys):
     code, _, err = _run(["audit", "--model", folder / "model.joblib", "--data", folder / "applicants.csv",
                          "--target", "risk", "--sensitive", "sex,age", "--positive", "bad", "--favorable", "good",
                          "--out", out, "--json", js, "--title", "Q3 audit", "--reasons", "2", "--seed", "5",
-                         "--jobs", "1", "--log-odds", "--recourse", "2", *FAST[:-1]], capsys)
+                         "--jobs", "1", "--log-odds", "--recourse", "2", "--reasons-out", tmp_path / "reasons.csv",
+                         "--reason-text", folder / "wording.json", *FAST[:-1]], capsys)
     assert code == 0, err
+    reasons = pd.read_csv(tmp_path / "reasons.csv")
+    assert reasons["row"].tolist() == np.flatnonzero(model.predict(data[features]) == "bad")[:3].tolist()  # --max-applicants 3
+    statements = reasons[["statement_1", "statement_2"]].stack()
+    wording = {"Length of the requested credit term", "Credit amount requested"}
+    conditions = reasons[["reason_1", "reason_2"]].stack()
+    for reason, statement in zip(conditions, statements):
+        assert statement == ("Length of the requested credit term" if reason.startswith("duration = ") else
+                             "Credit amount requested" if reason.startswith("amount = ") else reason)
+    assert set(statements) & wording
     assert "loading model.joblib runs code" in err and "tabxai: wrote" in err
     result = json.loads(js.read_text())
     assert result["title"] == "Q3 audit" and result["random_state"] == 5 and result["shapley"]["scale"] == "log-odds"
@@ -131,6 +144,17 @@ def test_bad_input_exits_2_and_writes_nothing(files, tmp_path, capsys):
     _check_error(base + ["--target", "outcome"], capsys, tmp_path, "--target 'outcome' is not a column")
     _check_error(base + ["--sensitive", "race"], capsys, tmp_path, "--sensitive names ['race']")
     _check_error(base + ["--positive", "excellent"], capsys, tmp_path, "--positive 'excellent' is not one of")
+    bad_json = tmp_path.parent / "bad_reason_text.json"
+    bad_json.write_text("{'duration': oops")
+    _check_error(base + ["--reason-text", bad_json], capsys, tmp_path, "--reason-text: the reason texts")
+    wrong = tmp_path.parent / "wrong_reason_text.json"
+    wrong.write_text(json.dumps({"duration": 3}))
+    _check_error(base + ["--reason-text", wrong], capsys, tmp_path, "must be a text or a dict of texts")
+    _check_error(base + ["--reasons-out", tmp_path / "missing" / "reasons.csv"], capsys, tmp_path,
+                 "the directory")
+    _check_error(base + ["--reasons-out", tmp_path / "reasons.xlsx"], capsys, tmp_path, "must end in .csv or .parquet")
+    if __import__("importlib").util.find_spec("distributed") is not None:
+        _check_error(base + ["--scheduler", "tcp://127.0.0.1:9"], capsys, tmp_path, "cannot reach a Dask scheduler")
     with pytest.raises(SystemExit) as exited:  # argparse rejects it before anything runs
         _run(base + ["--recourse", "-1"], capsys)
     assert exited.value.code == 2 and "expected a whole number >= 0; got '-1'" in capsys.readouterr().err

@@ -11,11 +11,15 @@ model, its own decisions, labels paired with the rows) and runs the sections (``
 from __future__ import annotations
 
 import time
+from pathlib import Path
+
+import pandas as pd
 
 from .._validation import check_choice, check_int, check_n_jobs, resolve_seed
 from ._context import prepare
 from ._figures import report_figures
 from ._inputs import _plain
+from ._portfolio import ReasonText
 from ._report import AuditReport
 from ._sections import (dependence_section, fairness_section, glass_box_section, importance_section, model_section,
                         performance_section, provenance_section, reasons_section, recourse_section, shapley_section)
@@ -163,6 +167,12 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
     }
     if units is not None and not isinstance(units, dict):
         raise TypeError(f"`units` must be a dict {{column: unit}}; got {type(units).__name__}")
+    if reasons_out is not None and (Path(reasons_out).suffix.lower() not in (".csv", ".parquet") or
+                                    not Path(reasons_out).parent.is_dir()):
+        raise ValueError(f"`reasons_out` must be a .csv or .parquet file in an existing directory; got "
+                         f"{str(reasons_out)!r}")
+    if reason_text is not None:
+        options["reason_text"] = ReasonText(reason_text, X if isinstance(X, pd.DataFrame) else pd.DataFrame()).mapping
     ctx = prepare(model, X, y, sensitive=sensitive, applicants=applicants, positive=positive, favorable=favorable,
                   background=background, decision=decision, seed=resolve_seed(random_state), options=options, say=say)
     ctx.timings["model"] = time.perf_counter() - started
