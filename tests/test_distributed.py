@@ -40,7 +40,7 @@ def test_portfolio_audit_on_a_cluster_equals_one_process_byte_for_byte(client, t
     from sklearn.linear_model import LogisticRegression
 
     X, y = tx.datasets.load_german_credit()
-    X = X[["duration", "amount", "age", "installment_rate", "num_credits"]].iloc[:400]
+    X = X[["duration", "amount", "age", "installment_rate", "number_credits"]].iloc[:400]
     model = LogisticRegression(max_iter=1000).fit(X, y.iloc[:400])
     settings = dict(positive="bad", favorable="good", n_background=5, n_explained=10, n_repeats=1, n_bootstrap=0,
                     n_recourse=0, applicants=np.ones(len(X), dtype=bool), random_state=4)
