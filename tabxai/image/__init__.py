@@ -9,6 +9,7 @@ only by :func:`keras_model`.
 """
 
 from ._schema import ImageSchema
+from .compare import Comparison, compare
 from .explain import explain
 from .explanation import ImageExplanation
 from .faithfulness import FaithfulnessCurve, deletion_auc, insertion_auc
@@ -16,7 +17,9 @@ from .gradient_model import GradientImageModel
 from .keras import keras_model
 from .masker import ImageMasker
 from .pixel_explanation import PixelExplanation
+from .sanity import SanityCheck, sanity_check
 from .segmentation import segment
 
-__all__ = ["FaithfulnessCurve", "GradientImageModel", "ImageExplanation", "ImageMasker", "ImageSchema",
-           "PixelExplanation", "deletion_auc", "explain", "insertion_auc", "keras_model", "segment"]
+__all__ = ["Comparison", "FaithfulnessCurve", "GradientImageModel", "ImageExplanation", "ImageMasker", "ImageSchema",
+           "PixelExplanation", "SanityCheck", "compare", "deletion_auc", "explain", "insertion_auc", "keras_model",
+           "sanity_check", "segment"]
