@@ -15,6 +15,7 @@ import numpy as np
 from .._validation import check_int, resolve_seed
 from ._schema import check_image
 from .faithfulness import deletion_auc, insertion_auc
+from .gradient_model import as_gradient_model, is_gradient_model
 from .pixel_explanation import PixelExplanation
 from .segmentation import segment
 
@@ -174,6 +175,8 @@ def compare(model, images, methods=("grad-cam", "integrated-gradients", "smoothg
 
     from .explain import explain
 
+    if is_gradient_model(model):
+        model = as_gradient_model(model)
     images = _images(images, layout)
     if not images:
         raise ValueError("`images` is empty")

@@ -18,6 +18,7 @@ from ._model import bind_image_model, default_max_rows
 from ._schema import check_image
 from .explanation import ImageExplanation
 from .gradient_explain import GRADIENT_METHODS, explain_with_gradients
+from .gradient_model import as_gradient_model, is_gradient_model
 from .masker import ImageMasker
 from .occlusion import occlusion_map, window_positions
 from .rise import rise_map
@@ -141,6 +142,8 @@ def explain(model, image, *, method="kernel-shap", segments=None, fill="mean", o
                         ("noise", noise), ("smoothed", smoothed)):
         if value is not None:
             raise ValueError(f"`{name}` is a setting of the gradient methods; method={method!r} takes none")
+    if is_gradient_model(model):  # an object of the gradient protocol predicts through its `predict`
+        model = as_gradient_model(model)
     image = check_image(image, layout)
     masker_settings = dict(fill=fill, layout=layout, value_range=value_range, blur_sigma=blur_sigma)
     segments_given = segments is not None
