@@ -135,29 +135,28 @@ def smoothgrad_map(call, pixels, smoothed, n_samples, sigma, seed, *, baseline=N
                 del cache[sample]
         for row in range(start, stop):
             sample, step = divmod(row, n_points)
-            if smoothed == "integrated-gradients":
-                out[row - start] = baseline + alphas[step] * (noisy(sample) - baseline)
-            else:
-                out[row - start] = noisy(sample)
+            out[row - start] = noisy(sample) if n_points == 1 else baseline + alphas[step] * (noisy(sample) - baseline)
 
     heat = np.zeros((schema.height, schema.width))
     values = np.zeros(pixels.size)
     sample_total = np.zeros(pixels.size)
 
     def consume(gradients, start):
+        if n_points == 1:  # one gradient per copy: whole chunks at once
+            if smoothed == "saliency":
+                copy_values = np.abs(gradients)
+                heat[:] += copy_values.reshape(-1, schema.height, schema.width, schema.n_channels).max(axis=3).sum(0)
+            else:
+                copy_values = gradients * np.stack([noisy(s) for s in range(start, start + len(gradients))])
+                heat[:] += copy_values.reshape(-1, schema.height, schema.width, schema.n_channels).sum(axis=(0, 3))
+            values[:] += copy_values.sum(axis=0)
+            return
         for offset, gradient in enumerate(gradients):
             sample, step = divmod(start + offset, n_points)
-            weight = 1.0 if alphas is None or smoothed != "integrated-gradients" else weights[step]
-            sample_total[:] += weight * gradient
-            if step == n_points - 1:  # the copy's last point: its map is complete
-                point = noisy(sample)
-                if smoothed == "saliency":
-                    copy_values = np.abs(sample_total)
-                    heat[:] += _per_pixel(copy_values, schema, "max")
-                else:
-                    copy_values = sample_total * (point - (0.0 if baseline is None or smoothed != "integrated-gradients"
-                                                           else baseline))
-                    heat[:] += _per_pixel(copy_values, schema, "sum")
+            sample_total[:] += weights[step] * gradient
+            if step == n_points - 1:  # the copy's last point: its integrated gradients are complete
+                copy_values = sample_total * (noisy(sample) - baseline)
+                heat[:] += _per_pixel(copy_values, schema, "sum")
                 values[:] += copy_values
                 sample_total[:] = 0.0
 
