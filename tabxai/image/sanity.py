@@ -48,7 +48,7 @@ class SanityCheck:
         Spearman's rank correlation between the trained net's map and each step's map.
     passed : bool
         Whether the fully randomised net's map differs from the trained net's:
-        ``|correlations[-1]| < threshold``.
+        ``correlations[-1] < threshold`` (an anti-correlated map differs too).
     threshold : float
     maps : ndarray (n_steps + 1, H, W)
         The trained net's map, then each step's.
@@ -61,7 +61,7 @@ class SanityCheck:
         self.maps = np.asarray(maps, dtype=np.float64)
         self.threshold = float(threshold)
         self.absolute = absolute
-        self.passed = bool(abs(self.correlations[-1]) < self.threshold)
+        self.passed = bool(self.correlations[-1] < self.threshold)
 
     def __repr__(self):
         steps = ", ".join(f"{layer}: {rho:+.2f}" for layer, rho in zip(self.layers, self.correlations))
@@ -122,8 +122,8 @@ def sanity_check(model, image, *, method="grad-cam", output=None, threshold=0.5,
     output : int or label, default=None
         Explained output, the same for every net; default the trained net's top class.
     threshold : float, default=0.5
-        The check passes when the fully randomised net's map has ``|rank correlation| < threshold``
-        with the trained net's map.
+        The check passes when the fully randomised net's map has a rank correlation below
+        ``threshold`` with the trained net's map.
     absolute : bool, default=False
         Compare the magnitudes ``|map|`` (Adebayo et al. show both; signs of gradient maps flip easily).
     random_state : int, numpy Generator or None, default=None
