@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from naive import naive_bilinear, naive_grad_cam, naive_integrated_gradients
 
 import tabxai as tx
@@ -236,3 +238,26 @@ def test_bad_input_says_what_was_expected():
 
     with pytest.raises(ValueError, match="images' shape"):
         tx.image.explain(WrongShape(_weights()), image, method="saliency")
+
+
+class Quadratic(Linear):
+    """f = sum(a * x + b * x**2): its gradient is linear on a path, so Gauss-Legendre integrates it exactly."""
+
+    def predict(self, images):
+        return np.einsum("nhwc,hwc->n", images, self.weights[0])[:, None] + np.einsum(
+            "nhwc,hwc->n", images ** 2, self.weights[1])[:, None]
+
+    def gradient(self, images, output):
+        return self.weights[0] + 2 * self.weights[1] * images
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**31), n_steps=st.integers(1, 6), baseline=st.floats(-1, 1))
+def test_integrated_gradients_are_complete_and_exact_on_quadratic_models(seed, n_steps, baseline):
+    rng = np.random.default_rng(seed)
+    model, image = Quadratic(rng.normal(size=(2, 4, 5, 2))), rng.uniform(-1, 1, (4, 5, 2))
+    expl = tx.image.explain(model, image, method="integrated-gradients", baseline=baseline, n_steps=n_steps,
+                            value_range=(-1, 1))
+    a, b = model.weights
+    np.testing.assert_allclose(expl.values, (image - baseline) * (a + b * (image + baseline)), rtol=1e-9, atol=1e-12)
+    assert expl.diagnostics["completeness_gap"] <= 1e-9 * (1 + abs(expl.score - expl.base_value))
