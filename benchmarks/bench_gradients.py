@@ -134,14 +134,14 @@ def _timing(gm, hand, predict, image, label, repeats):
     return rows
 
 
-def _edges(model, image, output):
+def edge_detector(model, image, output):
     from scipy import ndimage
 
     grey = image.mean(axis=2)
     return np.hypot(ndimage.sobel(grey, 0), ndimage.sobel(grey, 1))
 
 
-def _random_map(model, image, output):
+def random_map(model, image, output):
     return np.random.default_rng(int(image.sum() * 1e6) % 2**32).normal(size=image.shape[:2])
 
 
@@ -201,7 +201,7 @@ def run(quick=False):
         return hand.integrated_gradients(image, int(np.argmax(gm(image[None])[0]))).sum(axis=2)
 
     methods = ["grad-cam", "grad-cam++", "saliency", "gradient-x-input", "integrated-gradients", "smoothgrad",
-               "occlusion", "rise", "kernel-shap", hand_grad_cam, hand_integrated_gradients, _edges, _random_map]
+               "occlusion", "rise", "kernel-shap", hand_grad_cam, hand_integrated_gradients, edge_detector, random_map]
     options = {"occlusion": {"window": 4, "stride": 2, "fill": 0.0}, "rise": {"n_samples": 1000, "fill": 0.0},
                "kernel-shap": {"n_samples": 1000, "fill": 0.0}}
     comparison = tx.image.compare(gm, images, methods=methods, boxes=boxes, options=options, random_state=0,
@@ -220,7 +220,7 @@ def run(quick=False):
 
     sanity = []
     for method in ("grad-cam", "grad-cam++", "saliency", "gradient-x-input", "integrated-gradients", "smoothgrad",
-                   "occlusion", _edges):
+                   "occlusion", edge_detector):
         options = {"window": 4, "stride": 2, "fill": 0.0} if method == "occlusion" else {}
         check = tx.image.sanity_check(gm, images[0], method=method, random_state=0, **options)
         sanity.append([check.method] + [float(rho) for rho in check.correlations] + ["yes" if check.passed else "no"])

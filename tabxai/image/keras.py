@@ -179,10 +179,14 @@ class KerasGradientModel(GradientImageModel):
         return f"KerasGradientModel({self.model.name!r}, layer={self.layer!r})"
 
     def _weights(self, owner):
-        def values(variables):
-            return [self._overrides.get(id(v), v.value) for v in variables]
+        """The weights of ``owner`` (the model or one of its CAM halves), read now: Keras may have replaced them.
 
-        return values(owner.trainable_variables), values(owner.non_trainable_variables)
+        The variables are listed afresh too, as a layer made non-trainable moves its weights between the lists.
+        """
+        trainable, non_trainable = owner.trainable_variables, owner.non_trainable_variables
+        overrides = self._overrides
+        return ([overrides.get(id(v), v.value) for v in trainable],
+                [overrides.get(id(v), v.value) for v in non_trainable])
 
     def _images(self, images):
         return np.asarray(images, dtype=self._dtype)
