@@ -167,7 +167,8 @@ def compare(model, images, methods=("grad-cam", "integrated-gradients", "smoothg
     >>> import numpy as np
     >>> images = np.zeros((2, 8, 8)); images[0, :4, :4] = 1.0; images[1, 4:, 4:] = 1.0
     >>> model = lambda batch: batch.mean(axis=(1, 2))[:, None]
-    >>> result = compare(model, images, methods=["occlusion"], boxes=[[0, 0, 4, 4], [4, 4, 8, 8]])
+    >>> result = compare(model, images, methods=["occlusion"], boxes=[[0, 0, 4, 4], [4, 4, 8, 8]],
+    ...                  options={"occlusion": {"fill": 0.0}})
     >>> int(result.table.loc["occlusion", "pointing_hits"])
     2
     """

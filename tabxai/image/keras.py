@@ -54,12 +54,13 @@ def keras_model(model, layer=None):
 
     Examples
     --------
-    >>> import os; os.environ.setdefault("KERAS_BACKEND", "jax")  # doctest: +SKIP
+    >>> import os
+    >>> _ = os.environ.setdefault("KERAS_BACKEND", "jax")  # before the first import of keras
     >>> import keras
     >>> net = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3, name="conv"),
-    ...                         keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(2)])  # doctest: +SKIP
-    >>> gm = keras_model(net)  # doctest: +SKIP
-    >>> gm.layer, gm.gradient(np.ones((1, 8, 8, 1)), 0).shape  # doctest: +SKIP
+    ...                         keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(2)])
+    >>> gm = keras_model(net)
+    >>> gm.layer, gm.gradient(np.ones((1, 8, 8, 1)), 0).shape
     ('conv', (1, 8, 8, 1))
     """
     keras = _import_keras()
