@@ -1,5 +1,6 @@
 """Gradient and CAM maps on NumPy models of the gradient protocol: closed forms, naive references, invariance."""
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -200,7 +201,7 @@ def test_a_gradient_model_works_with_every_model_agnostic_method():
     assert shapley.values.sum() == pytest.approx(shapley.score - shapley.base_value)
 
 
-def test_pixel_explanations_plot_and_rank_segments(tmp_path):
+def test_pixel_explanations_plot_and_rank_segments():
     weights, image = _weights(16), _image(17)
     expl = tx.image.explain(Linear(weights), image, method="gradient-x-input", output=0,
                             segments=tx.image.segment(image, "grid", grid=(2, 3)))
@@ -210,6 +211,7 @@ def test_pixel_explanations_plot_and_rank_segments(tmp_path):
     assert expl.top_segments(2).tolist() == list(np.argsort(means)[::-1][:2])
     ax = expl.plot(top_k=1)
     assert len(ax.get_images()) == 2
+    plt.close(ax.figure)
     assert "<img" in expl._repr_html_()
 
 

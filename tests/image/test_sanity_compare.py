@@ -1,5 +1,6 @@
 """The sanity check and the comparison table, on NumPy models of the gradient protocol."""
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from scipy import ndimage
@@ -61,7 +62,9 @@ def test_sanity_check_passes_for_gradients_and_fails_for_an_edge_detector():
     assert not check.passed and np.allclose(check.correlations, 1.0)
     frame = check.to_frame()
     assert list(frame["randomised_down_to"]) == ["dense", "position"]
-    assert len(check.plot()) == 3
+    axes = check.plot()
+    assert len(axes) == 3
+    plt.close(axes[0].figure)
 
 
 def test_sanity_check_keeps_the_output_and_the_method_seed_and_leaves_the_model_alone():
@@ -116,7 +119,9 @@ def test_compare_scores_every_map_with_the_same_curves_and_the_pointing_game():
         masks[k, top:top + 3, left:left + 3] = True
     hits = tx.image.compare(model, images, methods=["gradient-x-input"], masks=masks, tolerance=1).table
     assert hits.loc["gradient-x-input", "pointing_hits"] == 1  # the model looks at (6, 7) only
-    assert result.plot(2).shape == (2, 3)
+    axes = result.plot(2)
+    assert axes.shape == (2, 3)
+    plt.close(axes[0][0].figure)
 
 
 def test_compare_checks_its_arguments():
