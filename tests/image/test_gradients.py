@@ -263,3 +263,19 @@ def test_integrated_gradients_are_complete_and_exact_on_quadratic_models(seed, n
     a, b = model.weights
     np.testing.assert_allclose(expl.values, (image - baseline) * (a + b * (image + baseline)), rtol=1e-9, atol=1e-12)
     assert expl.diagnostics["completeness_gap"] <= 1e-9 * (1 + abs(expl.score - expl.base_value))
+
+
+def test_baselines_a_blur_an_image_and_one_value_per_channel():
+    from scipy.ndimage import gaussian_filter
+
+    weights, image = _weights(18), _image(19)
+    model = Linear(weights)
+    blurred = gaussian_filter(image, sigma=(2.0, 2.0, 0), mode="nearest")
+    by_name = tx.image.explain(model, image, method="integrated-gradients", baseline="blur", blur_sigma=2.0, output=0)
+    by_image = tx.image.explain(model, image, method="integrated-gradients", baseline=blurred, output=0)
+    np.testing.assert_allclose(by_name.values, (image - blurred) * weights[0], rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(by_image.values, by_name.values, rtol=1e-12, atol=1e-14)
+    per_channel = tx.image.explain(model, image, method="integrated-gradients", baseline=[0.1, 0.2, 0.3], output=0)
+    np.testing.assert_allclose(per_channel.values, (image - np.array([0.1, 0.2, 0.3])) * weights[0], rtol=1e-12)
+    assert by_name.params["parameters"]["baseline"] == "blur"
+    assert by_image.params["parameters"]["baseline"] == f"array of shape {SHAPE}"
