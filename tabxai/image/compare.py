@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from .._validation import check_int, resolve_seed
-from ._schema import check_image
+from ._schema import check_image, check_value_range
 from .faithfulness import deletion_auc, insertion_auc
 from .gradient_model import as_gradient_model, is_gradient_model
 from .pixel_explanation import PixelExplanation
@@ -202,7 +202,7 @@ def compare(model, images, methods=("grad-cam", "integrated-gradients", "smoothg
                 elapsed = time.perf_counter() - start
                 expl = PixelExplanation(heat, heat, segment(image, "grid", layout=layout), image,
                                         output_name=output, layout=layout, params={"method": name},
-                                        value_range=_range(image, value_range))
+                                        value_range=check_value_range(image, value_range))
             else:
                 settings = dict(layout=layout, value_range=value_range, max_rows=max_rows, output=output)
                 if method in _SAMPLED:
@@ -229,8 +229,3 @@ def compare(model, images, methods=("grad-cam", "integrated-gradients", "smoothg
     return Comparison(table, explanations, {k: np.array(v) for k, v in deletion.items()},
                       {k: np.array(v) for k, v in insertion.items()}, images)
 
-
-def _range(image, value_range):
-    from ._schema import check_value_range
-
-    return check_value_range(image, value_range)

@@ -12,7 +12,7 @@ from ._model import bind_image_model, default_max_rows
 from ._schema import ImageSchema, check_image, check_value_range
 from .cam import cam_map
 from .gradient_model import as_gradient_model
-from .gradients import (INTEGRATIONS, _GradientCall, gradient_map, integrated_gradients_map, integration_rule,
+from .gradients import (INTEGRATIONS, GradientCall, gradient_map, integrated_gradients_map, integration_rule,
                         smoothgrad_map)
 from .masker import fill_image
 from .pixel_explanation import PixelExplanation
@@ -93,7 +93,7 @@ def explain_with_gradients(model, image, *, method, segments=None, output=None, 
         settings["baseline"] = _describe(settings["baseline"])
 
     bound, index, name, score = bind_image_model(gm, schema, pixels, output, max_rows)
-    call = _GradientCall(gm, schema, index, max_rows)
+    call = GradientCall(gm, schema, index, max_rows)
     base_value, diagnostics, predictions = np.nan, {}, 1
     if method in CAM_METHODS:
         maps, resolution = cam_map(gm, schema.decode(pixels[None]), index, schema.height, schema.width,

@@ -21,7 +21,8 @@ import numpy as np
 
 from .._engine import stream_rows
 
-__all__ = ["INTEGRATIONS", "integration_rule", "smoothgrad_map", "gradient_map", "integrated_gradients_map"]
+__all__ = ["INTEGRATIONS", "GradientCall", "gradient_map", "integrated_gradients_map", "integration_rule",
+           "smoothgrad_map"]
 
 INTEGRATIONS = ("gauss-legendre", "riemann-left", "riemann-right", "riemann-midpoint", "riemann-trapezoid")
 
@@ -49,7 +50,7 @@ def integration_rule(integration, n_steps):
     return (steps + offset) / n_steps, np.full(n_steps, 1.0 / n_steps)
 
 
-class _GradientCall:
+class GradientCall:
     """The model's gradient as the engine sees a model: flat rows in, flat gradient rows out."""
 
     def __init__(self, model, schema, output, max_rows):
