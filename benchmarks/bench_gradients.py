@@ -161,7 +161,7 @@ def run(quick=False):
     hand = _Hand(net)
     images, labels, boxes = _patch_images(6 if quick else 20, seed=1)
     accuracy = float((gm(images).argmax(axis=1) == labels).mean())
-    repeats = 2 if quick else 7
+    repeats = 2 if quick else 15
     lines = [f"Keras {keras.__version__} on JAX {jax.__version__}; the CNN's accuracy on the {len(images)} test "
              f"images: {accuracy:.2f}. Image {_SIZE} x {_SIZE} x 3, Grad-CAM layer `{gm.layer}` (15 x 15 -> "
              f"13 x 13 after pooling and the second convolution).", ""]
