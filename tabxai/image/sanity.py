@@ -101,7 +101,7 @@ def _map(method, model, image, output, options):
     from .explain import explain
 
     expl = explain(model, image, method=method, output=output, **options)
-    return expl.heatmap, expl.output
+    return expl.heatmap, expl.output_name
 
 
 def sanity_check(model, image, *, method="grad-cam", output=None, threshold=0.5, absolute=False, random_state=None,
