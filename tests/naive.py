@@ -829,3 +829,53 @@ def naive_deletion_scores(score, image, heatmap, fill, n_steps):
 
 
 # --- image: end ---
+
+
+# --- image gradients: begin ---
+
+
+def naive_integrated_gradients(gradient, image, baseline, alphas, weights):
+    """Integrated gradients by a loop over the path's points: (x - b) * sum_k w_k grad f(b + a_k (x - b))."""
+    total = np.zeros_like(np.asarray(image, dtype=float))
+    for alpha, weight in zip(alphas, weights):
+        total += weight * gradient((baseline + alpha * (image - baseline))[None])[0]
+    return (image - baseline) * total
+
+
+def naive_bilinear(small, height, width):
+    """Bilinear resize pixel by pixel: half-pixel centres, source coordinates clamped to the map."""
+    h, w = small.shape
+    out = np.zeros((height, width))
+    for y in range(height):
+        sy = min(max((y + 0.5) * h / height - 0.5, 0.0), h - 1.0)
+        y0 = int(math.floor(sy))
+        y1, ty = min(y0 + 1, h - 1), sy - math.floor(sy)
+        for x in range(width):
+            sx = min(max((x + 0.5) * w / width - 0.5, 0.0), w - 1.0)
+            x0 = int(math.floor(sx))
+            x1, tx = min(x0 + 1, w - 1), sx - math.floor(sx)
+            out[y, x] = ((1 - ty) * ((1 - tx) * small[y0, x0] + tx * small[y0, x1])
+                         + ty * ((1 - tx) * small[y1, x0] + tx * small[y1, x1]))
+    return out
+
+
+def naive_grad_cam(activations, gradients, height, width, plus=False):
+    """Grad-CAM (or Grad-CAM++) of one image from its (h, w, k) activations and gradients, channel by channel."""
+    h, w, k = activations.shape
+    cam = np.zeros((h, w))
+    for channel in range(k):
+        a, g = activations[:, :, channel], gradients[:, :, channel]
+        if plus:
+            weight = 0.0
+            for i in range(h):
+                for j in range(w):
+                    denominator = 2 * g[i, j] ** 2 + a.sum() * g[i, j] ** 3
+                    alpha = g[i, j] ** 2 / denominator if denominator != 0 else 0.0
+                    weight += alpha * max(g[i, j], 0.0)
+        else:
+            weight = g.sum() / (h * w)
+        cam += weight * a
+    return naive_bilinear(np.maximum(cam, 0.0), height, width)
+
+
+# --- image gradients: end ---

@@ -17,6 +17,8 @@ from ..model import LINKS
 from ._model import bind_image_model, default_max_rows
 from ._schema import check_image
 from .explanation import ImageExplanation
+from .gradient_explain import GRADIENT_METHODS, explain_with_gradients
+from .gradient_model import as_gradient_model, is_gradient_model
 from .masker import ImageMasker
 from .occlusion import occlusion_map, window_positions
 from .rise import rise_map
@@ -24,35 +26,42 @@ from .segmentation import segment
 
 __all__ = ["explain"]
 
-METHODS = ("kernel-shap", "lime", "exact", "permutation", "occlusion", "rise")
+METHODS = ("kernel-shap", "lime", "exact", "permutation", "occlusion", "rise") + GRADIENT_METHODS
 _DEFAULT_SAMPLES = {"kernel-shap": "auto", "permutation": "auto", "lime": 1000, "rise": 2000}
 _EXACT_MAX_SEGMENTS = 16
 
 
 def explain(model, image, *, method="kernel-shap", segments=None, fill="mean", output=None, random_state=None,
             n_samples=None, link=None, layout="NHWC", value_range=None, blur_sigma=None, window=None, stride=None,
-            grid_size=7, keep_prob=0.5, max_rows=None, n_jobs=None, progress=None):
+            grid_size=7, keep_prob=0.5, max_rows=None, n_jobs=None, progress=None, baseline=None, n_steps=None,
+            integration=None, noise=None, smoothed=None):
     """Explain a model's score of one image: a value per segment and a heat map over pixels.
 
     Parameters
     ----------
-    model : callable
+    model : callable or gradient-capable model
         Takes a batch of images, ``(n, H, W, C)`` (or ``(n, H, W)`` for a grey image given as
         ``(H, W)``) or, with ``layout="NCHW"``, ``(n, C, H, W)``, as float64, and returns scores
         or probabilities ``(n, n_classes)`` or ``(n,)``. Wrap a framework's model in a function, e.g.
         ``lambda x: net.predict(x, batch_size=256, verbose=0)`` for Keras, or
         ``lambda x: net(torch.from_numpy(x).float()).softmax(1).detach().numpy()`` for torch.
-        tabxai imports no deep-learning framework.
+        tabxai imports no deep-learning framework. The gradient and CAM methods need a model that
+        gives gradients: :func:`tabxai.image.keras_model` for Keras 3, or an object of the protocol
+        of :mod:`tabxai.image.gradient_model`.
     image : ndarray
         The image, ``(H, W, C)`` or ``(H, W)`` (``layout="NHWC"``), or ``(C, H, W)`` (``"NCHW"``).
-    method : {"kernel-shap", "lime", "exact", "permutation", "occlusion", "rise"}, default="kernel-shap"
+    method : str, default="kernel-shap"
         - ``"kernel-shap"``: :class:`tabxai.KernelSHAP` over segments (standard errors);
         - ``"exact"``: :class:`tabxai.ExactShapley`, all ``2**n_segments`` coalitions (at most 16 segments);
         - ``"permutation"``: :class:`tabxai.PermutationShapley` (standard errors);
         - ``"lime"``: :class:`tabxai.LimeTabular` with ``sampling="background"`` over segments;
         - ``"occlusion"``: a ``window`` slid with ``stride`` (Zeiler & Fergus 2014); a pixel's value
           is the mean score drop of the windows that cover it;
-        - ``"rise"``: ``n_samples`` random masks (Petsiuk et al. 2018), see ``grid_size`` and ``keep_prob``.
+        - ``"rise"``: ``n_samples`` random masks (Petsiuk et al. 2018), see ``grid_size`` and ``keep_prob``;
+        - gradient-capable models only (a :class:`PixelExplanation`, ``values`` per pixel and channel):
+          ``"grad-cam"``, ``"grad-cam++"`` (the model's CAM layer), ``"saliency"``,
+          ``"gradient-x-input"``, ``"integrated-gradients"``, ``"smoothgrad"``. ``fill``, ``n_jobs``
+          and the masking settings do not apply; see the guide.
     segments : ndarray (H, W) of int, default=None
         Superpixels, e.g. from :func:`tabxai.image.segment`. Default: an 8 x 8 grid of patches
         (``segment(image, "grid")``); pass ``segment(image, "slic")`` for superpixels that follow edges.
@@ -90,10 +99,23 @@ def explain(model, image, *, method="kernel-shap", segments=None, fill="mean", o
         Parallel jobs of the Shapley and LIME explainers (one image: no effect on results).
     progress : bool, default=None
         Show a progress bar; default only for long jobs in a terminal or notebook.
+    baseline : float, sequence, ndarray or "blur", default=None
+        Integrated gradients: the path's start (default ``0.0``, black): a value, one value per
+        channel, an image, or a blurred copy of the image (``blur_sigma``).
+    n_steps : int, default=None
+        Integrated gradients: gradient evaluations on the path (default 64).
+    integration : {"gauss-legendre", "riemann-left", "riemann-right", "riemann-midpoint", "riemann-trapezoid"}, default=None
+        Integrated gradients: quadrature rule of the path integral (default ``"gauss-legendre"``).
+    noise : float, default=None
+        SmoothGrad: standard deviation of the noise as a fraction of the value range (default 0.15).
+        SmoothGrad's number of noisy copies is ``n_samples`` (default 50).
+    smoothed : {"saliency", "gradient-x-input", "integrated-gradients"}, default=None
+        SmoothGrad: the map averaged over noisy copies (default ``"saliency"``).
 
     Returns
     -------
     ImageExplanation
+        A :class:`PixelExplanation` for the gradient and CAM methods.
 
     Examples
     --------
@@ -108,6 +130,20 @@ def explain(model, image, *, method="kernel-shap", segments=None, fill="mean", o
     """
     method = check_choice(method, "method", METHODS)
     link = check_choice(link, "link", LINKS)
+    if method in GRADIENT_METHODS:
+        if window is not None or stride is not None:
+            raise ValueError(f"`window` and `stride` are occlusion's; method={method!r} takes neither")
+        return explain_with_gradients(model, image, method=method, segments=segments, output=output,
+                                      random_state=random_state, n_samples=n_samples, link=link, layout=layout,
+                                      value_range=value_range, blur_sigma=blur_sigma, max_rows=max_rows,
+                                      baseline=baseline, n_steps=n_steps, integration=integration, noise=noise,
+                                      smoothed=smoothed, progress=progress)
+    for name, value in (("baseline", baseline), ("n_steps", n_steps), ("integration", integration),
+                        ("noise", noise), ("smoothed", smoothed)):
+        if value is not None:
+            raise ValueError(f"`{name}` is a setting of the gradient methods; method={method!r} takes none")
+    if is_gradient_model(model):  # an object of the gradient protocol predicts through its `predict`
+        model = as_gradient_model(model)
     image = check_image(image, layout)
     masker_settings = dict(fill=fill, layout=layout, value_range=value_range, blur_sigma=blur_sigma)
     segments_given = segments is not None
