@@ -22,7 +22,7 @@ def background():
 
 
 def test_clear_reasons_stop_at_the_first_round_and_near_ties_get_more(background):
-    clear = np.array([[3.0, 0.5, 0.2, 0.0, 0.1, 0.0, 0.0, 0.1]])
+    clear = background.mean(axis=0) + np.array([[2.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]])  # 6 and 2, then ~0
     near = background.mean(axis=0) + np.array([[1 / 3, 0.54, 0.9, 0.0, 1.0, 1.0, 0.0, 0.0]])  # 1.0 ~ 1.08 ~ 0.9
     rule = reasons_settled(k=2)
     explainer = tx.KernelSHAP(_model, background, n_coalitions=200, stop=rule, random_state=0)
