@@ -23,6 +23,7 @@ from ._portfolio import ReasonText, explain_applicants
 from .fairness import group_fairness, group_labels
 
 GLOBAL_COALITIONS = 160  # per row of the global view (at least; more when the players need it)
+GLASS_BOX_ROWS = 20_000  # rows the glass-box learners see at most (a seeded sample of a larger portfolio)
 APPLICANT_COALITIONS = 512  # most per applicant by default; the stopping rule usually spends far fewer
 
 __all__ = ["Attributions", "applicant_budget", "dependence_section", "fairness_section", "glass_box_section", "importance_section",
@@ -319,11 +320,15 @@ def glass_box_section(ctx, test_size=0.3):
     """OneR and a rule list fitted on the labels, and a rule-list surrogate of the model's decisions: every
     accuracy on the same held-out rows, beside the model's and the majority class's."""
     ctx.say("glass-box baselines and a rule-list surrogate")
-    out = {"test_size": test_size, "random_state": ctx.seed}
+    rows = np.arange(ctx.n_rows)
+    if ctx.n_rows > GLASS_BOX_ROWS:  # a portfolio: the learners on a seeded sample of its rows
+        rows = np.sort(np.random.default_rng(ctx.seed).choice(ctx.n_rows, GLASS_BOX_ROWS, replace=False))
+    frame = ctx.frame.iloc[rows]
+    y = None if ctx.y is None else ctx.y[rows]
+    out = {"test_size": test_size, "random_state": ctx.seed, "n_rows": len(rows)}
     for name, learner in (("rule_list", RuleListClassifier()), ("one_r", OneR())):
         try:
-            surrogate = fit_surrogate(ctx.adapter, ctx.frame, learner, y=ctx.y, test_size=test_size,
-                                      random_state=ctx.seed)
+            surrogate = fit_surrogate(ctx.adapter, frame, learner, y=y, test_size=test_size, random_state=ctx.seed)
         except ValueError as error:
             out[name] = {"error": str(error)}
             continue
