@@ -159,6 +159,8 @@ def explain_applicants(ctx, masker, budget, reason_text):
     sensitive = ctx.sensitive_players
     groups = {name: (values.astype(object).where(values.notna(), "missing").to_numpy())
               for name, (values, _) in ctx.sensitive_groups.items()}
+    orders = {name: list(values.cat.categories) if isinstance(values.dtype, pd.CategoricalDtype) else None
+              for name, (values, _) in ctx.sensitive_groups.items()}
     counts = {}  # feature -> applicants citing it
     by_group = {name: {} for name in groups}  # name -> {(group, feature): count}
     group_sizes = {name: {} for name in groups}  # name -> {group: applicants}
@@ -228,7 +230,7 @@ def explain_applicants(ctx, masker, budget, reason_text):
         "model_rows_per_applicant": totals["model_rows"] / n if n else None, "stopped_by": totals["stopped"],
         "max_coalitions": budget, "n_background": len(masker.weights), "chunk": CHUNK,
         "file": None if sink.path is None else str(sink.path), "columns": columns,
-        "frequency": _frequency(counts, n, by_group, group_sizes),
+        "frequency": _frequency(counts, n, by_group, group_sizes, orders),
     }
     return data, sink, first_explanation
 
@@ -271,7 +273,7 @@ def _applicant_lines(ctx, chunk, codes, sign, sensitive):
             for p in chunk]
 
 
-def _frequency(counts, n, by_group, group_sizes, top=12):
+def _frequency(counts, n, by_group, group_sizes, orders, top=12):
     """How often each feature is cited as a principal reason, overall and by sensitive group, with 95% Wilson
     intervals."""
     features = sorted(counts, key=lambda f: (-counts[f], str(f)))[:top]
@@ -281,7 +283,8 @@ def _frequency(counts, n, by_group, group_sizes, top=12):
            "share": (cited / n).tolist() if n else [], "low": low.tolist(), "high": high.tolist(), "by_group": []}
     for name, table in by_group.items():
         sizes = group_sizes[name]
-        labels = sorted(sizes, key=lambda g: (str(type(g)), str(g)))
+        order = orders.get(name) or []
+        labels = sorted(sizes, key=lambda g: (order.index(g) if g in order else len(order), str(type(g)), str(g)))
         shares, lows, highs = [], [], []
         for feature in features:
             hits = np.array([table.get((g, feature), 0) for g in labels], dtype=np.float64)

@@ -181,3 +181,21 @@ def test_cli_on_a_saved_threshold_classifier_counts_as_python(case, threshold_mo
     data = pd.read_csv(tmp_path / "data.csv")
     assert printed["model"]["n_adverse"] == int((model.predict(data.drop(columns="credit_risk")) != "good").sum())
     assert printed["model"]["n_adverse"] == int((model.predict(X) != "good").sum())
+
+
+@pytest.mark.parametrize("n_features", [12, 60])
+def test_default_settings_never_trigger_the_library_warnings(n_features):
+    import warnings
+
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(n_features)
+    X = pd.DataFrame(rng.normal(size=(300, n_features)), columns=[f"x{j}" for j in range(n_features)])
+    y = np.where(X.iloc[:, :5].sum(axis=1) + rng.normal(size=300) > 0, "bad", "good")
+    model = LogisticRegression(max_iter=1000).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", module="tabxai")
+        warnings.filterwarnings("error", message=".*n_coalitions.*")
+        report = tx.audit(model, X, y, positive="bad", favorable="good", n_explained=10, max_applicants=4,
+                          n_repeats=1, n_bootstrap=0, n_recourse=1)
+    assert report.to_dict()["reasons"]["n_applicants"] == 4
