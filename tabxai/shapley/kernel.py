@@ -286,7 +286,7 @@ class KernelSHAP(MaskingExplainer):
         still sampled and how many times their sample may still grow within ``n_coalitions``
         (``(n_rows,)``), it returns one bool per row (e.g. :func:`tabxai.report.reasons_settled`: the
         principal reasons' ranks are statistically certain). Rounds start at the fewest pairs that
-        sample at least as many pairs as players and grow by a quarter, up to ``n_coalitions``.
+        sample at least as many pairs as players and grow by half, up to ``n_coalitions``.
         With ``tol`` too, a row stops when either says so. It must be picklable for ``n_jobs > 1``.
     adjustment : {"trees", None}, default=None
         ``"trees"``: regression adjustment. Per row and output, boosted regression trees fitted to the
@@ -436,8 +436,10 @@ def _schedule(n_units, n_players, first=None):
     """Pairs evaluated after each round when ``tol`` or ``stop`` is set: a first round, then growth by a quarter."""
     targets = [min(n_units, max(2 * n_players, 128) if first is None else first)]
     while targets[-1] < n_units:
-        step = 64 if first is None else n_players  # a stop rule checks more often, from fewer pairs
-        targets.append(min(n_units, targets[-1] + max(step, targets[-1] // 4)))
+        if first is None:
+            targets.append(min(n_units, targets[-1] + max(64, targets[-1] // 4)))
+        else:  # a stop rule starts from fewer pairs and grows by half: rounds cost an estimate per row each
+            targets.append(min(n_units, targets[-1] + max(n_players, targets[-1] // 2)))
     return targets
 
 
