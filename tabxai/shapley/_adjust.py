@@ -38,7 +38,7 @@ import numpy as np
 
 from .._kernels.surrogate import fit_boosted_trees, shapley_boosted_trees
 
-__all__ = ["TreeAdjustment"]
+__all__ = ["AutoAdjustment", "TreeAdjustment"]
 
 
 class TreeAdjustment:
@@ -73,12 +73,15 @@ class TreeAdjustment:
 
         ``values`` (2 * pairs, n_outputs) are ``v(S) - v(empty)`` for ``S = members`` then ``N - members``,
         ``delta`` (n_outputs,) is ``v(N) - v(empty)``; ``estimate`` is KernelSHAP's constrained WLS
-        ``(members, strata, values, design, delta) -> (phi, stderr)``. With fewer than
-        ``min_pairs_per_fold`` pairs per fold, the plain estimate.
+        ``(members, strata, values, design, delta) -> (phi, stderr)``. Returns the adjusted values and
+        standard errors, whether the adjustment was made (with fewer than ``min_pairs_per_fold`` pairs per
+        fold, the plain estimate is returned, and False), and the plain values and standard errors, which
+        come out of the same least squares fit.
         """
         n_pairs, n_players = members.shape
         if n_pairs < self.min_pairs_per_fold * self.n_folds:
-            return estimate(members, strata, values, design, delta)
+            phi, stderr = estimate(members, strata, values, design, delta)
+            return phi, stderr, False, phi, stderr
         n_outputs, n_folds = values.shape[1], self.n_folds
         coalitions = np.ascontiguousarray(np.concatenate([members, ~members]))
         fold = np.tile(folds, 2)
@@ -124,4 +127,73 @@ class TreeAdjustment:
         weight = np.divide(covariance.sum(axis=0), total, out=np.ones(n_outputs), where=total > 0)
         weight = np.clip(weight, 0.0, 1.0)
         variance = var_game - 2 * weight * covariance + weight ** 2 * var_surrogate
-        return phi_game + weight * (surrogate_phi - phi_models[:, :, 0]), np.sqrt(np.maximum(variance, 0.0))
+        return (phi_game + weight * (surrogate_phi - phi_models[:, :, 0]), np.sqrt(np.maximum(variance, 0.0)), True,
+                phi_game, np.sqrt(var_game))
+
+
+class AutoAdjustment:
+    """``adjustment="auto"``: the tree adjustment where the row's own sample says it pays, else the plain estimate.
+
+    The pilot costs a tenth of the plain estimate or less: a few boosted trees fitted to the residuals of the
+    plain fit (``v(S) - z_S . phi``, what the estimate's variance is made of) on half of the pairs predict
+    the residuals of the other half, in the sampled strata, weighted as in the estimate. The share of the
+    residual sum of squares they remove held out is the variance reduction a control variate can bring;
+    ``sum w r^2 / sum w (r - prediction)^2`` of at least ``min_reduction`` gets the full adjustment
+    (:class:`TreeAdjustment`), less the plain estimate (that of ``adjustment=None``). A game that paired
+    sampling already handles (interactions of order two at most) leaves residuals near zero, and one whose
+    interactions no tree captures leaves them unpredictable: both get the plain estimate at the pilot's
+    cost. The choice depends only on the row's sample, so it is the same whatever ``n_jobs``, ``max_rows``
+    or the machine.
+
+    Thresholds measured on the games of ``tests/shapley/test_adjust.py`` and jobs A and B of BENCHMARKS.md:
+    see :meth:`pays`.
+    """
+
+    def __init__(self, *, min_reduction=1.3, n_trees=6, max_depth=5, learning_rate=0.5, full=None):
+        self.min_reduction = min_reduction
+        self.n_trees = n_trees
+        self.max_depth = max_depth
+        self.learning_rate = learning_rate
+        self.full = full if full is not None else TreeAdjustment()
+
+    def folds(self, strata, rng):
+        """The full adjustment's folds; the pilot trains on the even ones and predicts the odd ones."""
+        return self.full.folds(strata, rng)
+
+    def estimate(self, members, strata, folds, values, delta, design, estimate, rng):
+        """As :meth:`TreeAdjustment.estimate`; the flag says whether the full adjustment was made."""
+        phi, stderr = estimate(members, strata, values, design, delta)
+        if len(members) >= self.full.min_pairs_per_fold * self.full.n_folds and \
+                self.reduction(members, strata, folds, values, design, phi) >= self.min_reduction:
+            return self.full.estimate(members, strata, folds, values, delta, design, estimate, rng)
+        return phi, stderr, False, phi, stderr
+
+    def reduction(self, members, strata, folds, values, design, phi):
+        """Held-out ``sum w r^2 / sum w (r - prediction)^2`` of the pilot trees (1.0: nothing to gain)."""
+        counts = np.bincount(strata, minlength=len(design.units))
+        sampled = np.tile(counts[strata] < design.units[strata], 2)
+        train = np.tile(folds % 2 == 0, 2)
+        held = sampled & ~train
+        if not held.any():
+            return 1.0
+        coalitions = np.ascontiguousarray(np.concatenate([members, ~members]))
+        weights = np.tile(design.pair_weights(strata, counts), 2)[held]
+        stratum = np.tile(strata, 2)[held]
+        residuals = values - coalitions @ phi
+        before = after = 0.0
+        for output in range(values.shape[1]):
+            target = np.ascontiguousarray(residuals[:, output])
+            prediction = fit_boosted_trees(coalitions, target, train, self.n_trees, self.max_depth,
+                                           self.learning_rate, 1, 1.0, np.zeros((0, 0)))[3]
+            before += _within_strata(target[held], stratum, weights)
+            after += _within_strata(target[held] - prediction[held], stratum, weights)
+        return before / after if after > 0 else (1.0 if before == 0 else np.inf)
+
+
+def _within_strata(residuals, strata, weights):
+    """Weighted sum of squares of ``residuals`` about their stratum's mean: what a stratified sample's
+    variance is made of (a constant per stratum costs nothing)."""
+    total = np.bincount(strata, weights * residuals)
+    mass = np.bincount(strata, weights)
+    means = np.divide(total, mass, out=np.zeros_like(total), where=mass > 0)
+    return float(weights @ (residuals - means[strata]) ** 2)

@@ -48,7 +48,7 @@ import numpy as np
 from .._engine import coalition_values, predict, single_blas_thread
 from .._kernels.kernel_shap import random_subsets, weighted_normal_equations
 from .._validation import check_choice, check_int, check_random_state, check_real, resolve_seed, row_generator
-from ._adjust import TreeAdjustment
+from ._adjust import AutoAdjustment, TreeAdjustment
 from ._base import MaskingExplainer, RowResults, largest_relative_stderr
 
 __all__ = ["KernelSHAP"]
@@ -295,19 +295,19 @@ class KernelSHAP(MaskingExplainer):
     True
     """
 
-    def __init__(self, model, background, *, n_coalitions="auto", tol=None, adjustment=None, random_state=None,
+    def __init__(self, model, background, *, n_coalitions="auto", tol=None, adjustment="auto", random_state=None,
                  feature_groups=None, output=None, link=None, background_weights=None, max_rows=None, n_jobs=None,
                  progress=None):
         check_int(n_coalitions, "n_coalitions", min_value=1, allowed=("auto",))
         self.n_coalitions = n_coalitions
         self.tol = check_real(tol, "tol", min_value=0, min_inclusive=False, allowed=(None,))
-        self.adjustment = check_choice(adjustment, "adjustment", ("trees", None))
+        self.adjustment = check_choice(adjustment, "adjustment", ("auto", "trees", None))
         check_random_state(random_state)
         self.random_state = random_state
         super().__init__(model, background, feature_groups=feature_groups, output=output, link=link,
                          background_weights=background_weights, max_rows=max_rows, n_jobs=n_jobs,
                          progress=progress)
-        self._adjustment = TreeAdjustment() if adjustment == "trees" else None
+        self._adjustment = {"auto": AutoAdjustment, "trees": TreeAdjustment, None: lambda: None}[adjustment]()
 
     def _check_players(self, n_players):
         every = 2 ** n_players - 2 if n_players < 62 else np.inf
@@ -339,7 +339,7 @@ class KernelSHAP(MaskingExplainer):
         base = self._base_values
         delta = predict(model, rows) - base  # f(x) - E f(background): one model row per explained row
         if n_players == 1:  # one player: the closed form, v(N) - v(empty)
-            info = {"n_coalitions": np.zeros(n_rows, dtype=np.int64),
+            info = {"n_coalitions": np.zeros(n_rows, dtype=np.int64), "adjusted": np.zeros(n_rows, dtype=bool),
                     "stopped_by": np.array(["exact"] * n_rows, dtype=object)}
             if self.tol is not None:
                 info["converged"] = np.ones(n_rows, dtype=bool)
@@ -353,6 +353,7 @@ class KernelSHAP(MaskingExplainer):
         schedule = _schedule(n_units, n_players) if self.tol is not None and not design.exact else [n_units]
         used = np.zeros(n_rows, dtype=np.int64)
         done = np.zeros(n_rows, dtype=bool)
+        adjusted = np.zeros(n_rows, dtype=bool)
         values = [np.zeros((0, base.shape[0])) for _ in range(n_rows)]
         phi = np.zeros((n_rows, n_players, base.shape[0]))
         stderr = np.zeros_like(phi)
@@ -379,14 +380,14 @@ class KernelSHAP(MaskingExplainer):
                     if adjustment is None:
                         phi[i], stderr[i] = _estimate(members, strata, values[i], design, delta[i])
                     else:
-                        phi[i], stderr[i] = adjustment.estimate(members, strata, folds[i][:target], values[i],
-                                                                delta[i], design, _estimate, generators[i])
+                        phi[i], stderr[i], adjusted[i], _, _ = adjustment.estimate(
+                            members, strata, folds[i][:target], values[i], delta[i], design, _estimate, generators[i])
             if self.tol is not None:
                 ready = _all_strata_started(plans, used, design)
                 done |= ready & (largest_relative_stderr(phi, stderr) <= self.tol)
             if done.all():
                 break
-        info = {"n_coalitions": 2 * used}
+        info = {"n_coalitions": 2 * used, "adjusted": adjusted}
         if design.exact:
             info["stopped_by"] = np.array(["exact"] * n_rows, dtype=object)
         else:
