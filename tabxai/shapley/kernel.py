@@ -266,16 +266,21 @@ class KernelSHAP(MaskingExplainer):
         Stop sampling a row once its largest standard error is at most ``tol`` times the spread
         (max - min) of its values, or when ``n_coalitions`` are spent. ``diagnostics["stopped_by"]``
         says which, per row.
-    adjustment : {"trees", None}, default=None
+    adjustment : {"auto", "trees", None}, default="auto"
         ``"trees"``: regression adjustment. Per row and output, boosted regression trees fitted to the
         evaluated coalitions (cross-fitted over four folds of pairs) serve as a control variate: the
         values are the trees' exact Shapley values plus the estimate of what they miss, weighted by
         how much they help (a weight estimated on the same sample and clipped, so approximately
         unbiased, as the plain estimate); standard errors include the trees' own variability. No extra model rows,
         but fitting time per row and output (about 25 ms of one core for 2,000 coalitions of 12
-        players; with ``tol`` it refits every round, up to 6x that): worth it for slow models, or for
-        up to 3x smaller errors at the same number of model rows when the game has interactions of
-        order three and more. Budgets under 160 coalitions get the plain estimate. ``None``: plain.
+        players; with ``tol`` it refits every round, up to 6x that): up to several times smaller errors
+        at the same number of model rows when the game has interactions of order three and more (tree
+        models, smooth classifiers). Budgets under 160 coalitions get the plain estimate. ``"auto"``:
+        per row, a pilot (six trees fitted on half of the pairs to the plain fit's residuals, scored on
+        the other half) estimates the variance reduction; from 1.3-fold on the row gets ``"trees"``,
+        otherwise the plain estimate at the cost of the pilot alone (see ``_adjust.AutoAdjustment``);
+        ``diagnostics["adjusted"]`` says which rows got it. The choice depends only on the row's sample.
+        ``None``: plain.
     random_state : int, numpy Generator or None, default=None
         Seed. Each explained row draws from its own generator derived from the seed and its
         position, so results do not depend on ``n_jobs`` or ``max_rows``.
