@@ -35,7 +35,9 @@ the surrogate's own variability (regression-adjusted Monte Carlo, Witter, Liu & 
 the error shrinks as far as the trees capture the interactions of order three and more that paired
 sampling leaves. The adjusted estimate is approximate too: the weight of the control variate is
 estimated on the same sample and clipped, so it is approximately unbiased (consistent; bias of order
-1/n), like the plain one.
+1/n), like the plain one. The default ``adjustment="auto"`` makes that adjustment on the rows where a
+cheap held-out pilot, fitted to the residuals of the plain estimate, predicts that it lowers the
+variance enough to pay for its fitting, and keeps the plain estimate elsewhere.
 """
 
 from __future__ import annotations
