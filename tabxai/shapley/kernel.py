@@ -278,8 +278,8 @@ class KernelSHAP(MaskingExplainer):
         players; with ``tol`` it refits every round, up to 6x that): up to several times smaller errors
         at the same number of model rows when the game has interactions of order three and more (tree
         models, smooth classifiers). Budgets under 160 coalitions get the plain estimate. ``"auto"``:
-        per row, a pilot (six trees fitted on half of the pairs to the plain fit's residuals, scored on
-        the other half) estimates the variance reduction; from 1.3-fold on the row gets ``"trees"``,
+        per row, a pilot (four trees of depth four fitted on half of the pairs to the plain fit's
+        residuals, scored on the other half) estimates the variance reduction; from 1.2-fold on the row gets ``"trees"``,
         otherwise the plain estimate at the cost of the pilot alone (see ``_adjust.AutoAdjustment``);
         ``diagnostics["adjusted"]`` says which rows got it. The choice depends only on the row's sample.
         ``None``: plain.
