@@ -183,7 +183,8 @@ class AutoAdjustment:
         coalitions = np.ascontiguousarray(np.concatenate([members, ~members]))
         weights = np.tile(design.pair_weights(strata, counts), 2)[held]
         stratum = np.tile(strata, 2)[held]
-        residuals = values - coalitions @ phi
+        inside = members.astype(np.float64) @ phi  # z_S . phi, and z_(N-S) . phi = sum(phi) - z_S . phi
+        residuals = values - np.concatenate([inside, phi.sum(axis=0) - inside])
         before = after = 0.0
         for output in range(values.shape[1]):
             target = np.ascontiguousarray(residuals[:, output])
