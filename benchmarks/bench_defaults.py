@@ -147,13 +147,13 @@ def _auto_cost(quick):
         explainer.explain(rows[:1])
     times, results = interleaved({name: (lambda e=e: e.explain(rows)) for name, e in explainers.items()},
                                  repeats=3 if quick else 9)
-    table = [["parity of 7 of 12 columns, 20 background rows, 8 rows", f"{results['auto'].diagnostics['adjusted'].mean():.2f}",
-              times["auto"] / times["None"]]]
-    header = ["game", "rows adjusted by `auto`", "**`auto` time / `None` time** (target <= 1.1)"]
-    intro = ("Where the adjustment cannot pay, the default costs its pilot only: a NumPy model (a product of signs, "
-             "about as cheap as a model gets, so tabxai's own time dominates), `n_coalitions=\"auto\"`, median of "
-             "interleaved runs; the values are the plain ones.\n\n")
-    return intro + markdown_table(header, table)
+    adjusted = results["auto"].diagnostics["adjusted"].mean()
+    return ("Where the adjustment cannot pay, the default costs its pilot only: a NumPy model (a product of signs, "
+            "about as cheap as a model gets, so tabxai's own time dominates), `n_coalitions=\"auto\"`, median of "
+            "interleaved runs; the values are the plain ones.\n\n"
+            + markdown_table(["game", "rows adjusted by `auto`", "**`auto` time / `None` time** (target <= 1.1)"],
+                             [["parity of 7 of 12 columns, 20 background rows, 8 rows", f"{adjusted:.2f}",
+                               times["auto"] / times["None"]]]))
 
 
 def _lime_california(quick):
