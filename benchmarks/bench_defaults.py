@@ -100,7 +100,8 @@ def _kernel_adult(quick):
             for _ in range(2):  # shap's time is not proportional to nsamples: two secant steps
                 elapsed, _ = _seconds(lambda n=nsamples: _shap_kernel(predict, background, rows, n, 0))
                 nsamples = int(np.clip(round(nsamples * seconds[adjustment] / elapsed), 2 * 12 + 2, 4094))
-            shap_runs = [_seconds(lambda s=seed: _shap_kernel(predict, background, rows, nsamples, s)) for seed in seeds]
+            shap_runs = [_seconds(lambda s=seed: _shap_kernel(predict, background, rows, nsamples, s))
+                         for seed in seeds]
             shap_seconds = float(np.median([t for t, _ in shap_runs]))
             shap_error = float(np.mean([relative_error(v, truth) for _, v in shap_runs]))
             cells.append((errors[adjustment] / shap_error, shap_seconds / seconds[adjustment], nsamples))
@@ -115,7 +116,8 @@ def _kernel_adult(quick):
              "wall time. Adult, 12 players (all columns but `fnlwgt` and `education`), HistGradientBoosting on "
              "integer-coded categories, background 50 rows, 4 explained rows, truth by enumerating all 4,096 "
              f"coalitions; error `||phi_hat - phi|| / ||phi||`, mean over rows and {len(seeds)} seeds. shap's "
-             "`nsamples` is chosen for the same seconds as each tabxai variant (two steps of timing and scaling from 256); the "
+             "`nsamples` is chosen for the same seconds as each tabxai variant (two steps of timing and scaling from "
+             "256); the "
              "time ratio says how equal the seconds came out.\n\n")
     return intro + markdown_table(header, table)
 
@@ -228,7 +230,8 @@ def _image_lime(quick):
             ratios[name].append(elapsed / floor_time)
             seconds[name].append(floor_time / (n_samples + 1))
     table = [[name, float(np.median(seconds[name])) * 1e6, float(np.median(ratios[name]))] for name in jobs]
-    header = ["`tx.image.explain(method=\"lime\")`", "floor: us per image", "**wall time / model floor** (target <= 1.3)"]
+    header = ["`tx.image.explain(method=\"lime\")`", "floor: us per image",
+              "**wall time / model floor** (target <= 1.3)"]
     intro = ("Image LIME: a 64 x 64 x 3 float32 image, 64 grid segments, 1,000 samples, a cheap float32 network "
              "(flatten, 256 tanh units, softmax; one thread); model floor = the network on 1,001 images in batches "
              "of 256. Median over runs of the ratio of each run to the floor run just before it.\n\n")

@@ -249,7 +249,8 @@ def coalition_outputs(model, masker, rows, coalitions, pair_row, pair_mask, *, p
             result.append(np.empty((n_total, outputs.shape[1]), dtype=np.float64))
         result[0][start:start + outputs.shape[0]] = outputs
 
-    stream_rows(model, n_total, rows.shape[1], fill, consume, progress=progress, dtype=getattr(masker, "dtype", np.float64))
+    stream_rows(model, n_total, rows.shape[1], fill, consume, progress=progress,
+                dtype=getattr(masker, "dtype", np.float64))
     if not result:
         return np.zeros((n_pairs, per_pair, model.n_outputs or 1), dtype=np.float64)
     return result[0].reshape(n_pairs, per_pair, result[0].shape[1])
