@@ -279,9 +279,10 @@ class KernelSHAP(MaskingExplainer):
         at the same number of model rows when the game has interactions of order three and more (tree
         models, smooth classifiers). Budgets under 160 coalitions get the plain estimate. ``"auto"``:
         per row, a pilot (four trees of depth four fitted on half of the pairs to the plain fit's
-        residuals, scored on the other half) estimates the variance reduction; from 1.2-fold on the row gets ``"trees"``,
-        otherwise the plain estimate at the cost of the pilot alone (see ``_adjust.AutoAdjustment``);
-        ``diagnostics["adjusted"]`` says which rows got it. The choice depends only on the row's sample.
+        residuals, scored on the other half) estimates the variance reduction; from 1.2-fold on the
+        row gets ``"trees"``, otherwise the plain estimate at the cost of the pilot alone (see
+        ``_adjust.AutoAdjustment``); ``diagnostics["adjusted"]`` says which rows got it. The choice
+        depends only on the row's sample.
         ``None``: plain.
     random_state : int, numpy Generator or None, default=None
         Seed. Each explained row draws from its own generator derived from the seed and its
