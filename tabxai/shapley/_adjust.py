@@ -62,10 +62,14 @@ class TreeAdjustment:
     def folds(self, strata, rng):
         """Fold of each planned pair: within every stratum, the pairs in plan order go round the folds from
         a random start, so every stratum, and every stratified prefix of the plan, is spread evenly."""
+        strata = np.asarray(strata)
+        uniques = np.unique(strata)
+        starts = np.array([rng.integers(self.n_folds) for _ in uniques], dtype=np.int64)  # one draw per stratum
+        order = np.argsort(strata, kind="stable")
+        grouped = strata[order]
+        rank = np.arange(len(strata)) - np.searchsorted(grouped, grouped)  # position within its stratum
         folds = np.empty(len(strata), dtype=np.int64)
-        for stratum in np.unique(strata):
-            where = np.flatnonzero(strata == stratum)
-            folds[where] = (np.arange(len(where)) + rng.integers(self.n_folds)) % self.n_folds
+        folds[order] = (rank + starts[np.searchsorted(uniques, grouped)]) % self.n_folds
         return folds
 
     def estimate(self, members, strata, folds, values, delta, design, estimate, rng):
@@ -153,8 +157,9 @@ class AutoAdjustment:
     cheap model). Fewer or shallower trees stopped telling job B at 512 coalitions from the table game.
     """
 
-    def __init__(self, *, min_reduction=1.2, n_trees=4, max_depth=4, learning_rate=0.6, full=None):
+    def __init__(self, *, min_reduction=1.2, n_trees=4, max_depth=4, learning_rate=0.6, max_pairs=512, full=None):
         self.min_reduction = min_reduction
+        self.max_pairs = max_pairs
         self.n_trees = n_trees
         self.max_depth = max_depth
         self.learning_rate = learning_rate
@@ -173,8 +178,17 @@ class AutoAdjustment:
         return phi, stderr, False, phi, stderr
 
     def reduction(self, members, strata, folds, values, design, phi):
-        """Held-out ``sum w r^2 / sum w (r - prediction)^2`` of the pilot trees (1.0: nothing to gain)."""
+        """Held-out ``sum w r^2 / sum w (r - prediction)^2`` of the pilot trees (1.0: nothing to gain).
+
+        The pilot looks at the first ``max_pairs`` pairs of the plan (a prefix, stratified like the whole),
+        so its cost stays bounded whatever the budget.
+        """
         counts = np.bincount(strata, minlength=len(design.units))
+        n_pairs = len(members)
+        if n_pairs > self.max_pairs:
+            keep = np.r_[0:self.max_pairs, n_pairs:n_pairs + self.max_pairs]
+            members, strata, folds, values = members[:self.max_pairs], strata[:self.max_pairs], \
+                folds[:self.max_pairs], values[keep]
         sampled = np.tile(counts[strata] < design.units[strata], 2)
         train = np.tile(folds % 2 == 0, 2)
         held = sampled & ~train
