@@ -40,6 +40,8 @@ from .._kernels.surrogate import fit_boosted_trees, shapley_boosted_trees
 
 __all__ = ["AutoAdjustment", "TreeAdjustment"]
 
+_NO_UNIFORMS = np.zeros((0, 0))  # the pilot grows every tree on all its training rows
+
 
 class TreeAdjustment:
     """Boosted-tree surrogate settings, cross-fitting folds, and the adjusted estimate of one row.
@@ -138,26 +140,28 @@ class TreeAdjustment:
 class AutoAdjustment:
     """``adjustment="auto"``: the tree adjustment where the row's own sample says it pays, else the plain estimate.
 
-    The pilot costs a tenth of the plain estimate or less: a few boosted trees fitted to the residuals of the
-    plain fit (``v(S) - z_S . phi``, what the estimate's variance is made of) on half of the pairs predict
-    the residuals of the other half, in the sampled strata, weighted as in the estimate. The share of the
-    residual sum of squares they remove held out is the variance reduction a control variate can bring;
-    ``sum w r^2 / sum w (r - prediction)^2`` of at least ``min_reduction`` gets the full adjustment
-    (:class:`TreeAdjustment`), less the plain estimate (that of ``adjustment=None``). A game that paired
-    sampling already handles (interactions of order two at most) leaves residuals near zero, and one whose
-    interactions no tree captures leaves them unpredictable: both get the plain estimate at the pilot's
-    cost. The choice depends only on the row's sample, so it is the same whatever ``n_jobs``, ``max_rows``
-    or the machine.
+    The pilot: four boosted trees of depth four, fitted to the residuals of the plain fit (``v(S) - z_S .
+    phi``, what the estimate's variance is made of) on half of the first ``max_pairs`` pairs of the plan (a
+    prefix stratified like the whole), predict the residuals of the other half, in the sampled strata,
+    weighted as in the estimate. The share of the residual sum of squares they remove held out is the
+    variance reduction a control variate can bring; ``sum w r^2 / sum w (r - prediction)^2`` (within
+    strata) of at least ``min_reduction`` gets the full adjustment (:class:`TreeAdjustment`), less the plain
+    estimate (that of ``adjustment=None``). A game that paired sampling already handles (interactions of
+    order two at most) leaves residuals near zero, and one whose interactions no tree captures leaves them
+    unpredictable: both get the plain estimate at the pilot's cost. The choice depends only on the row's
+    sample, so it is the same whatever ``n_jobs``, ``max_rows`` or the machine.
 
     Settings measured against the full adjustment's own variance reduction (12 and 16 players, 512 to
-    2,072 coalitions): a random table game (full: 1.01-1.06) gets pilot reductions of 0.94-0.97, the
+    2,072 coalitions): a random table game (full: 1.01-1.06) gets pilot reductions of 0.7-0.99, the
     parity of seven players (full: 1.0-1.6, nothing a tree of depth five represents) 1.0, job B of
-    BENCHMARKS.md (full: 3.2-6.1) 1.3-5.5, a logistic regression of job A (full: about 50) 7-12. The
-    pilot costs about half of the plain estimate's least squares (a few percent of a row's time on a
-    cheap model). Fewer or shallower trees stopped telling job B at 512 coalitions from the table game.
+    BENCHMARKS.md (full: 3.2-6.1) 1.3-3.5, a logistic regression of job A (full: about 50) 4.7-5.9. The
+    pilot costs about a third of the plain estimate's least squares; on the cheapest game measured (a
+    product of signs, 12 players, 2,072 coalitions, 20 background rows) a row costs 1.11-1.13 times the
+    plain one in CPU time. Fewer or shallower trees stopped telling job B at 512 coalitions from the table
+    game.
     """
 
-    def __init__(self, *, min_reduction=1.2, n_trees=4, max_depth=4, learning_rate=0.6, max_pairs=512, full=None):
+    def __init__(self, *, min_reduction=1.2, n_trees=4, max_depth=4, learning_rate=0.6, max_pairs=256, full=None):
         self.min_reduction = min_reduction
         self.max_pairs = max_pairs
         self.n_trees = n_trees
@@ -185,25 +189,24 @@ class AutoAdjustment:
         """
         counts = np.bincount(strata, minlength=len(design.units))
         n_pairs = len(members)
-        if n_pairs > self.max_pairs:
-            keep = np.r_[0:self.max_pairs, n_pairs:n_pairs + self.max_pairs]
-            members, strata, folds, values = members[:self.max_pairs], strata[:self.max_pairs], \
-                folds[:self.max_pairs], values[keep]
-        sampled = np.tile(counts[strata] < design.units[strata], 2)
-        train = np.tile(folds % 2 == 0, 2)
-        held = sampled & ~train
-        if not held.any():
+        keep = min(n_pairs, self.max_pairs)
+        members, strata = members[:keep], strata[:keep]
+        held_pairs = (counts[strata] < design.units[strata]) & (folds[:keep] % 2 == 1)  # sampled, held out
+        if not held_pairs.any():
             return 1.0
-        coalitions = np.ascontiguousarray(np.concatenate([members, ~members]))
-        weights = np.tile(design.pair_weights(strata, counts), 2)[held]
-        stratum = np.tile(strata, 2)[held]
+        train = np.tile(folds[:keep] % 2 == 0, 2)
+        held = np.tile(held_pairs, 2)
+        weights = np.tile(design.pair_weights(strata[held_pairs], counts), 2)
+        stratum = np.tile(strata[held_pairs], 2)
         inside = members.astype(np.float64) @ phi  # z_S . phi, and z_(N-S) . phi = sum(phi) - z_S . phi
-        residuals = values - np.concatenate([inside, phi.sum(axis=0) - inside])
+        residuals = np.concatenate([values[:keep] - inside,
+                                    values[n_pairs:n_pairs + keep] - (phi.sum(axis=0) - inside)])
+        coalitions = np.concatenate([members, ~members])
         before = after = 0.0
         for output in range(values.shape[1]):
             target = np.ascontiguousarray(residuals[:, output])
             prediction = fit_boosted_trees(coalitions, target, train, self.n_trees, self.max_depth,
-                                           self.learning_rate, 1, 1.0, np.zeros((0, 0)))[3]
+                                           self.learning_rate, 1, 1.0, _NO_UNIFORMS)[3]
             before += _within_strata(target[held], stratum, weights)
             after += _within_strata(target[held] - prediction[held], stratum, weights)
         return before / after if after > 0 else (1.0 if before == 0 else np.inf)
