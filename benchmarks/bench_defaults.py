@@ -154,7 +154,8 @@ def _auto_cost(quick):
             start_wall, start_cpu = time.perf_counter(), time.process_time()
             result = explainer.explain(rows)
             spent[name] = (time.perf_counter() - start_wall, time.process_time() - start_cpu)
-            adjusted = result.diagnostics["adjusted"].mean() if name == "auto" else None
+            if name == "auto":
+                adjusted = result.diagnostics["adjusted"].mean()
         wall.append(spent["auto"][0] / spent["None"][0])
         cpu.append(spent["auto"][1] / spent["None"][1])
     return ("Where the adjustment cannot pay, the default costs its pilot only: a NumPy model (a product of signs, "
