@@ -9,6 +9,8 @@ Every model runs with one thread (threadpoolctl), floors included.
   ``nsamples`` that takes the same wall time (timed, scaled, timed and scaled again, then measured),
   and the error ratio is taken at equal seconds. Relative error ``||phi_hat - phi|| / ||phi||``,
   mean over rows and seeds.
+- The default's cost where the adjustment cannot pay: a cheap model whose game is a pure interaction of
+  order seven, ``adjustment="auto"`` against ``None``, wall and CPU time.
 - LIME on California housing (8 numeric columns; logistic regression of "above the median value"),
   5,000 samples per row, background 1,000 rows: tabxai's default sampler against lime's
   LimeTabularExplainer (its defaults, quartile discretizer), seconds per row, interleaved.
