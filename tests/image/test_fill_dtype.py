@@ -42,7 +42,7 @@ def test_float32_images_are_filled_in_float32_with_the_float64_values():
     np.testing.assert_array_equal(batch, wide.astype(np.float32))
 
 
-def test_the_model_gets_float32_batches_and_the_same_values(tmp_path):
+def test_the_model_gets_float32_batches_and_the_same_values():
     image = np.random.default_rng(2).uniform(0, 1, (10, 12, 3))
     narrow = _Recording()
     expl = tx.image.explain(narrow, image.astype(np.float32), method="exact", segments=SEGMENTS, output=0)
