@@ -89,7 +89,8 @@ def coalition_values(model, masker, rows, coalitions, pair_row, pair_mask, *, pr
             totals.append(np.zeros((n_pairs, outputs.shape[1]), dtype=np.float64))
         masker.reduce(outputs, start, totals[0])
 
-    stream_rows(model, n_pairs * masker.rows_per_pair, rows.shape[1], fill, consume, progress=progress)
+    stream_rows(model, n_pairs * masker.rows_per_pair, rows.shape[1], fill, consume, progress=progress,
+                dtype=getattr(masker, "dtype", np.float64))
     if not totals:
         return np.zeros((0, model.n_outputs or 1), dtype=np.float64)
     return totals[0]
@@ -180,7 +181,7 @@ def map_row_blocks(function, n_rows, n_jobs, *, progress=False, block_size=None)
 
 # --- rows built by a method's own kernel -----------------------------------------------------------
 
-def stream_rows(model, n_rows, n_columns, fill, consume, *, progress=None):
+def stream_rows(model, n_rows, n_columns, fill, consume, *, progress=None, dtype=np.float64):
     """Ask the model about ``n_rows`` rows that a method builds, in chunks of at most ``model.max_rows``.
 
     For methods whose rows are not (explained row, coalition) pairs over a background (permutation
@@ -198,11 +199,14 @@ def stream_rows(model, n_rows, n_columns, fill, consume, *, progress=None):
         ``consume(outputs, start)`` receives the C-contiguous model outputs ``(stop - start, n_outputs)``.
     progress : bool, default=None
         Show a progress bar; default only for long jobs in a terminal or notebook.
+    dtype : float64 or float32, default=float64
+        Dtype of the rows (a masker's ``dtype``: images are filled in the model's float32, which
+        halves the bytes written and spares the model a conversion).
     """
     if n_rows == 0:
         return
     chunk = min(model.max_rows, n_rows)
-    buffer = np.empty((chunk, n_columns), dtype=np.float64)
+    buffer = np.empty((chunk, n_columns), dtype=dtype)
     bar = progress_bar(progress_enabled(progress, n_rows), n_rows, "rows")
     try:
         for start in range(0, n_rows, chunk):
@@ -245,7 +249,8 @@ def coalition_outputs(model, masker, rows, coalitions, pair_row, pair_mask, *, p
             result.append(np.empty((n_total, outputs.shape[1]), dtype=np.float64))
         result[0][start:start + outputs.shape[0]] = outputs
 
-    stream_rows(model, n_total, rows.shape[1], fill, consume, progress=progress)
+    stream_rows(model, n_total, rows.shape[1], fill, consume, progress=progress,
+                dtype=getattr(masker, "dtype", np.float64))
     if not result:
         return np.zeros((n_pairs, per_pair, model.n_outputs or 1), dtype=np.float64)
     return result[0].reshape(n_pairs, per_pair, result[0].shape[1])

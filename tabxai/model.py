@@ -462,7 +462,9 @@ class Model:
         """
         if self.schema is None:
             raise RuntimeError("this Model is not bound to a schema; use model.bind(schema) first")
-        codes = np.asarray(codes, dtype=np.float64)
+        codes = np.asarray(codes)
+        if codes.dtype != np.float32:  # float32 rows (images filled in the model's dtype) pass as they are
+            codes = codes.astype(np.float64, copy=False)
         out = self._raw_outputs(codes, first_row)
         n_rows = codes.shape[0]
         where = _where(n_rows, first_row)

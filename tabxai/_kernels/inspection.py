@@ -5,6 +5,7 @@ so the engine can stream a request through the model in chunks of any size with 
 """
 
 import numba
+import numpy as np
 
 
 @numba.njit(cache=True, nogil=True)
@@ -20,19 +21,29 @@ def fill_permuted_rows(codes, sample_rows, permutations, first_task, task_sample
     """
     m = sample_rows.shape[1]
     n_columns = codes.shape[1]
-    for r in range(start, stop):
-        t = r // m
-        i = r - t * m
+    permuted = np.empty(n_columns, dtype=np.int64)
+    t = start // m
+    while t * m < stop:  # task by task: no division per row, one mask scan per task
+        lo = max(start, t * m) - t * m
+        hi = min(stop, (t + 1) * m) - t * m
         rows = sample_rows[task_sample[t]]
-        source = rows[i]
-        donor = rows[permutations[t - first_task, i]]
         mask = group_masks[task_group[t]]
-        o = r - start
+        n_permuted = 0
         for j in range(n_columns):
             if mask[j]:
-                out[o, j] = codes[donor, j]
-            else:
+                permuted[n_permuted] = j
+                n_permuted += 1
+        order = permutations[t - first_task]
+        offset = t * m - start
+        for i in range(lo, hi):
+            o = offset + i
+            source = rows[i]
+            for j in range(n_columns):  # the whole row, then the group's columns from the donor row
                 out[o, j] = codes[source, j]
+            donor = rows[order[i]]
+            for k in range(n_permuted):
+                out[o, permuted[k]] = codes[donor, permuted[k]]
+        t += 1
 
 
 @numba.njit(cache=True, nogil=True)

@@ -170,7 +170,9 @@ class ImageSchema:
         """The model's batch for flat rows: ``(n, H, W, C)``, ``(n, H, W)`` or ``(n, C, H, W)``."""
         if columns is not None:
             raise ValueError("an image schema decodes whole images; `columns` must be None")
-        codes = np.asarray(codes, dtype=np.float64)
+        codes = np.asarray(codes)
+        if codes.dtype != np.float32:  # float32 batches (see ImageMasker.dtype) stay float32
+            codes = codes.astype(np.float64, copy=False)
         if codes.ndim != 2 or codes.shape[1] != self.n_columns:
             raise ValueError(f"codes must have shape (n_rows, {self.n_columns}); got {codes.shape}")
         n = codes.shape[0]

@@ -14,7 +14,7 @@ from .._engine import expected_value
 from .._provenance import package_versions
 from .._validation import check_bool, check_choice, check_int, check_n_jobs, check_real, resolve_seed
 from ..model import LINKS
-from ._model import bind_image_model, default_max_rows
+from ._model import bind_image_model
 from ._schema import check_image
 from .explanation import ImageExplanation
 from .gradient_explain import GRADIENT_METHODS, explain_with_gradients
@@ -93,8 +93,9 @@ def explain(model, image, *, method="kernel-shap", segments=None, fill="mean", o
     keep_prob : float, default=0.5
         RISE: probability that a cell is kept.
     max_rows : int, default=None
-        Most images per model call (default: 64 MiB of float64 images, at most 1,024); bounds memory,
-        never changes results.
+        Most images per model call (default: 8 MiB of masked images, at most 1,024: one buffer reused
+        call after call); bounds memory, never changes results. Masked images are float32 for a float32
+        or 8- and 16-bit integer image (a network's own dtype), float64 otherwise.
     n_jobs : int, default=None
         Parallel jobs of the Shapley and LIME explainers (one image: no effect on results).
     progress : bool, default=None
@@ -155,7 +156,7 @@ def explain(model, image, *, method="kernel-shap", segments=None, fill="mean", o
     budget = _budget(method, n_samples, n_segments)
     n_jobs = check_n_jobs(n_jobs)
     check_bool(progress, "progress", allow_none=True)
-    max_rows = default_max_rows(schema) if max_rows is None else check_int(max_rows, "max_rows", min_value=1)
+    max_rows = masker.batch_rows if max_rows is None else check_int(max_rows, "max_rows", min_value=1)
     parameters = {"segments": "given" if segments_given else "grid", "fill": _describe_fill(fill),
                   "n_samples": n_samples, "layout": layout, "value_range": masker.value_range,
                   "max_rows": max_rows, "n_jobs": n_jobs, "n_segments": n_segments}
@@ -175,7 +176,8 @@ def explain(model, image, *, method="kernel-shap", segments=None, fill="mean", o
     if method == "lime":
         _lime_class()  # fails before any model call when LIME is unavailable
 
-    bound, index, name, score = bind_image_model(model, schema, masker.pixels, output, max_rows, link)
+    bound, index, name, score = bind_image_model(model, schema, masker.pixels.astype(masker.dtype), output, max_rows,
+                                                 link)
     parameters["output"] = output
     parameters["link"] = link
     stderr, diagnostics = None, {}

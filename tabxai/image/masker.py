@@ -19,7 +19,19 @@ from ..maskers import Masker
 from ._schema import ImageSchema, check_image, check_value_range
 from .segmentation import check_segments
 
-__all__ = ["ImageMasker", "fill_image"]
+__all__ = ["ImageMasker", "fill_dtype", "fill_image"]
+
+_BATCH_BYTES = 8 * 2**20  # default model batches: this much image data, reused chunk after chunk
+_MAX_BATCH = 1024
+
+
+def fill_dtype(image):
+    """The dtype masked images are written in: float32 for float32 images and integer images of at most
+    16 bits (exact in float32: what image models compute in), float64 otherwise."""
+    dtype = np.asarray(image).dtype
+    if dtype == np.float32 or (dtype.kind in "ui" and dtype.itemsize <= 2):
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)
 
 
 def fill_image(schema, pixels, segments, fill, *, blur_sigma=None, what="fill"):
@@ -102,6 +114,12 @@ class ImageMasker(Masker):
         The ``fill`` argument.
     fill_row : ndarray (H * W * C,)
         The fill image as a flat row.
+    dtype : numpy dtype
+        Dtype of the masked images the model gets (:func:`fill_dtype`): float32 for a float32 or 8- and
+        16-bit integer image, so a float32 network gets its own dtype without a conversion, float64 otherwise.
+    batch_rows : int
+        Images per model call by default: 8 MiB of masked images (at most 1,024): one buffer, reused
+        chunk after chunk, small enough to stay in memory the process already holds.
 
     Examples
     --------
@@ -125,6 +143,9 @@ class ImageMasker(Masker):
         self.segments, self.segment_labels = check_segments(segments, self.schema.height, self.schema.width)
         self.fill_with = fill
         self.fill_row = fill_image(self.schema, self.pixels, self.segments, fill, blur_sigma=blur_sigma)
+        self.dtype = fill_dtype(image)
+        self._cast_fill = {}
+        self.batch_rows = int(min(_MAX_BATCH, max(1, _BATCH_BYTES // (self.dtype.itemsize * self.schema.n_columns))))
         value_segments = np.repeat(self.segments.ravel(), self.schema.n_channels)
         starts = np.flatnonzero(np.diff(value_segments)) + 1
         self._run_starts = np.concatenate([[0], starts, [value_segments.size]]).astype(np.int64)
@@ -157,7 +178,13 @@ class ImageMasker(Masker):
 
     def fill(self, rows, coalitions, pair_row, pair_mask, start, stop, out):
         """Write masked images ``start`` to ``stop`` (one per pair) into ``out``."""
-        fill_segment_masks(rows, self.fill_row, self._run_starts, self._run_segments,
+        fill = self.fill_row
+        if out.dtype != np.float64:  # copy values of the buffer's own type: no conversion per value
+            rows = rows.astype(out.dtype)
+            fill = self._cast_fill.get(out.dtype)
+            if fill is None:
+                fill = self._cast_fill[out.dtype] = self.fill_row.astype(out.dtype)
+        fill_segment_masks(rows, fill, self._run_starts, self._run_segments,
                            np.ascontiguousarray(coalitions, dtype=np.bool_), pair_row, pair_mask, start, stop, out)
 
     @property
@@ -176,7 +203,7 @@ class ImageMasker(Masker):
             raise ValueError(f"coalitions must have {self.n_segments} columns, one per segment; "
                              f"got shape {coalitions.shape}")
         n = coalitions.shape[0]
-        out = np.empty((n, self.schema.n_columns))
+        out = np.empty((n, self.schema.n_columns), dtype=self.dtype)
         index = np.arange(n, dtype=np.int64)
         self.fill(self.pixels[None], coalitions, np.zeros(n, dtype=np.int64), index, 0, n, out)
         return self.schema.decode(out)

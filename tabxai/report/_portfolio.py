@@ -173,7 +173,7 @@ def explain_applicants(ctx, masker, budget, reason_text):
     for start in range(0, len(positions), CHUNK):
         chunk = positions[start:start + CHUNK]
         seed = int(np.random.SeedSequence([ctx.seed, int(start)]).generate_state(1)[0])
-        explainer = KernelSHAP(ctx.adapter, masker, n_coalitions=budget, stop=rule, random_state=seed,
+        explainer = KernelSHAP(ctx.adapter, masker, n_coalitions=budget, stop=rule, adjustment=None, random_state=seed,
                                output=ctx.output_key, feature_groups=options["feature_groups"], link=options["link"],
                                n_jobs=options["n_jobs"], progress=False)
         explanation = explainer.explain(ctx.frame.iloc[chunk])

@@ -83,7 +83,7 @@ def test_shapley_reasons_and_partial_dependence_equal_direct_calls(small_audit, 
     assert [a["position"] for a in reasons["applicants"]] == adverse.tolist()[:len(reasons["applicants"])]
     seed = int(np.random.SeedSequence([3, 0]).generate_state(1)[0])  # the first chunk's seed
     direct = tx.KernelSHAP(model, _masker(result, X), n_coalitions=reasons["max_coalitions"],
-                           stop=tx.report.reasons_settled(4, "positive"), random_state=seed,
+                           stop=tx.report.reasons_settled(4, "positive"), adjustment=None, random_state=seed,
                            output="bad").explain(X.iloc[adverse])
     codes = tx.reason_codes(direct, k=4, units={"duration": "months"})
     table = report.reasons

@@ -225,7 +225,7 @@ def test_output_names_do_not_depend_on_n_jobs():
     assert one[0].output_names == one[1].output_names == "output_1"
     np.testing.assert_allclose(one[1].output_values, 2 * X[:4, 1])
     for expl in two + one:  # every field, whatever n_jobs
-        assert set(expl.diagnostics) == {"n_coalitions", "stopped_by"}
+        assert set(expl.diagnostics) == {"n_coalitions", "stopped_by", "adjusted"}
         assert expl.params["link"] is None and expl.params["response"] == "callable"
 
 
