@@ -9,6 +9,7 @@ __version__ = "0.1.0.dev0"
 from . import datasets, plots
 from .counterfactuals import Counterfactuals
 from .data import TabularSchema
+from .examples import Prototypes
 from .explanation import Explanation
 from .inspection import (AccumulatedLocalEffects, PartialDependence, PermutationImportance, accumulated_local_effects,
                          partial_dependence, partial_dependences, permutation_importance)
@@ -37,6 +38,7 @@ __all__ = [
     "PartialDependence",
     "PermutationImportance",
     "PermutationShapley",
+    "Prototypes",
     "Recourse",
     "RuleListClassifier",
     "TabularSchema",

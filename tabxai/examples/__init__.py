@@ -1,0 +1,9 @@
+"""Example-based explanations: prototypes and criticisms, influential training rows, similar cases.
+
+All work on raw tables (numbers, strings, categoricals, booleans, missing values) through one
+mixed-type encoding (:mod:`tabxai.examples._encoding`).
+"""
+
+from .prototypes import Prototypes
+
+__all__ = ["Prototypes"]
