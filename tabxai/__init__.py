@@ -9,7 +9,7 @@ __version__ = "0.1.0.dev0"
 from . import datasets, plots
 from .counterfactuals import Counterfactuals
 from .data import TabularSchema
-from .examples import Prototypes
+from .examples import Influence, Prototypes, influence, neighbours
 from .explanation import Explanation
 from .inspection import (AccumulatedLocalEffects, PartialDependence, PermutationImportance, accumulated_local_effects,
                          partial_dependence, partial_dependences, permutation_importance)
@@ -30,6 +30,7 @@ __all__ = [
     "ExactShapley",
     "Explanation",
     "IndependentMasker",
+    "Influence",
     "KernelSHAP",
     "LimeTabular",
     "Model",
@@ -49,6 +50,8 @@ __all__ = [
     "datasets",
     "fit_surrogate",
     "image",
+    "influence",
+    "neighbours",
     "partial_dependence",
     "partial_dependences",
     "permutation_importance",

@@ -4,6 +4,8 @@ All work on raw tables (numbers, strings, categoricals, booleans, missing values
 mixed-type encoding (:mod:`tabxai.examples._encoding`).
 """
 
-from .prototypes import Prototypes
+from ._influence import Influence, influence
+from ._neighbours import neighbours
+from ._prototypes import Prototypes
 
-__all__ = ["Prototypes"]
+__all__ = ["Influence", "Prototypes", "influence", "neighbours"]
