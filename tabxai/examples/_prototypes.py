@@ -308,6 +308,15 @@ class Prototypes(BaseEstimator):
             tags.target_tags.required = True
         return tags
 
+    def telling_columns(self, max_columns):
+        """The ``max_columns`` columns in which the prototypes differ most (spread of their encoded values), in data order."""
+        encoding = self._encoding
+        points = self._prototype_points
+        widths = np.diff(np.append(encoding.offsets, encoding.n_dims))
+        spread = [points[:, start:start + width].var(axis=0).sum() for start, width in zip(encoding.offsets, widths)]
+        chosen = np.sort(np.argsort(-np.asarray(spread), kind="stable")[:max_columns])
+        return [encoding.names[j] for j in chosen]
+
     def plot(self, *, ax=None, max_columns=4):
         """Draw the prototypes as a strip of weights labelled with their rows (see :func:`tabxai.plots.prototypes`)."""
         from ..plots.examples import prototypes

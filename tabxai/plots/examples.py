@@ -11,16 +11,6 @@ from ._common import CATEGORY_COLORS, MAGNITUDE, axes, sign_colors
 __all__ = ["influence", "prototypes"]
 
 
-def _telling_columns(p, max_columns):
-    """The columns in which the prototypes differ most (spread of their encoded values), in data order."""
-    encoding = p._encoding
-    points = p._prototype_points
-    widths = np.diff(np.append(encoding.offsets, encoding.n_dims))
-    spread = [points[:, start:start + width].var(axis=0).sum() for start, width in zip(encoding.offsets, widths)]
-    chosen = np.sort(np.argsort(-np.asarray(spread), kind="stable")[:max_columns])
-    return [encoding.names[j] for j in chosen]
-
-
 def prototypes(p, ax=None, *, max_columns=4):
     """Draw the weights of fitted :class:`tabxai.Prototypes`, each bar labelled with its row.
 
@@ -49,7 +39,7 @@ def prototypes(p, ax=None, *, max_columns=4):
     """
     if not hasattr(p, "prototype_indices_"):
         raise ValueError("the Prototypes are not fitted; call fit(X) first")
-    columns = _telling_columns(p, max_columns)
+    columns = p.telling_columns(max_columns)
     data = p.prototypes_
     frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data, columns=list(p._encoding.names))
     labels = []

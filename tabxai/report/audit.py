@@ -23,6 +23,7 @@ from . import _provenance
 from ._figures import report_figures
 from ._inputs import _applicants, _columns, _decisions, _index_of, _model_repr, _model_type, _plain, _same, _sensitive
 from ._report import AuditReport
+from ._typical import typical_applicants
 from ._sections import (_direct, _explainer, _glass_box, _group_means, _offers_proba, _performance, _ProbabilityAuc,
                         _recourse)
 from .fairness import group_fairness, numeric_bands
@@ -326,6 +327,12 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
         result["recourse"] = _recourse(model, X, declined, labels_index, favorable if named else fav_index,
                                        favorable, immutable, monotone, n_counterfactuals, seed, n_jobs)
     timings["recourse"] = time.perf_counter() - tick
+
+    tick = time.perf_counter()
+    say("typical and unusual applicants")
+    result["typical"] = typical_applicants(model, X, is_adverse, random_state=seed,
+                                           output=favorable if named else _index_of(outputs, favorable, "favorable"))
+    timings["typical"] = time.perf_counter() - tick
 
     # fairness ---------------------------------------------------------------------------------
     tick = time.perf_counter()
