@@ -189,7 +189,6 @@ class Prototypes(BaseEstimator):
         self._fit_criticisms(X, points, reference_mu, row_group, min(n_criticisms, n_rows))
         if classes is not None:
             self.classes_ = classes
-            self._log_prior = np.log(np.array([g.size for g in groups], dtype=np.float64) / n_rows)
         self.n_features_in_ = len(encoding.names)
         if isinstance(X, pd.DataFrame) and all(isinstance(c, str) for c in X.columns):
             self.feature_names_in_ = np.asarray(X.columns, dtype=object)
@@ -263,15 +262,17 @@ class Prototypes(BaseEstimator):
         for k in range(len(self.classes_)):
             part = terms[:, self._prototype_class == k]
             top = part.max(axis=1, keepdims=True)
-            scores[:, k] = self._log_prior[k] + top[:, 0] + np.log(np.exp(part - top).sum(axis=1))
+            scores[:, k] = top[:, 0] + np.log(np.exp(part - top).sum(axis=1))
         return scores
 
     @available_if(lambda self: self.by_class)
     def predict_proba(self, X):
-        """Class probabilities from the prototypes: ``P(k | x)`` proportional to ``P(k) sum_{s in k} w_s k(x, s)``.
+        """Class probabilities from the prototypes: ``P(k | x)`` proportional to ``sum_{s in k} w_s k(x, s)``.
 
-        Each class's prototypes and weights are a kernel mixture for its rows; for a narrow kernel
-        the class of the nearest prototype wins. Available with ``by_class=True``.
+        Each class's weighted prototypes are a kernel mixture standing for its rows, and classes
+        count alike whatever their size (as with balanced class weights; with the classes' shares
+        as priors the wide default kernel predicts the majority class almost everywhere). For a
+        narrow kernel the class of the nearest prototype wins. Available with ``by_class=True``.
 
         Returns
         -------
