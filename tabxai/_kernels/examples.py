@@ -98,3 +98,42 @@ def farthest_points(nearest, points, chosen_out):
             if total < nearest[i]:
                 nearest[i] = total
         nearest[pick] = -1.0
+
+
+@numba.njit(cache=True, nogil=True)
+def _difference(sum_in, squares_in, total, total_squares, inside, n_models):
+    """Mean with minus mean without, and its standard error (NaN when a side has too few models)."""
+    outside = n_models - inside
+    if inside == 0 or outside == 0:
+        return np.nan, np.nan
+    mean_in = sum_in / inside
+    mean_out = (total - sum_in) / outside
+    if inside < 2 or outside < 2:
+        return mean_in - mean_out, np.nan
+    var_in = (squares_in - inside * mean_in * mean_in) / (inside - 1)
+    var_out = (total_squares - squares_in - outside * mean_out * mean_out) / (outside - 1)
+    var_in = var_in if var_in > 0.0 else 0.0
+    var_out = var_out if var_out > 0.0 else 0.0
+    return mean_in - mean_out, np.sqrt(var_in / inside + var_out / outside)
+
+
+@numba.njit(cache=True, nogil=True)
+def mean_difference(sum_in, squares_in, total, total_squares, n_in, n_models, values, stderr):
+    """Per training row ``i`` and column ``t``: mean with the row minus mean without it, and its standard error.
+
+    ``total[t]`` sums column ``t`` over all models; the sum without row ``i`` is ``total - sum_in``.
+    NaN where a row was in no subset or in all (values), or in fewer than 2 or left out of fewer than
+    2 (standard errors).
+    """
+    n_rows, n_columns = sum_in.shape
+    for i in range(n_rows):
+        for t in range(n_columns):
+            values[i, t], stderr[i, t] = _difference(sum_in[i, t], squares_in[i, t], total[t], total_squares[t],
+                                                     n_in[i], n_models)
+
+
+@numba.njit(cache=True, nogil=True)
+def mean_difference_rows(sum_in, squares_in, total, total_squares, n_in, n_models, values, stderr):
+    """:func:`mean_difference` for one score per row (a row's own label), with its own totals."""
+    for i in range(sum_in.shape[0]):
+        values[i], stderr[i] = _difference(sum_in[i], squares_in[i], total[i], total_squares[i], n_in[i], n_models)

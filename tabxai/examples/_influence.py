@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._engine import progress_bar, single_blas_thread
+from .._engine import progress_bar
+from .._kernels.examples import mean_difference, mean_difference_rows
 from .._provenance import package_versions
 from .._validation import check_int, check_n_jobs, check_random_state, check_real, resolve_seed, row_generator
 from ..data import align_targets
@@ -23,7 +24,8 @@ from ._encoding import take_rows
 
 __all__ = ["Influence", "influence"]
 
-_MODELS_PER_TASK = 4  # models fitted per parallel task; fixed, so sums are formed the same way whatever n_jobs
+_MODELS_PER_TASK = 4  # models fitted per parallel task
+_MODELS_PER_PRODUCT = 32  # models whose test scores are added to the sums in one matrix product (a multiple of the above)
 
 
 class Influence:
@@ -369,42 +371,56 @@ class _Accumulator:
         self.self_in_sq = np.zeros(n_train)
         self.test_in = np.zeros((n_train, n_test))
         self.test_in_sq = np.zeros((n_train, n_test))
+        self._pending = []
+        self._n_pending = 0
 
     def add(self, masks, scores):
+        """Take the scores of the next models (in model order) and the masks of their subsets."""
         if self.shift is None:
             self.shift = scores[0].copy()
             self.total = np.zeros(scores.shape[1])
             self.total_sq = np.zeros(scores.shape[1])
         centred = scores - self.shift
-        weights = masks.astype(np.float64)
-        self.count_in += weights.sum(axis=0)
-        self.total += centred.sum(axis=0)
-        self.total_sq += (centred ** 2).sum(axis=0)
-        own = centred[:, :self.n_train]
-        self.self_in += (weights * own).sum(axis=0)
-        self.self_in_sq += (weights * own ** 2).sum(axis=0)
+        self.count_in += masks.sum(axis=0)
+        for m in range(centred.shape[0]):  # model by model, so the sums do not depend on the task size
+            self.total += centred[m]
+            self.total_sq += centred[m] ** 2
+            own = np.where(masks[m], centred[m, :self.n_train], 0.0)
+            self.self_in += own
+            self.self_in_sq += own ** 2
         if self.test_in.shape[1]:
-            test = centred[:, self.n_train:]
-            with single_blas_thread():
-                self.test_in += weights.T @ test
-                self.test_in_sq += weights.T @ (test ** 2)
+            self._pending.append((masks, centred[:, self.n_train:]))
+            self._n_pending += masks.shape[0]
+            if self._n_pending >= _MODELS_PER_PRODUCT:
+                self.flush()
+
+    def flush(self):
+        """Add the pending models' test scores to the sums with each row: one matrix product per block of models.
+
+        Blocks hold the models ``k * _MODELS_PER_PRODUCT`` onwards whatever ``n_jobs`` (tasks come back in
+        order and hold ``_MODELS_PER_TASK`` models each), so the sums are formed the same way.
+        """
+        if not self._pending:
+            return
+        masks = np.concatenate([m for m, _ in self._pending]).astype(np.float64)
+        test = np.concatenate([t for _, t in self._pending])
+        self.test_in += masks.T @ test
+        self.test_in_sq += masks.T @ (test * test)
+        self._pending = []
+        self._n_pending = 0
 
     def difference(self, columns):
         """Mean with the row minus mean without it, and its standard error, for the self scores or the test columns."""
-        n_in = self.count_in if columns is None else self.count_in[:, None]
-        n_out = self.n_models - n_in
         if columns is None:
             total, total_sq = self.total[:self.n_train], self.total_sq[:self.n_train]
-            sum_in, sq_in = self.self_in, self.self_in_sq
-        else:
-            total, total_sq = self.total[columns][None, :], self.total_sq[columns][None, :]
-            sum_in, sq_in = self.test_in, self.test_in_sq
-        sum_out, sq_out = total - sum_in, total_sq - sq_in
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean_in, mean_out = sum_in / n_in, sum_out / n_out
-            var_in = np.maximum(sq_in - n_in * mean_in ** 2, 0) / (n_in - 1)
-            var_out = np.maximum(sq_out - n_out * mean_out ** 2, 0) / (n_out - 1)
-            stderr = np.sqrt(var_in / n_in + var_out / n_out)
-        values = mean_in - mean_out
-        stderr = np.where((n_in >= 2) & (n_out >= 2), stderr, np.nan)
-        return np.asarray(values, dtype=np.float64), np.asarray(stderr, dtype=np.float64)
+            values = np.empty(self.n_train)
+            stderr = np.empty(self.n_train)
+            mean_difference_rows(self.self_in, self.self_in_sq, np.ascontiguousarray(total),
+                                 np.ascontiguousarray(total_sq), self.count_in, self.n_models, values, stderr)
+            return values, stderr
+        self.flush()
+        values = np.empty_like(self.test_in)
+        stderr = np.empty_like(self.test_in)
+        mean_difference(self.test_in, self.test_in_sq, np.ascontiguousarray(self.total[columns]),
+                        np.ascontiguousarray(self.total_sq[columns]), self.count_in, self.n_models, values, stderr)
+        return values, stderr
