@@ -45,17 +45,23 @@ def squared_from_gram(gram, sq_a, sq_b):
 
 
 @numba.njit(cache=True, nogil=True)
+def _kernel_value(gram_entry, sq_a, sq_b, gamma, laplacian):
+    """``exp(-gamma d^2)`` (or ``exp(-gamma d)``) from one Gram entry and the two squared norms."""
+    value = sq_a + sq_b - 2.0 * gram_entry
+    if value < 0.0:
+        value = 0.0
+    if laplacian:
+        value = np.sqrt(value)
+    return np.exp(-gamma * value)
+
+
+@numba.njit(cache=True, nogil=True)
 def kernel_from_gram(gram, sq_a, sq_b, gamma, laplacian):
     """Turn ``gram = A @ B.T`` into kernel values in place: ``exp(-gamma d^2)``, or ``exp(-gamma d)``."""
     n_a, n_b = gram.shape
     for i in range(n_a):
         for k in range(n_b):
-            value = sq_a[i] + sq_b[k] - 2.0 * gram[i, k]
-            if value < 0.0:
-                value = 0.0
-            if laplacian:
-                value = np.sqrt(value)
-            gram[i, k] = np.exp(-gamma * value)
+            gram[i, k] = _kernel_value(gram[i, k], sq_a[i], sq_b[k], gamma, laplacian)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -65,12 +71,7 @@ def kernel_row_sums(gram, sq_a, sq_b, gamma, laplacian, out):
     for i in range(n_a):
         total = 0.0
         for k in range(n_b):
-            value = sq_a[i] + sq_b[k] - 2.0 * gram[i, k]
-            if value < 0.0:
-                value = 0.0
-            if laplacian:
-                value = np.sqrt(value)
-            total += np.exp(-gamma * value)
+            total += _kernel_value(gram[i, k], sq_a[i], sq_b[k], gamma, laplacian)
         out[i] += total
 
 
