@@ -910,6 +910,25 @@ def _project_simplex(v):
     return np.maximum(v - cumulative[k] / (k + 1), 0.0)
 
 
+def naive_protodash(points, m, gamma):
+    """ProtoDash (Gurumoorthy et al. 2019): add the row of largest gradient ``mu - K w`` of ``w'mu - w'Kw/2``,
+    then re-fit non-negative weights on the chosen rows; returns the rows and the weights normalised to 1."""
+    from scipy.optimize import nnls
+
+    norms = (points ** 2).sum(axis=1)
+    K = np.exp(-gamma * np.maximum(norms[:, None] + norms[None, :] - 2 * points @ points.T, 0))
+    mu = K.mean(axis=1)
+    chosen, weights = [], np.zeros(0)
+    for _ in range(m):
+        gradient = mu - (K[:, chosen] @ weights if chosen else 0.0)
+        gradient[chosen] = -np.inf
+        chosen.append(int(np.argmax(gradient)))
+        L = np.linalg.cholesky(K[np.ix_(chosen, chosen)] + 1e-10 * np.eye(len(chosen)))
+        weights = nnls(L.T, np.linalg.solve(L, mu[chosen]))[0]
+    weights = weights / weights.sum()
+    return chosen, weights, float(mu.mean() - 2 * weights @ mu[chosen] + weights @ K[np.ix_(chosen, chosen)] @ weights)
+
+
 def naive_subset_influence(fit_predict, X, y, X_test, size):
     """Influence of each training row on each test prediction over ALL subsets of ``size`` rows:
     mean prediction of the models whose subset holds the row minus that of the others."""

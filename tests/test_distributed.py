@@ -31,3 +31,18 @@ def test_dask_backend_gives_identical_values(client):
             remote = make(n_jobs=2).explain(X)
         np.testing.assert_array_equal(remote.values, local.values)
         assert len(client.scheduler_info()["workers"]) == 2
+
+
+@pytest.mark.slow
+def test_dask_backend_gives_identical_influence(client):
+    import joblib
+    from sklearn.linear_model import Ridge
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(30, 3))
+    y = X @ np.array([1.0, -1.0, 0.5]) + rng.normal(0, 0.1, 30)
+    local = tx.influence(Ridge(), X, y, X[:4], n_models=12, random_state=2)
+    with joblib.parallel_config(backend="dask"):
+        remote = tx.influence(Ridge(), X, y, X[:4], n_models=12, random_state=2, n_jobs=2)
+    np.testing.assert_array_equal(remote.values, local.values)
+    np.testing.assert_array_equal(remote.self_influence, local.self_influence)

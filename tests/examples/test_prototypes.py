@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from naive import (naive_best_single_prototype, naive_median_gamma, naive_mixed_points, naive_mmd2,
-                   naive_simplex_weights)
+                   naive_protodash, naive_simplex_weights)
 
 import tabxai as tx
 from tabxai.examples._encoding import MixedEncoding
@@ -90,6 +90,8 @@ def test_representative_on_german_credit_and_criticisms_find_planted_rows():
         kss = kernel_matrix(points[subset], points[subset], p.gamma_, "rbf")
         random_mmd.append(constant - 2 * mu[subset].mean() + kss.mean())
     assert p.mmd2_ <= 0.5 * np.median(random_mmd)
+    _, _, protodash_mmd2 = naive_protodash(points, 20, p.gamma_)
+    assert p.mmd2_ <= protodash_mmd2
     found = np.intersect1d(p.criticism_indices_, planted).size
     assert found >= 8, f"criticisms found {found} of 10 planted rows"
     witness = tx.Prototypes(n_prototypes=20, n_criticisms=10, criticism="witness").fit(X)
