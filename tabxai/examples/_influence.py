@@ -203,6 +203,9 @@ def influence(estimator, X_train, y_train, X_test=None, *, y_test=None, n_models
     size = min(n_train - 1, max(1, int(round(subsample * n_train))))
     n_test = 0 if X_test is None else len(X_test)
     classifier = is_classifier_like(template)
+    if classifier and not has_method(template, "predict_proba"):
+        raise TypeError(f"`estimator` is a classifier without predict_proba ({type(estimator).__name__}); influence "
+                        "compares predicted probabilities. Use a classifier that gives them (e.g. SVC(probability=True))")
     response = _Response(classifier, y, output, None if y_test is None else _labels(X_test, y_test, n_test, "y_test"))
     seed = resolve_seed(random_state)
     X_all = X_train if X_test is None else _stack(X_train, X_test)

@@ -114,6 +114,7 @@ class _NotClonable:
     ("subsample", ValueError, "`subsample` must be a finite number > 0 and <= 1"),
     ("labels", ValueError, "one label per row"),
     ("no test rows", ValueError, "pass X_test"),
+    ("no probabilities", TypeError, "classifier without predict_proba"),
 ])
 def test_bad_input_gets_a_clear_error(case, error, message):
     X = pd.DataFrame({"a": np.arange(20.0), "b": np.arange(20.0) % 3})
@@ -129,6 +130,10 @@ def test_bad_input_gets_a_clear_error(case, error, message):
         kwargs["subsample"] = 1.5
     elif case == "labels":
         kwargs["y_train"] = y[:5]
+    elif case == "no probabilities":
+        from sklearn.svm import SVC
+
+        kwargs["estimator"], kwargs["y_train"] = SVC(), np.arange(20) % 2
     with pytest.raises(error, match=message):
         result = tx.influence(**kwargs)
         result.top(0)
