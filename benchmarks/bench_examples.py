@@ -16,7 +16,7 @@ Criticisms: 10 rows made unusual (one number set 6 to 24 standard deviations out
 Influence. ``tx.influence`` on a pipeline against its floor: the same number of fits of
 ``sklearn.base.clone`` of the estimator on the same subsets plus the same ``predict_proba`` /
 ``predict`` calls, in a plain loop (no accumulation, no standard errors), interleaved, median of
-repeats, one process (``n_jobs=1``). With test rows, tabxai's own work is two matrix products of
+5 repeats after a warm-up call, one process (``n_jobs=1``). With test rows, tabxai's own work is two matrix products of
 (training rows x models) by (models x test rows) for the sums and sums of squares with each row,
 and one pass over the (training rows x test rows) result: against a learner as cheap as Ridge on
 20,000 rows (about 30 ms a fit and prediction) that is a visible share; against one-hot + logistic
@@ -179,10 +179,11 @@ def _floor(estimator, X_train, y_train, X_test, n_models, seed=0):
 def _influence_rows(quick):
     rows = []
     for name, estimator, X_train, y_train, X_test, n_models in _influence_jobs(quick):
+        tx.influence(estimator, X_train, y_train, X_test, n_models=4)  # warm-up: loads the kernels
         times, _ = interleaved({
             "tabxai": lambda: tx.influence(estimator, X_train, y_train, X_test, n_models=n_models, random_state=0),
             "floor": lambda: _floor(estimator, X_train, y_train, X_test, n_models),
-        }, repeats=3)
+        }, repeats=5)
         rows.append([name, n_models, 0 if X_test is None else len(X_test), times["tabxai"], times["floor"],
                      times["tabxai"] / times["floor"]])
     return rows

@@ -213,8 +213,7 @@ def influence(estimator, X_train, y_train, X_test=None, *, y_test=None, n_models
     accumulator = _Accumulator(n_train, n_test, n_models)
     tasks = [np.arange(start, min(start + _MODELS_PER_TASK, n_models)) for start in range(0, n_models, _MODELS_PER_TASK)]
     bar = progress_bar(bool(progress), n_models, "models")
-    for models, scores in _run(tasks, template, X_train, y, X_all, response, seed, size, n_jobs):
-        masks = np.stack([_subset_mask(seed, m, n_train, size) for m in models])
+    for masks, scores in _run(tasks, template, X_train, y, X_all, response, seed, size, n_jobs):
         accumulator.add(masks, scores)
         if bar is not None:
             bar.update(len(models))
@@ -330,13 +329,15 @@ class _Response:
 
 
 def _fit_models(models, template, X_train, y, X_all, response, seed, size):
-    """Fit one clone per model number on its subset; the scores ``(len(models), n_train + n_test)``."""
+    """Fit one clone per model number on its subset; the subsets ``(len(models), n_train)`` and the scores
+    ``(len(models), n_train + n_test)``."""
     from sklearn.base import clone
 
     n_train = len(y)
     out = np.empty((len(models), len(X_all)))
+    masks = np.stack([_subset_mask(seed, model, n_train, size) for model in models])
     for row, model in enumerate(models):
-        subset = np.flatnonzero(_subset_mask(seed, model, n_train, size))
+        subset = np.flatnonzero(masks[row])
         fitted = clone(template)
         try:
             fitted.fit(take_rows(X_train, subset), y[subset])
@@ -346,7 +347,7 @@ def _fit_models(models, template, X_train, y, X_all, response, seed, size):
         out[row] = response.scores(fitted, X_all, n_train)
     if not np.isfinite(out).all():
         raise ValueError(f"refits {models[0]} to {models[-1]} returned NaN or inf predictions")
-    return models, out
+    return masks, out
 
 
 def _run(tasks, template, X_train, y, X_all, response, seed, size, n_jobs):
