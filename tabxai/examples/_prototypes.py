@@ -7,6 +7,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.metaestimators import available_if
 
+from ..data import align_targets
 from .._validation import check_bool, check_choice, check_int, check_real, resolve_seed, row_generator
 from ._encoding import KERNELS, MixedEncoding, kernel_means, median_squared_distance, squared_distances, take_rows
 from ._selection import farthest_criticisms, greedy_prototypes, witness_criticisms
@@ -162,7 +163,7 @@ class Prototypes(BaseEstimator):
         points = encoding.reference_points
         gamma = self._gamma(points, seed)
         if self.by_class:
-            labels = self._labels(y, n_rows)
+            labels = self._labels(align_targets(X, y, "y"), n_rows)
             classes, class_of_row = np.unique(labels, return_inverse=True)
             groups = [np.flatnonzero(class_of_row == k) for k in range(len(classes))]
         else:

@@ -119,6 +119,9 @@ def test_by_class_prototypes_and_nearest_prototype_classifier():
     accuracy = p.score(X, label)
     assert accuracy > max(np.mean(label == "good"), np.mean(label == "bad")) + 0.2
     assert len(p.criticism_indices_) == 4
+    shuffled = pd.Series(label, index=X.index)[::-1]  # labels are paired with rows by index
+    again = tx.Prototypes(n_prototypes=5, n_criticisms=4, by_class=True).fit(X, shuffled)
+    assert np.array_equal(again.prototype_indices_, p.prototype_indices_)
 
 
 def test_more_rows_than_max_samples_uses_a_sample_and_searches_all_rows_for_criticisms():
