@@ -7,8 +7,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.metaestimators import available_if
 
-from ..data import align_targets
 from .._validation import check_bool, check_choice, check_int, check_real, resolve_seed, row_generator
+from ..data import align_targets
 from ._encoding import KERNELS, MixedEncoding, kernel_means, median_squared_distance, squared_distances, take_rows
 from ._selection import farthest_criticisms, greedy_prototypes, witness_criticisms
 
