@@ -25,7 +25,7 @@ from ._encoding import take_rows
 __all__ = ["Influence", "influence"]
 
 _MODELS_PER_TASK = 4  # models fitted per parallel task
-_MODELS_PER_PRODUCT = 32  # models whose test scores are added to the sums in one matrix product (a multiple of the above)
+_PENDING_BYTES = 32 << 20  # subsets and test scores held back for one matrix product (each product reads the sums once)
 
 
 class Influence:
@@ -377,6 +377,8 @@ class _Accumulator:
         self.test_in_sq = np.zeros((n_train, n_test))
         self._pending = []
         self._n_pending = 0
+        per_model = 16 * n_train + 8 * n_test  # a float mask in the product, and a row of test scores
+        self._per_product = max(1, _PENDING_BYTES // per_model // _MODELS_PER_TASK) * _MODELS_PER_TASK
 
     def add(self, masks, scores):
         """Take the scores of the next models (in model order) and the masks of their subsets."""
@@ -395,14 +397,16 @@ class _Accumulator:
         if self.test_in.shape[1]:
             self._pending.append((masks, centred[:, self.n_train:]))
             self._n_pending += masks.shape[0]
-            if self._n_pending >= _MODELS_PER_PRODUCT:
+            if self._n_pending >= self._per_product:
                 self.flush()
 
     def flush(self):
         """Add the pending models' test scores to the sums with each row: one matrix product per block of models.
 
-        Blocks hold the models ``k * _MODELS_PER_PRODUCT`` onwards whatever ``n_jobs`` (tasks come back in
-        order and hold ``_MODELS_PER_TASK`` models each), so the sums are formed the same way.
+        A block holds as many models as fit in ``_PENDING_BYTES`` (a multiple of ``_MODELS_PER_TASK``,
+        from the numbers of rows alone); tasks come back in order, so blocks, and the sums, are the same
+        whatever ``n_jobs``. Few large products matter: each one reads and writes the whole
+        (training rows x test rows) sums.
         """
         if not self._pending:
             return

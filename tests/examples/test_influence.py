@@ -28,7 +28,11 @@ def test_ridge_agrees_with_enumeration_of_all_subsets_within_standard_errors():
     assert 0.4 < np.mean(z ** 2) < 2.0  # standard errors of the right size, neither far too small nor too large
 
 
-def test_values_are_the_mean_with_minus_the_mean_without_over_the_same_subsets():
+@pytest.mark.parametrize("pending_bytes", [1, 32 << 20])  # one matrix product per task of 4 models, or one in all
+def test_values_are_the_mean_with_minus_the_mean_without_over_the_same_subsets(pending_bytes, monkeypatch):
+    import tabxai.examples._influence as module
+
+    monkeypatch.setattr(module, "_PENDING_BYTES", pending_bytes)
     X, y, X_test = _ridge_data(30, seed=2)
     infl = tx.influence(Ridge(), X, y, X_test, n_models=24, random_state=5)
     masks = np.array([_subset_mask(5, m, 30, 15) for m in range(24)])
