@@ -124,7 +124,7 @@ def mean_difference(sum_in, squares_in, total, total_squares, n_in, n_models, va
 
     ``total[t]`` sums column ``t`` over all models; the sum without row ``i`` is ``total - sum_in``.
     NaN where a row was in no subset or in all (values), or in fewer than 2 or left out of fewer than
-    2 (standard errors).
+    2 (standard errors). ``values`` and ``stderr`` may be ``sum_in`` and ``squares_in`` themselves.
     """
     n_rows, n_columns = sum_in.shape
     for i in range(n_rows):

@@ -373,8 +373,8 @@ class _Accumulator:
         self.total = self.total_sq = None
         self.self_in = np.zeros(n_train)
         self.self_in_sq = np.zeros(n_train)
-        self.test_in = np.zeros((n_train, n_test))
-        self.test_in_sq = np.zeros((n_train, n_test))
+        self.n_test = n_test
+        self.test_in = self.test_in_sq = None  # (n_train, n_test), from the first matrix product
         self._pending = []
         self._n_pending = 0
         per_model = 16 * n_train + 8 * n_test  # a float mask in the product, and a row of test scores
@@ -394,7 +394,7 @@ class _Accumulator:
             own = np.where(masks[m], centred[m, :self.n_train], 0.0)
             self.self_in += own
             self.self_in_sq += own ** 2
-        if self.test_in.shape[1]:
+        if self.n_test:
             self._pending.append((masks, centred[:, self.n_train:]))
             self._n_pending += masks.shape[0]
             if self._n_pending >= self._per_product:
@@ -412,8 +412,12 @@ class _Accumulator:
             return
         masks = np.concatenate([m for m, _ in self._pending]).astype(np.float64)
         test = np.concatenate([t for _, t in self._pending])
-        self.test_in += masks.T @ test
-        self.test_in_sq += masks.T @ (test * test)
+        with_row, squares = masks.T @ test, masks.T @ (test * test)
+        if self.test_in is None:
+            self.test_in, self.test_in_sq = with_row, squares
+        else:
+            self.test_in += with_row
+            self.test_in_sq += squares
         self._pending = []
         self._n_pending = 0
 
@@ -427,8 +431,10 @@ class _Accumulator:
                                  np.ascontiguousarray(total_sq), self.count_in, self.n_models, values, stderr)
             return values, stderr
         self.flush()
-        values = np.empty_like(self.test_in)
-        stderr = np.empty_like(self.test_in)
+        if self.test_in is None:  # no test rows
+            return np.zeros((self.n_train, 0)), np.zeros((self.n_train, 0))
+        values, stderr = self.test_in, self.test_in_sq  # written in place: the sums are not needed afterwards
         mean_difference(self.test_in, self.test_in_sq, np.ascontiguousarray(self.total[columns]),
                         np.ascontiguousarray(self.total_sq[columns]), self.count_in, self.n_models, values, stderr)
+        self.test_in = self.test_in_sq = None
         return values, stderr
