@@ -16,7 +16,7 @@ Criticisms: 10 rows made unusual (one number set 6 to 24 standard deviations out
 Influence. ``tx.influence`` on a pipeline against its floor: the same number of fits of
 ``sklearn.base.clone`` of the estimator on the same subsets plus the same ``predict_proba`` /
 ``predict`` calls, in a plain loop (no accumulation, no standard errors), interleaved, median of
-5 repeats after a warm-up call, one process (``n_jobs=1``). With test rows, tabxai's own work is two matrix products of
+5 repeats after a warm-up call, one process (``n_jobs=1``), one BLAS thread (threadpoolctl). With test rows, tabxai's own work is two matrix products of
 (training rows x models) by (models x test rows) for the sums and sums of squares with each row,
 and one pass over the (training rows x test rows) result: against a learner as cheap as Ridge on
 20,000 rows (about 30 ms a fit and prediction) that is a visible share; against one-hot + logistic
@@ -177,6 +177,13 @@ def _floor(estimator, X_train, y_train, X_test, n_models, seed=0):
 
 
 def _influence_rows(quick):
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):  # one BLAS thread for the fits of both: stable times on a shared machine
+        return _influence_timings(quick)
+
+
+def _influence_timings(quick):
     rows = []
     for name, estimator, X_train, y_train, X_test, n_models in _influence_jobs(quick):
         tx.influence(estimator, X_train, y_train, X_test, n_models=4)  # warm-up: loads the kernels
