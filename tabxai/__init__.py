@@ -9,6 +9,7 @@ __version__ = "0.1.0.dev0"
 from . import datasets, plots
 from .counterfactuals import Counterfactuals, Recourse
 from .data import TabularSchema
+from .examples import Influence, Prototypes, influence, neighbours
 from .explanation import Explanation
 from .inspection import (AccumulatedLocalEffects, PartialDependence, PermutationImportance, accumulated_local_effects,
                          partial_dependence, partial_dependences, permutation_importance)
@@ -29,6 +30,7 @@ __all__ = [
     "Explanation",
     "IndependentMasker",
     "background_summary",
+    "Influence",
     "KernelSHAP",
     "LimeTabular",
     "Model",
@@ -37,6 +39,7 @@ __all__ = [
     "PartialDependence",
     "PermutationImportance",
     "PermutationShapley",
+    "Prototypes",
     "Recourse",
     "RuleListClassifier",
     "TabularSchema",
@@ -47,6 +50,8 @@ __all__ = [
     "datasets",
     "fit_surrogate",
     "image",
+    "influence",
+    "neighbours",
     "partial_dependence",
     "partial_dependences",
     "permutation_importance",

@@ -879,3 +879,132 @@ def naive_grad_cam(activations, gradients, height, width, plus=False):
 
 
 # --- image gradients: end ---
+# --- examples: begin ---
+
+
+def naive_mixed_points(frame):
+    """Rows of a DataFrame as points, cell by cell: numbers standardised (missing at 0), other columns
+    one-hot over their sorted observed values plus a missing level, each indicator 1/sqrt(2)."""
+    columns = []
+    for name in frame.columns:
+        series = frame[name]
+        numeric = pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype)
+        if numeric:
+            values = [float(v) for v in series]
+            present = [v for v in values if not math.isnan(v)]
+            mean = sum(present) / len(present)
+            std = math.sqrt(sum((v - mean) ** 2 for v in present) / len(present)) or 1.0
+            columns.append([[0.0 if math.isnan(v) else (v - mean) / std] for v in values])
+        else:
+            if isinstance(series.dtype, pd.CategoricalDtype):
+                levels = list(series.dtype.categories)
+            elif series.dtype == bool:
+                levels = [False, True]
+            else:
+                levels = sorted({v for v in series if not _is_missing(v)})
+            cells = []
+            for v in series:
+                cell = [0.0] * (len(levels) + 1)
+                cell[len(levels) if _is_missing(v) else levels.index(v)] = 1 / math.sqrt(2)
+                cells.append(cell)
+            columns.append(cells)
+    return np.array([sum((column[i] for column in columns), []) for i in range(len(frame))])
+
+
+def naive_rbf(a, b, gamma):
+    """The rbf kernel matrix, entry by entry."""
+    return np.array([[math.exp(-gamma * float(np.sum((x - z) ** 2))) for z in b] for x in a])
+
+
+def naive_median_gamma(points):
+    """1 / (2 * median squared distance over pairs of distinct rows i < j)."""
+    distances = [float(np.sum((points[i] - points[j]) ** 2)) for i in range(len(points))
+                 for j in range(i + 1, len(points))]
+    return 1.0 / (2.0 * float(np.median(distances)))
+
+
+def naive_mmd2(points, prototypes, weights, gamma):
+    """MMD^2 between the empirical distribution of ``points`` and the weighted ``prototypes``."""
+    n = len(points)
+    kxx = naive_rbf(points, points, gamma).sum() / n ** 2
+    kxs = naive_rbf(points, prototypes, gamma).sum(axis=0) / n
+    kss = naive_rbf(prototypes, prototypes, gamma)
+    weights = np.asarray(weights, dtype=float)
+    return float(kxx - 2 * weights @ kxs + weights @ kss @ weights)
+
+
+def naive_best_single_prototype(points, gamma):
+    """The row whose point mass is closest to the data in MMD^2, by trying every row."""
+    scores = [naive_mmd2(points, points[c:c + 1], [1.0], gamma) for c in range(len(points))]
+    return int(np.argmin(scores)), scores
+
+
+def naive_simplex_weights(points, prototypes, gamma, iterations=20000):
+    """Weights on the simplex minimising MMD^2, by projected gradient descent (slow, simple)."""
+    n = len(points)
+    kxs = naive_rbf(points, prototypes, gamma).sum(axis=0) / n
+    kss = naive_rbf(prototypes, prototypes, gamma)
+    w = np.full(len(prototypes), 1.0 / len(prototypes))
+    step = 0.5 / np.linalg.eigvalsh(kss).max()
+    for _ in range(iterations):
+        w = _project_simplex(w - step * 2 * (kss @ w - kxs))
+    return w
+
+
+def _project_simplex(v):
+    u = np.sort(v)[::-1]
+    cumulative = np.cumsum(u) - 1
+    k = np.flatnonzero(u - cumulative / np.arange(1, len(v) + 1) > 0)[-1]
+    return np.maximum(v - cumulative[k] / (k + 1), 0.0)
+
+
+def naive_protodash(points, m, gamma):
+    """ProtoDash (Gurumoorthy et al. 2019): add the row of largest gradient ``mu - K w`` of ``w'mu - w'Kw/2``,
+    then re-fit non-negative weights on the chosen rows; returns the rows and the weights normalised to 1."""
+    from scipy.optimize import nnls
+
+    norms = (points ** 2).sum(axis=1)
+    K = np.exp(-gamma * np.maximum(norms[:, None] + norms[None, :] - 2 * points @ points.T, 0))
+    mu = K.mean(axis=1)
+    chosen, weights = [], np.zeros(0)
+    for _ in range(m):
+        gradient = mu - (K[:, chosen] @ weights if chosen else 0.0)
+        gradient[chosen] = -np.inf
+        chosen.append(int(np.argmax(gradient)))
+        L = np.linalg.cholesky(K[np.ix_(chosen, chosen)] + 1e-10 * np.eye(len(chosen)))
+        weights = nnls(L.T, np.linalg.solve(L, mu[chosen]))[0]
+    weights = weights / weights.sum()
+    return chosen, weights, float(mu.mean() - 2 * weights @ mu[chosen] + weights @ K[np.ix_(chosen, chosen)] @ weights)
+
+
+def naive_subset_influence(fit_predict, X, y, X_test, size):
+    """Influence of each training row on each test prediction over ALL subsets of ``size`` rows:
+    mean prediction of the models whose subset holds the row minus that of the others."""
+    n = len(X)
+    with_row = np.zeros((n, len(X_test)))
+    without = np.zeros((n, len(X_test)))
+    count_with = np.zeros(n)
+    for subset in itertools.combinations(range(n), size):
+        rows = list(subset)
+        predictions = np.asarray(fit_predict(X[rows], y[rows], X_test), dtype=float)
+        for i in range(n):
+            if i in subset:
+                with_row[i] += predictions
+                count_with[i] += 1
+            else:
+                without[i] += predictions
+    total = math.comb(n, size)
+    return with_row / count_with[:, None] - without / (total - count_with)[:, None]
+
+
+def naive_neighbours(points, queries, k):
+    """Positions and squared distances of the ``k`` nearest points of each query (ties by position)."""
+    out = []
+    for q in queries:
+        distances = [float(np.sum((p - q) ** 2)) for p in points]
+        order = sorted(range(len(points)), key=lambda i: (distances[i], i))[:k]
+        out.append((order, [distances[i] for i in order]))
+    return out
+
+
+# --- examples: end ---

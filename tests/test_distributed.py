@@ -64,3 +64,15 @@ def test_portfolio_audit_on_a_cluster_equals_one_process_byte_for_byte(client, t
     assert main(common + ["--out", str(tmp_path / "b.html"), "--reasons-out", str(tmp_path / "b.csv"),
                           "--scheduler", client.scheduler.address]) == 0
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+def test_dask_backend_gives_identical_influence(client):
+    import joblib
+    from sklearn.linear_model import Ridge
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(30, 3))
+    y = X @ np.array([1.0, -1.0, 0.5]) + rng.normal(0, 0.1, 30)
+    local = tx.influence(Ridge(), X, y, X[:4], n_models=12, random_state=2)
+    with joblib.parallel_config(backend="dask"):
+        remote = tx.influence(Ridge(), X, y, X[:4], n_models=12, random_state=2, n_jobs=2)
+    np.testing.assert_array_equal(remote.values, local.values)
+    np.testing.assert_array_equal(remote.self_influence, local.self_influence)

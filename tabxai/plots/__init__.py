@@ -8,10 +8,11 @@ those that pull it down blue (safe under the common colour-vision deficiencies).
 
 from .bar import bar
 from .beeswarm import beeswarm
+from .examples import influence, prototypes
 from .heatmap import heatmap
 from .inspection import accumulated_local_effects, partial_dependence, permutation_importance
 from .scatter import scatter
 from .waterfall import waterfall
 
-__all__ = ["accumulated_local_effects", "bar", "beeswarm", "heatmap", "partial_dependence",
-           "permutation_importance", "scatter", "waterfall"]
+__all__ = ["accumulated_local_effects", "bar", "beeswarm", "heatmap", "influence", "partial_dependence",
+           "permutation_importance", "prototypes", "scatter", "waterfall"]

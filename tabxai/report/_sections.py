@@ -20,6 +20,7 @@ from ..shapley.kernel import smallest_sound_budget
 from ._context import same
 from ._inputs import _columns, _model_repr, _model_type, _plain
 from ._portfolio import ReasonText, explain_applicants
+from ._typical import typical_applicants
 from .fairness import group_fairness, group_labels
 
 GLOBAL_COALITIONS = 160  # per row of the global view (at least; more when the players need it)
@@ -28,7 +29,7 @@ APPLICANT_COALITIONS = 512  # most per applicant by default; the stopping rule u
 
 __all__ = ["Attributions", "applicant_budget", "dependence_section", "fairness_section", "glass_box_section", "importance_section",
            "model_section", "performance_section", "provenance_section", "reasons_section", "recourse_section",
-           "shapley_section"]
+           "shapley_section", "typical_section"]
 
 
 def model_section(ctx):
@@ -257,6 +258,13 @@ def recourse_section(ctx):
     out["n_without"] = sum(not a["counterfactuals"] for a in out["applicants"])
     out["all_valid"] = bool(np.all(found.valid))
     return out
+
+
+def typical_section(ctx):
+    """Typical and unusual applicants: prototypes of approved and declined applicants, criticisms, and the most
+    similar approved applicants of the first declined ones (``_typical.typical_applicants``)."""
+    ctx.say("typical and unusual applicants")
+    return typical_applicants(ctx.adapter, ctx.X, ctx.is_adverse, random_state=ctx.seed, output=ctx.favorable)
 
 
 def fairness_section(ctx, attributions):

@@ -22,7 +22,8 @@ from ._inputs import _plain
 from ._portfolio import ReasonText
 from ._report import AuditReport
 from ._sections import (dependence_section, fairness_section, glass_box_section, importance_section, model_section,
-                        performance_section, provenance_section, reasons_section, recourse_section, shapley_section)
+                        performance_section, provenance_section, reasons_section, recourse_section, shapley_section,
+                        typical_section)
 
 __all__ = ["audit"]
 
@@ -185,6 +186,7 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
                                                      result["shapley"]["features"])
     result["reasons"], reasons, applicant_expl = ctx.timed("reasons", reasons_section)
     result["recourse"] = ctx.timed("recourse", recourse_section)
+    result["typical"] = ctx.timed("typical", typical_section)
     result["fairness"], fairness_groups = ctx.timed("fairness", fairness_section, attributions)
     result["glass_box"] = ctx.timed("glass_box", glass_box_section)
     result["provenance"] = provenance_section(ctx, {"y": y, "extra": provenance})

@@ -89,7 +89,7 @@ def test_section_absent_with_n_recourse_0(credit):
     assert report.to_dict()["recourse"] is None
     text = report.to_html()
     assert 'id="recourse"' not in text and "Recourse" not in text
-    assert "4. Fairness by group" in text and "6. Provenance" in text
+    assert "4. Typical and unusual applicants" in text and "5. Fairness by group" in text and "7. Provenance" in text
 
 
 def test_no_recourse_under_the_constraints_is_said_plainly():
