@@ -438,11 +438,8 @@ def _explain(args, say):
     if "stderr" not in frame.columns:
         frame["stderr"] = np.nan
     base = np.asarray(explanation.base_values, dtype=float).reshape(len(rows), -1)
-    output_position = {name: k for k, name in enumerate(np.atleast_1d(np.asarray(explanation.output_names,
-                                                                                  dtype=object)))}
-    row_position = {label: i for i, label in enumerate(rows.index)}
-    frame["base_value"] = [base[row_position[r], output_position.get(o, 0)] for r, o in zip(frame["row"],
-                                                                                          frame["output"])]
+    # the long frame holds row by row, output by output, one line per feature: pair by position, not label
+    frame["base_value"] = np.repeat(base.reshape(-1), len(explanation.feature_names))
     provenance = {"method": explanation.params.get("method"), "parameters": explanation.params.get("parameters"),
                   "random_state": explanation.params.get("random_state"), "model_rows":
                   explanation.params.get("model_rows"), "versions": package_versions(), "time": utc_now(),
