@@ -72,7 +72,9 @@ def _cli_audit(folder, extra=()):
     script = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", script, *command], capture_output=True, text=True, check=True)
+    done = subprocess.run([sys.executable, "-c", script, *command], capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"tabxai audit failed ({done.returncode}):\n{done.stderr[-3000:]}")
     wall = time.perf_counter() - start
     peak = int(done.stdout.strip().splitlines()[-1]) / 1024
     return wall, peak, json.loads(js.read_text()), out.stat().st_size, pd.read_parquet(reasons)
