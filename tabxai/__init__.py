@@ -10,6 +10,7 @@ from . import datasets, plots
 from .counterfactuals import Counterfactuals
 from .data import TabularSchema
 from .explanation import Explanation
+from .interaction_explanation import InteractionExplanation
 from .inspection import (AccumulatedLocalEffects, PartialDependence, PermutationImportance, accumulated_local_effects,
                          partial_dependence, partial_dependences, permutation_importance)
 from .lime import LimeTabular
@@ -18,7 +19,7 @@ from .model import Model, ModelError, as_model
 from .report import AuditReport, audit, reason_codes
 from .recourse import Recourse
 from .rules import OneR, RuleListClassifier, fit_surrogate
-from .shapley import ExactShapley, KernelSHAP, PermutationShapley
+from .shapley import ExactShapley, KernelSHAP, PermutationShapley, ShapleyInteractions
 
 from . import image  # noqa: E402  (after the explainers it runs; imports no scikit-image or framework)
 
@@ -29,6 +30,7 @@ __all__ = [
     "ExactShapley",
     "Explanation",
     "IndependentMasker",
+    "InteractionExplanation",
     "KernelSHAP",
     "LimeTabular",
     "Model",
@@ -39,6 +41,7 @@ __all__ = [
     "PermutationShapley",
     "Recourse",
     "RuleListClassifier",
+    "ShapleyInteractions",
     "TabularSchema",
     "__version__",
     "accumulated_local_effects",

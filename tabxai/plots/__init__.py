@@ -9,9 +9,11 @@ those that pull it down blue (safe under the common colour-vision deficiencies).
 from .bar import bar
 from .beeswarm import beeswarm
 from .heatmap import heatmap
+from .interactions import interaction_dependence, interaction_heatmap
 from .inspection import accumulated_local_effects, partial_dependence, permutation_importance
 from .scatter import scatter
 from .waterfall import waterfall
 
-__all__ = ["accumulated_local_effects", "bar", "beeswarm", "heatmap", "partial_dependence",
+__all__ = ["accumulated_local_effects", "bar", "beeswarm", "heatmap", "interaction_dependence",
+           "interaction_heatmap", "partial_dependence",
            "permutation_importance", "scatter", "waterfall"]
