@@ -39,7 +39,7 @@ from .._validation import check_choice, check_int, check_random_state, check_rea
 from ..interaction_explanation import InteractionExplanation
 from ._base import MaskingExplainer, RowResults, largest_relative_stderr
 from ._indices import INDICES, IndexTables
-from .kernel import _Design, _variance_groups
+from .kernel import _allocate, _Design, _variance_groups
 
 __all__ = ["ShapleyInteractions"]
 
@@ -143,7 +143,9 @@ class ShapleyInteractions(MaskingExplainer):
             if budget == "auto":
                 budget = 4 * n_interactions + _AUTO_EXTRA
         self._tables = IndexTables(self.index, n_players)
-        self._design = _Design(n_players, int(min(budget, every)))
+        self._design = design = _Design(n_players, int(min(budget, every)))
+        if not design.exact:  # pairs spread over every stratum in proportion to its kernel mass (capped at its size)
+            design.taken = _allocate(int(min(budget, every)) // 2, design.units, design.mass)
         self._exact = self.n_coalitions == "exact"
 
     def _seed(self):
@@ -300,7 +302,7 @@ def _estimate(members, strata, values, design, tables, delta):
     leverage = weights * ((design_rows @ projection) * design_rows).sum(axis=1)
     leverage = np.minimum(leverage[:n_pairs] + leverage[n_pairs:], 0.99)
     scores = coefficients[:, :, None] * residuals[:, None, :]
-    totals = (scores[:n_pairs] + scores[n_pairs:]) / (1 - leverage)[:, None, None]
+    totals = (scores[:n_pairs] + scores[n_pairs:]) / np.sqrt(1 - leverage)[:, None, None]
     variance = np.zeros(estimate.shape)
     for group in _variance_groups(counts, design.units):
         in_group = np.isin(strata, group)
