@@ -12,7 +12,7 @@ from .data import TabularSchema
 from .explanation import Explanation
 from .interaction_explanation import InteractionExplanation
 from .inspection import (AccumulatedLocalEffects, PartialDependence, PermutationImportance, accumulated_local_effects,
-                         partial_dependence, partial_dependences, permutation_importance)
+                         partial_dependence, partial_dependences, permutation_importance, SageValues, sage)
 from .lime import LimeTabular
 from .maskers import IndependentMasker
 from .model import Model, ModelError, as_model
@@ -41,6 +41,7 @@ __all__ = [
     "PermutationShapley",
     "Recourse",
     "RuleListClassifier",
+    "SageValues",
     "ShapleyInteractions",
     "TabularSchema",
     "__version__",
@@ -55,4 +56,5 @@ __all__ = [
     "permutation_importance",
     "plots",
     "reason_codes",
+    "sage",
 ]

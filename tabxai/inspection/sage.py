@@ -90,7 +90,7 @@ def sage(model, X, y, *, loss="log_loss", background=None, n_permutations="auto"
     >>> y = 2 * X[:, 0] + X[:, 1]
     >>> result = sage(lambda rows: 2 * rows[:, 0] + rows[:, 1], X, y, loss="mse", background=X[:50], tol=0.05)
     >>> [round(v, 1) for v in result.values]  # about 4 var(x0) and var(x1); x2 is not used
-    [3.9, 1.0, 0.0]
+    [3.9, 0.9, 0.0]
     """
     if isinstance(loss, str):
         if loss not in ("log_loss", "mse"):

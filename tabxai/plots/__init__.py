@@ -11,9 +11,10 @@ from .beeswarm import beeswarm
 from .heatmap import heatmap
 from .interactions import interaction_dependence, interaction_heatmap
 from .inspection import accumulated_local_effects, partial_dependence, permutation_importance
+from .sage import sage_values
 from .scatter import scatter
 from .waterfall import waterfall
 
 __all__ = ["accumulated_local_effects", "bar", "beeswarm", "heatmap", "interaction_dependence",
            "interaction_heatmap", "partial_dependence",
-           "permutation_importance", "scatter", "waterfall"]
+           "permutation_importance", "sage_values", "scatter", "waterfall"]

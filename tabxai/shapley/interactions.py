@@ -139,7 +139,7 @@ class ShapleyInteractions(MaskingExplainer):
             budget = every
         else:
             minimum = min(2 * n_interactions + 2, every)
-            budget = check_int(self.n_coalitions, "n_coalitions", min_value=minimum, allowed=("auto",))
+            budget = check_int(self.n_coalitions, "n_coalitions", min_value=minimum, allowed=("auto", "exact"))
             if budget == "auto":
                 budget = 4 * n_interactions + _AUTO_EXTRA
         self._tables = IndexTables(self.index, n_players)
@@ -264,7 +264,7 @@ class ShapleyInteractions(MaskingExplainer):
 
 def _schedule(n_units, n_interactions):
     """Pairs evaluated after each round when ``tol`` is set: a first round, then growth by a quarter."""
-    targets = [min(n_units, max(2 * n_interactions, 256))]
+    targets = [min(n_units, max(2 * n_interactions, 64))]
     while targets[-1] < n_units:
         targets.append(min(n_units, targets[-1] + max(64, targets[-1] // 4)))
     return targets
