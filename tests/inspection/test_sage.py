@@ -62,13 +62,13 @@ def test_log_loss_of_a_classifier_and_n_jobs():
     X = pd.DataFrame(rng.normal(size=(150, 4)), columns=["a", "b", "c", "d"])
     y = np.where(X.a + 0.5 * X.b + rng.normal(size=150) > 0, "yes", "no")
     model = LogisticRegression().fit(X, y)
-    results = [tx.sage(model, X, y, background=X.iloc[:30], tol=0.1, random_state=3, n_jobs=n_jobs)
-               for n_jobs in (1, 2)]
+    results = [tx.sage(model, X, y, background=X.iloc[:30], n_permutations=100, tol=None, random_state=3,
+                       n_jobs=n_jobs) for n_jobs in (1, 2)]
     np.testing.assert_array_equal(results[0].values, results[1].values)
     np.testing.assert_array_equal(results[0].stderr, results[1].stderr)
-    result = results[0]
+    result = tx.sage(model, X, y, background=X.iloc[:30], tol=0.05, random_state=3)
     assert result.feature_names == ("a", "b", "c", "d") and result.converged
-    assert result.stderr.max() <= 0.1 * (result.values.max() - result.values.min())
+    assert result.stderr.max() <= 0.05 * (result.values.max() - result.values.min())
     assert np.argmax(result.values) == 0
     # what the values add up to: the log loss of the mean prediction minus the model's
     np.testing.assert_allclose(result.values.sum(), result.total, rtol=1e-10)
