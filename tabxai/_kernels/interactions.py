@@ -77,25 +77,3 @@ def index_weights(coalitions, gamma, first, second):
                 inside = (1 if coalitions[c, i] else 0) + (1 if coalitions[c, j] else 0)
                 out[c, d] = gamma[2, size, inside]
     return out
-
-
-@numba.njit(cache=True)
-def accumulate_index(coalitions, values, gamma, first, second, out):
-    """Add ``sum_A gamma[order, |A|, |A & S|] values[A]`` to ``out`` (n_interactions, n_outputs)."""
-    count, n_players = coalitions.shape
-    n_columns = first.shape[0]
-    n_outputs = values.shape[1]
-    for c in range(count):
-        size = 0
-        for i in range(n_players):
-            if coalitions[c, i]:
-                size += 1
-        for d in range(n_columns):
-            i = first[d]
-            j = second[d]
-            if i == j:
-                weight = gamma[1, size, 1 if coalitions[c, i] else 0]
-            else:
-                weight = gamma[2, size, (1 if coalitions[c, i] else 0) + (1 if coalitions[c, j] else 0)]
-            for k in range(n_outputs):
-                out[d, k] += weight * values[c, k]

@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._engine import coalition_values, predict, single_blas_thread
-from .._kernels.interactions import accumulate_index, index_weights, pair_design_normal_equations, pair_design_rows
+from .._kernels.interactions import index_weights, pair_design_normal_equations, pair_design_rows
 from .._kernels.shapley import all_coalitions
 from .._validation import check_choice, check_int, check_random_state, check_real, resolve_seed, row_generator
 from ..interaction_explanation import InteractionExplanation
@@ -45,7 +45,7 @@ __all__ = ["ShapleyInteractions"]
 
 _AUTO_EXTRA = 2048
 _MAX_EXACT_PLAYERS = 20
-_EXACT_CHUNK = 4096  # coalitions per call of the exact accumulation
+_EXACT_CHUNK = 4096  # coalitions whose index weights are held at once
 
 
 class ShapleyInteractions(MaskingExplainer):
@@ -205,11 +205,11 @@ class ShapleyInteractions(MaskingExplainer):
         values = coalition_values(model, masker, rows, coalitions, pair_row, pair_mask, progress=progress)
         values = values.reshape(n_rows, n_coalitions, -1) - self._base_values
         result = np.zeros((n_rows, tables.n_interactions, values.shape[2]))
-        for i in range(n_rows):
-            for start in range(0, n_coalitions, _EXACT_CHUNK):
+        with single_blas_thread():  # the same sums whatever n_jobs
+            for start in range(0, n_coalitions, _EXACT_CHUNK):  # I(S) = sum_A gamma_S(A) (v(A) - v(empty))
                 stop = min(start + _EXACT_CHUNK, n_coalitions)
-                accumulate_index(coalitions[start:stop], np.ascontiguousarray(values[i, start:stop]),
-                                 tables.coalition, tables.first, tables.second, result[i])
+                weights = index_weights(coalitions[start:stop], tables.coalition, tables.first, tables.second)
+                result += np.einsum("ad,rak->rdk", weights, values[:, start:stop])
         matrices = tables.to_matrix(result)
         info = {"n_coalitions": np.full(n_rows, n_coalitions, dtype=np.int64),
                 "stopped_by": np.array(["exact"] * n_rows, dtype=object)}
