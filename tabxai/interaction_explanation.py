@@ -24,6 +24,29 @@ class InteractionExplanation:
     ``expl[:, ["age", "job"]]`` the interactions among those players, ``expl[..., "good"]`` one
     output. ``params`` holds the method, its parameters, the seed, the model rows and versions;
     ``diagnostics`` per-row arrays (coalitions used, ``stopped_by``).
+
+    Attributes
+    ----------
+    values, stderr : ndarray
+        ``(n, p, p)`` or ``(n, p, p, k)``; ``stderr`` is None for exact values.
+    base_values : ndarray
+        ``E f`` over the background, ``(n,)`` or ``(n, k)``.
+    main_effects : ndarray
+        The diagonal, ``(n, p)`` or ``(n, p, k)``.
+    data : DataFrame or ndarray
+        The explained rows as given.
+    feature_names, output_names : tuple
+    params, diagnostics, groups : dict
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> values = np.array([[[0.5, 0.2], [0.2, -0.1]]])  # one row, two players
+    >>> expl = InteractionExplanation(values, [1.0], None, ["a", "b"], ["y"])
+    >>> float(expl.output_values[0])  # 1.0 + 0.5 - 0.1 + 0.2
+    1.6
+    >>> expl.main_effects.tolist()
+    [[0.5, -0.1]]
     """
 
     def __init__(self, values, base_values, data, feature_names, output_names, *, stderr=None, params=None,

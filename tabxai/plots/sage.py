@@ -31,7 +31,7 @@ def sage_values(result, ax=None, *, max_features=20):
     >>> from tabxai.inspection import SageValues
     >>> result = SageValues([0.2, 0.05], [0.01, 0.02], ["a", "b"], "mse", {}, n_permutations=64,
     ...                     converged=True, total=0.25)
-    >>> [round(p.get_width(), 2) for p in sage_values(result).patches]
+    >>> [round(float(p.get_width()), 2) for p in sage_values(result).patches]
     [0.05, 0.2]
     """
     from ..inspection import SageValues
