@@ -6,11 +6,14 @@ where ``f_S(x_i)`` is the background-averaged prediction with the players in ``S
 ``i`` (the interventional value function of KernelSHAP, sage-importance's ``MarginalImputer``).
 Its Shapley values add up to the loss of the mean prediction minus the model's mean loss.
 
-Estimator: antithetic permutation sampling. A unit is a row drawn at random from ``X`` and a
-random order of the players together with its reverse; along each order the players are added one
-at a time and each is credited with the loss decrease it brings. A unit's value is the mean of the
-two orders; the estimate is the mean over units, its standard error the standard deviation over
-units over ``sqrt(units)``. Units come in rounds through the engine (every coalition of a round in
+Estimator: antithetic permutation sampling. A unit is a row of ``X`` and a random order of the
+players together with its reverse; along each order the players are added one at a time and each
+is credited with the loss decrease it brings. A unit's value is the mean of the two orders; the
+estimate is the mean over units. Rows are taken in epochs (all rows in a random order, then again
+in another order), so that once every row has been used the choice of rows adds no variance: most
+of the variance of SAGE's per-unit values is between rows (sage-importance draws rows with
+replacement). The standard error separates the variance within rows (orders) from that between
+rows (the current epoch's sample of rows, without replacement), see ``_Tally``. Units come in rounds through the engine (every coalition of a round in
 one request, streamed in chunks of ``max_rows`` model rows); sampling stops when the largest
 standard error is at most ``tol`` times the spread of the values. Unit ``u`` draws from its own
 generator keyed by ``u``, so the values do not depend on ``n_jobs``.
@@ -127,31 +130,29 @@ def sage(model, X, y, *, loss="log_loss", background=None, n_permutations="auto"
     base = expected_value(bound, bound_masker)
     full = predict(bound, codes)
     game = _LossGame(bound, bound_masker, codes, targets, loss_of, base, full, players.n_players)
-    sums, squares, units = np.zeros(players.n_players), np.zeros(players.n_players), 0
+    tally = _Tally(codes.shape[0], players.n_players)
     bar = progress_bar(progress_enabled(progress, limit * players.n_players * bound_masker.rows_per_pair),
                        limit if n_permutations != "auto" else None, "permutations")
-    converged, n_pairs, sampled_rows = False, max(1, limit // 2), []
+    converged, n_pairs = False, max(1, limit // 2)
     try:
-        while units < n_pairs:
+        while tally.units < n_pairs:
+            units = tally.units
             size = min(n_pairs - units, _FIRST_ROUND if units == 0 else max(_FIRST_ROUND, units // 2))
             indices = np.arange(units, units + size)
-            blocks = map_row_blocks(partial(game.units, seed, indices), size, n_jobs)
-            values = np.concatenate([block for block, _ in blocks])
-            sampled_rows.append(np.concatenate([rows for _, rows in blocks]))
-            sums += values.sum(axis=0)
-            squares += (values ** 2).sum(axis=0)
-            units += size
+            rows = _unit_rows(seed, indices, codes.shape[0])
+            blocks = map_row_blocks(partial(game.units, seed, indices, rows), size, n_jobs)
+            tally.add(rows, np.concatenate(blocks))
             if bar is not None:
                 bar.update(2 * size)
-            estimate, stderr = _moments(sums, squares, units)
-            spread = estimate.max() - estimate.min()
-            converged = tol is not None and units > 1 and stderr.max() <= tol * spread
+            estimate, stderr = tally.estimate()
+            converged = tol is not None and tally.units > 1 and stderr.max() <= tol * (estimate.max() - estimate.min())
             if converged:
                 break
     finally:
         if bar is not None:
             bar.close()
-    estimate, stderr = _moments(sums, squares, units)
+    estimate, stderr = tally.estimate()
+    units = tally.units
     params = {"method": "SAGE", "parameters": {"loss": loss_name, "n_permutations": n_permutations, "tol": tol,
                                                "n_background": bound_masker.n_background, "n_jobs": n_jobs,
                                                "feature_groups": feature_groups, "output": output,
@@ -160,15 +161,66 @@ def sage(model, X, y, *, loss="log_loss", background=None, n_permutations="auto"
               "model_rows": 2 * units * (players.n_players - 1) * bound_masker.rows_per_pair + codes.shape[0],
               "versions": package_versions()}
     return SageValues(estimate, stderr, players.names, loss_name, params, n_permutations=2 * units,
-                      converged=bool(converged), total=game.mean_total(np.concatenate(sampled_rows)))
+                      converged=bool(converged), total=game.mean_total(tally.rows()))
 
 
-def _moments(sums, squares, units):
-    mean = sums / units
-    if units < 2:
-        return mean, np.full_like(mean, np.inf)
-    variance = np.maximum(squares - units * mean ** 2, 0.0) / (units - 1)
-    return mean, np.sqrt(variance / units)
+def _unit_rows(seed, indices, n_rows):
+    """The row of each unit: rows in a random order, epoch after epoch (each epoch keyed by its number).
+
+    Every row is used once per epoch, so after whole epochs the choice of rows adds no variance.
+    """
+    epochs = indices // n_rows
+    out = np.empty(len(indices), dtype=np.int64)
+    for epoch in np.unique(epochs):
+        order = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(2 ** 32, int(epoch)))))
+        permutation = order.permutation(n_rows)
+        chosen = epochs == epoch
+        out[chosen] = permutation[indices[chosen] % n_rows]
+    return out
+
+
+class _Tally:
+    """Per-row sums of the units' values: the mean and its standard error under epoch sampling of the rows.
+
+    With ``n = e N + p`` units (``e`` whole epochs over the ``N`` rows, ``p`` in the current one), the mean's
+    variance is ``(n s_w^2 + p (1 - p / N) s_b^2) / n^2``: ``s_w^2`` the variance of a unit about its row's
+    mean (pooled over rows with two units or more), ``s_b^2`` the variance of the rows' means (the total
+    variance less ``s_w^2``). Before any row has two units, the variance of all units over ``n`` (the
+    with-replacement formula, which also holds the row term in full).
+    """
+
+    def __init__(self, n_rows, n_players):
+        self.n_rows = n_rows
+        self.counts = np.zeros(n_rows, dtype=np.int64)
+        self.sums = np.zeros((n_rows, n_players))
+        self.squares = np.zeros((n_rows, n_players))
+        self.units = 0
+
+    def add(self, rows, values):
+        np.add.at(self.counts, rows, 1)
+        np.add.at(self.sums, rows, values)
+        np.add.at(self.squares, rows, values ** 2)
+        self.units += len(rows)
+
+    def rows(self):
+        return np.repeat(np.arange(self.n_rows), self.counts)
+
+    def estimate(self):
+        n = self.units
+        mean = self.sums.sum(axis=0) / n
+        if n < 2:
+            return mean, np.full_like(mean, np.inf)
+        total = np.maximum(self.squares.sum(axis=0) - n * mean ** 2, 0.0) / (n - 1)
+        repeated = self.counts >= 2
+        if not repeated.any():
+            return mean, np.sqrt(total / n)
+        counts = self.counts[repeated][:, None]
+        within = np.maximum(self.squares[repeated] - self.sums[repeated] ** 2 / counts, 0.0).sum(axis=0)
+        within /= (counts - 1).sum()
+        between = np.maximum(total - within, 0.0)
+        partial_epoch = n % self.n_rows
+        variance = (n * within + partial_epoch * (1 - partial_epoch / self.n_rows) * between) / n ** 2
+        return mean, np.sqrt(variance)
 
 
 class _LossGame:
@@ -178,19 +230,13 @@ class _LossGame:
         self.model, self.masker, self.codes, self.targets = model, masker, codes, targets
         self.loss_of, self.base, self.full, self.n_players = loss_of, base, full, n_players
 
-    def _draw(self, seed, unit):
-        generator = row_generator(seed, unit)
-        return int(generator.integers(self.codes.shape[0])), generator.permutation(self.n_players)
-
-    def units(self, seed, unit_indices, block):
-        """Per unit of ``unit_indices[block]``: the mean over an order and its reverse of each player's loss
-        decrease ``(units, n_players)``, and the unit's row."""
+    def units(self, seed, unit_indices, unit_rows, block):
+        """Per unit of ``unit_indices[block]`` (on rows ``unit_rows[block]``): the mean over an order and its
+        reverse of each player's loss decrease, ``(units, n_players)``."""
         n = self.n_players
-        unit_indices = unit_indices[block]
-        draws = [self._draw(seed, int(u)) for u in unit_indices]
-        rows = np.repeat(np.array([row for row, _ in draws], dtype=np.int64), 2)
-        orders = np.empty((2 * len(draws), n), dtype=np.int64)
-        orders[0::2] = [order for _, order in draws]
+        rows = np.repeat(unit_rows[block], 2)
+        orders = np.empty((len(rows), n), dtype=np.int64)
+        orders[0::2] = [row_generator(seed, int(u)).permutation(n) for u in unit_indices[block]]
         orders[1::2] = orders[0::2, ::-1]
         ranks = np.argsort(orders, axis=1)
         coalitions = ranks[:, None, :] < np.arange(1, n)[None, :, None]  # prefixes of sizes 1 .. n - 1
@@ -205,7 +251,7 @@ class _LossGame:
         decrease = losses[:, :-1] - losses[:, 1:]
         credit = np.empty_like(decrease)
         np.put_along_axis(credit, orders, decrease, axis=1)
-        return (credit[0::2] + credit[1::2]) / 2, rows[0::2]
+        return (credit[0::2] + credit[1::2]) / 2
 
     def mean_total(self, rows):
         """Loss of the mean prediction minus the model's loss, averaged over the sampled ``rows``."""
