@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._engine import coalition_values, predict, single_blas_thread
+from .._engine import coalition_values, single_blas_thread
 from .._kernels.interactions import index_weights, pair_design_normal_equations, pair_design_rows
 from .._kernels.shapley import all_coalitions
 from .._validation import check_choice, check_int, check_random_state, check_real, resolve_seed, row_generator
@@ -190,12 +190,11 @@ class ShapleyInteractions(MaskingExplainer):
 
     def _explain_rows(self, model, masker, codes, seed, progress, row_indices):
         rows = codes[row_indices]
-        delta = predict(model, rows) - self._base_values
         if self._exact:
-            return self._exact_rows(model, masker, rows, delta, progress)
-        return self._sampled_rows(model, masker, rows, delta, seed, progress, row_indices)
+            return self._exact_rows(model, masker, rows, progress)
+        return self._sampled_rows(model, masker, rows, seed, progress, row_indices)
 
-    def _exact_rows(self, model, masker, rows, delta, progress):
+    def _exact_rows(self, model, masker, rows, progress):
         tables = self._tables
         n_players = tables.n_players
         coalitions = all_coalitions(n_players)
@@ -213,11 +212,13 @@ class ShapleyInteractions(MaskingExplainer):
         matrices = tables.to_matrix(result)
         info = {"n_coalitions": np.full(n_rows, n_coalitions, dtype=np.int64),
                 "stopped_by": np.array(["exact"] * n_rows, dtype=object)}
-        return RowResults(matrices, None, n_rows * (1 + n_coalitions * masker.rows_per_pair), info)
+        return RowResults(matrices, None, n_rows * n_coalitions * masker.rows_per_pair, info)
 
-    def _sampled_rows(self, model, masker, rows, delta, seed, progress, row_indices):
+    def _sampled_rows(self, model, masker, rows, seed, progress, row_indices):
         design, tables = self._design, self._tables
-        n_rows, n_outputs = len(rows), delta.shape[1]
+        n_rows, n_outputs = len(rows), self._base_values.shape[0]
+        # f(x) - E f, from the full coalition asked in the first request (no separate small model call)
+        delta = np.zeros((n_rows, n_outputs))
         generators = [row_generator(seed, index) for index in row_indices]
         plans = [design.plan(generator) for generator in generators]
         n_units = design.n_units
@@ -228,15 +229,21 @@ class ShapleyInteractions(MaskingExplainer):
         values = [np.zeros((0, n_outputs)) for _ in range(n_rows)]
         estimate = np.zeros((n_rows, tables.n_interactions, n_outputs))
         stderr = np.zeros_like(estimate)
-        model_rows = n_rows
+        model_rows = 0
         for target in schedule:
             active = np.flatnonzero(~done)
             batches = [plans[i][0][used[i]:target] for i in active]
             coalitions = np.concatenate([np.concatenate([b, ~b]) for b in batches])
             pair_row = np.repeat(active, [2 * len(b) for b in batches])
+            first = target == schedule[0]
+            if first:
+                coalitions = np.concatenate([coalitions, np.ones((n_rows, tables.n_players), dtype=bool)])
+                pair_row = np.concatenate([pair_row, np.arange(n_rows)])
             new = coalition_values(model, masker, rows, coalitions, pair_row, np.arange(len(coalitions)),
                                    progress=progress) - self._base_values
             model_rows += len(coalitions) * masker.rows_per_pair
+            if first:
+                delta, new = new[-n_rows:], new[:-n_rows]
             start = 0
             with single_blas_thread():  # estimates independent of n_jobs to the last bit
                 for i, batch in zip(active, batches):
