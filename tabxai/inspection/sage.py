@@ -13,10 +13,13 @@ estimate is the mean over units. Rows are taken in epochs (all rows in a random 
 in another order), so that once every row has been used the choice of rows adds no variance: most
 of the variance of SAGE's per-unit values is between rows (sage-importance draws rows with
 replacement). The standard error separates the variance within rows (orders) from that between
-rows (the current epoch's sample of rows, without replacement), see ``_Tally``. Units come in rounds through the engine (every coalition of a round in
-one request, streamed in chunks of ``max_rows`` model rows); sampling stops when the largest
-standard error is at most ``tol`` times the spread of the values. Unit ``u`` draws from its own
-generator keyed by ``u``, so the values do not depend on ``n_jobs``.
+rows (the current epoch's sample of rows, without replacement), see ``_Tally``.
+
+Units come in rounds (at most 2,048 pairs) through the engine: every coalition of a round in one
+request, streamed in chunks of ``max_rows`` model rows. Sampling stops when the largest standard
+error is at most ``tol`` times the spread of the values. Unit ``u`` draws its order from its own
+generator keyed by ``u`` and its row from epoch permutations keyed by the epoch, so the values do
+not depend on ``n_jobs``.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ __all__ = ["sage"]
 
 _AUTO_MAX_PERMUTATIONS = 100_000
 _FIRST_ROUND = 32  # antithetic pairs before the first convergence check
+_MAX_ROUND = 2048  # most pairs per round: bounds the memory of a round's coalitions
 _DEFAULT_BACKGROUND = 128
 _EPS = 1e-15
 
@@ -137,7 +141,7 @@ def sage(model, X, y, *, loss="log_loss", background=None, n_permutations="auto"
     try:
         while tally.units < n_pairs:
             units = tally.units
-            size = min(n_pairs - units, _FIRST_ROUND if units == 0 else max(_FIRST_ROUND, units // 2))
+            size = min(n_pairs - units, _FIRST_ROUND if units == 0 else min(_MAX_ROUND, max(_FIRST_ROUND, units // 2)))
             indices = np.arange(units, units + size)
             rows = _unit_rows(seed, indices, codes.shape[0])
             blocks = map_row_blocks(partial(game.units, seed, indices, rows), size, n_jobs)
