@@ -12,7 +12,7 @@ values whose 95% interval from tabxai's standard errors covers the truth.
 Overhead (interactions): job A of BENCHMARKS.md with HistGradientBoosting (12 features, background
 100, 5 rows), 1,024 coalitions per row: wall time over the model floor of the rows it asked for.
 
-SAGE: adult, HistGradientBoosting, log loss, 1,000 rows, background 128 rows. sage-importance's
+SAGE: adult, HistGradientBoosting, log loss, 1,000 rows (300 quick), background 32 rows. sage-importance's
 ``PermutationEstimator`` with its ``MarginalImputer`` on the same background runs to its default
 convergence (max standard error / range < 0.025); tabxai's ``sage`` then runs with ``tol`` set to the
 ratio sage-importance reached. Time ratio, interleaved runs, and agreement (largest
@@ -133,7 +133,7 @@ def _sage(quick):
     codes, labels, order, model = _adult()
     X = codes[order[10000:10000 + (300 if quick else 1000)]]
     y = labels[order[10000:10000 + len(X)]]
-    background = codes[order[8000:8128]]
+    background = codes[order[8000:8032]]
 
     def peer():
         imputer = sage_importance.MarginalImputer(lambda data: model.predict_proba(data), background)
@@ -179,6 +179,6 @@ def run(quick=False):
             f"seeds), shapiq {shapiq.__version__} (the newest that installs on Python 3.11; 1.5 and later need "
             "3.12), same game and budget:\n\n" + accuracy
             + "\n\nWall time of the interactions over the model floor of the rows they asked for:\n\n" + overhead
-            + "\n\nSAGE, adult, log loss, background 128 rows: time to the same standard error (sage-importance "
+            + "\n\nSAGE, adult, log loss, background 32 rows: time to the same standard error (sage-importance "
               "0.0.6 first, to its default convergence; tabxai with `tol` set to the ratio it reached):\n\n"
             + sage_table + "\n\n" + load_note(load))
