@@ -171,12 +171,12 @@ def run(quick=False):
     accuracy, n_rows, n_seeds = _interaction_accuracy(quick)
     overhead = markdown_table(["job", "model rows", "wall s", "model floor s", "overhead"], _interaction_overhead(quick))
     sage_table = markdown_table(["rows", "sage-importance max se / range", "tabxai max se / range",
-                                 "sage-importance s", "tabxai s", "time ratio", "largest |diff| / se",
+                                 "sage-importance s", "tabxai s", "time ratio", "largest abs. difference / se",
                                  "tabxai permutations"], _sage(quick))
-    import shapiq
+    from importlib.metadata import version
 
     return (f"Interactions on adult (14 features, HistGradientBoosting, background 20, {n_rows} rows x {n_seeds} "
-            f"seeds), shapiq {shapiq.__version__} (the newest that installs on Python 3.11; 1.5 and later need "
+            f"seeds), shapiq {version('shapiq')} (the newest that installs on Python 3.11; 1.5 and later need "
             "3.12), same game and budget:\n\n" + accuracy
             + "\n\nWall time of the interactions over the model floor of the rows they asked for:\n\n" + overhead
             + "\n\nSAGE, adult, log loss, background 32 rows: time to the same standard error (sage-importance "
