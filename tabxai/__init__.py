@@ -11,14 +11,15 @@ from .counterfactuals import Counterfactuals, Recourse
 from .data import TabularSchema
 from .examples import Influence, Prototypes, influence, neighbours
 from .explanation import Explanation
+from .interaction_explanation import InteractionExplanation
 from .inspection import (AccumulatedLocalEffects, PartialDependence, PermutationImportance, accumulated_local_effects,
-                         partial_dependence, partial_dependences, permutation_importance)
+                         partial_dependence, partial_dependences, permutation_importance, SageValues, sage)
 from .lime import LimeTabular
 from .maskers import IndependentMasker, background_summary
 from .model import Model, ModelError, as_model
 from .report import AuditReport, audit, reason_codes
 from .rules import OneR, RuleListClassifier, fit_surrogate
-from .shapley import ExactShapley, KernelSHAP, PermutationShapley
+from .shapley import ExactShapley, KernelSHAP, PermutationShapley, ShapleyInteractions
 
 from . import image  # noqa: E402  (after the explainers it runs; imports no scikit-image or framework)
 
@@ -31,6 +32,7 @@ __all__ = [
     "IndependentMasker",
     "background_summary",
     "Influence",
+    "InteractionExplanation",
     "KernelSHAP",
     "LimeTabular",
     "Model",
@@ -42,6 +44,8 @@ __all__ = [
     "Prototypes",
     "Recourse",
     "RuleListClassifier",
+    "SageValues",
+    "ShapleyInteractions",
     "TabularSchema",
     "__version__",
     "accumulated_local_effects",
@@ -57,4 +61,5 @@ __all__ = [
     "permutation_importance",
     "plots",
     "reason_codes",
+    "sage",
 ]

@@ -1008,3 +1008,96 @@ def naive_neighbours(points, queries, k):
 
 
 # --- examples: end ---
+# --- interactions: begin ---
+
+
+def _discrete_derivative(value, n_players, interaction, coalition):
+    """``sum_{L subset S} (-1)^(|S| - |L|) v(T | L)`` for the players ``interaction`` and the set ``coalition``."""
+    total = 0.0
+    for size in range(len(interaction) + 1):
+        for part in itertools.combinations(interaction, size):
+            members = set(coalition) | set(part)
+            total += (-1) ** (len(interaction) - size) * value(tuple(j in members for j in range(n_players)))
+    return total
+
+
+def naive_sii(value, n_players, interaction):
+    """Shapley interaction index (Grabisch & Roubens 1999) of ``interaction`` from its definition."""
+    s, n = len(interaction), n_players
+    others = [j for j in range(n) if j not in interaction]
+    total = 0.0
+    for size in range(len(others) + 1):
+        weight = math.factorial(n - size - s) * math.factorial(size) / math.factorial(n - s + 1)
+        for coalition in itertools.combinations(others, size):
+            total += weight * _discrete_derivative(value, n, interaction, coalition)
+    return total
+
+
+def naive_stii(value, n_players, interaction, order=2):
+    """Shapley-Taylor index (Sundararajan et al. 2020): lower orders are discrete derivatives at the empty set."""
+    if len(interaction) < order:
+        return _discrete_derivative(value, n_players, interaction, ())
+    others = [j for j in range(n_players) if j not in interaction]
+    total = 0.0
+    for size in range(len(others) + 1):
+        for coalition in itertools.combinations(others, size):
+            total += _discrete_derivative(value, n_players, interaction, coalition) / math.comb(n_players - 1, size)
+    return order / n_players * total
+
+
+def naive_fsii(value, n_players):
+    """Faith-Shap of order 2 (Tsai et al. 2023): the Shapley-kernel least squares fit by interactions of order
+    <= 2 with ``v(empty)`` and ``v(N)`` fitted exactly, solved through its KKT system. Returns an (n, n) matrix."""
+    n = n_players
+    interactions = [(i,) for i in range(n)] + list(itertools.combinations(range(n), 2))
+    rows, targets, weights = [], [], []
+    empty = value(tuple(False for _ in range(n)))
+    for size in range(1, n):
+        weight = (n - 1) / (math.comb(n, size) * size * (n - size))
+        for coalition in itertools.combinations(range(n), size):
+            rows.append([float(set(S) <= set(coalition)) for S in interactions])
+            targets.append(value(tuple(j in coalition for j in range(n))) - empty)
+            weights.append(weight)
+    Z, y, w = np.array(rows), np.array(targets), np.array(weights)
+    full = value(tuple(True for _ in range(n))) - empty
+    d = len(interactions)
+    kkt = np.zeros((d + 1, d + 1))
+    kkt[:d, :d] = Z.T @ (w[:, None] * Z)
+    kkt[:d, d] = kkt[d, :d] = 1.0
+    solution = np.linalg.solve(kkt, np.concatenate([Z.T @ (w * y), [full]]))
+    out = np.zeros((n, n))
+    for S, beta in zip(interactions, solution[:d]):
+        out[S[0], S[-1]] = out[S[-1], S[0]] = beta
+    return out
+
+
+def naive_interactions(value, n_players, index):
+    """The (n, n) matrix of an order-2 index: the diagonal holds order 1, the rest the whole pair value."""
+    n = n_players
+    if index == "FSII":
+        return naive_fsii(value, n)
+    out = np.zeros((n, n))
+    for i, j in itertools.combinations(range(n), 2):
+        pair = naive_stii(value, n, (i, j)) if index == "STII" else naive_sii(value, n, (i, j))
+        out[i, j] = out[j, i] = pair
+    for i in range(n):
+        if index == "STII":
+            out[i, i] = naive_stii(value, n, (i,))
+        elif index == "SII":
+            out[i, i] = naive_sii(value, n, (i,))
+        else:  # k-SII: SII aggregated with the Bernoulli number B_1 = -1/2
+            out[i, i] = naive_sii(value, n, (i,)) - 0.5 * sum(out[i, j] for j in range(n) if j != i)
+    return out
+
+
+def naive_coalition_game(predict, x, background):
+    """The interventional game of row ``x``: ``value(coalition)`` = mean model output with the coalition's columns from x."""
+
+    def value(coalition):
+        on = [j for j, inside in enumerate(coalition) if inside]
+        return float(naive_coalition_value(predict, x, background, on)[0])
+
+    return value
+
+
+# --- interactions: end ---

@@ -4,13 +4,17 @@ from ._results import AccumulatedLocalEffects, PartialDependence, PermutationImp
 from .ale import accumulated_local_effects
 from .partial_dependence import partial_dependence, partial_dependences
 from .permutation import permutation_importance
+from ._sage_result import SageValues
+from .sage import sage
 
 __all__ = [
     "AccumulatedLocalEffects",
     "PartialDependence",
     "PermutationImportance",
+    "SageValues",
     "accumulated_local_effects",
     "partial_dependence",
     "partial_dependences",
     "permutation_importance",
+    "sage",
 ]

@@ -10,9 +10,12 @@ from .bar import bar
 from .beeswarm import beeswarm
 from .examples import influence, prototypes
 from .heatmap import heatmap
+from .interactions import interaction_dependence, interaction_heatmap
 from .inspection import accumulated_local_effects, partial_dependence, permutation_importance
+from .sage import sage_values
 from .scatter import scatter
 from .waterfall import waterfall
 
-__all__ = ["accumulated_local_effects", "bar", "beeswarm", "heatmap", "influence", "partial_dependence",
-           "permutation_importance", "prototypes", "scatter", "waterfall"]
+__all__ = ["accumulated_local_effects", "bar", "beeswarm", "heatmap", "influence", "interaction_dependence",
+           "interaction_heatmap", "partial_dependence", "permutation_importance", "prototypes", "sage_values", "scatter",
+           "waterfall"]
