@@ -141,7 +141,7 @@ def wilson_interval(successes, trials, z=1.959964):
         p = successes / trials
         centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
         half = z * np.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / (1 + z * z / trials)
-    return centre - half, centre + half
+    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)  # no "-0.0%" from rounding
 
 
 def explain_applicants(ctx, masker, budget, reason_text):
