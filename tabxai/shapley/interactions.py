@@ -39,7 +39,7 @@ from .._validation import check_choice, check_int, check_random_state, check_rea
 from .._masking_explainer import MaskingExplainer, RowResults, largest_relative_stderr
 from ..interaction_explanation import InteractionExplanation
 from ._indices import INDICES, IndexTables
-from .kernel import _allocate, _Design, _variance_groups
+from .kernel import _allocate, _Design, _variance_groups, constrained_solve
 
 __all__ = ["ShapleyInteractions"]
 
@@ -290,15 +290,7 @@ def _estimate(members, strata, values, design, tables, delta):
     position = np.zeros((tables.n_players, tables.n_players), dtype=np.int64)
     position[tables.first, tables.second] = np.arange(tables.n_interactions)
     gram, moment = pair_design_normal_equations(coalitions, weights, values, position)
-    try:
-        inverse = np.linalg.inv(gram)
-    except np.linalg.LinAlgError:
-        inverse = np.linalg.pinv(gram)
-    inverse_ones = inverse.sum(axis=1)
-    total = inverse_ones.sum()
-    unconstrained = inverse @ moment
-    beta = unconstrained - np.outer(inverse_ones, unconstrained.sum(axis=0) - delta) / total
-    projection = inverse - np.outer(inverse_ones, inverse_ones) / total
+    beta, projection = constrained_solve(gram, moment, delta)
     design_rows = pair_design_rows(coalitions, tables.first, tables.second)
     residuals = values - design_rows @ beta
     gamma = index_weights(coalitions, tables.coalition, tables.first, tables.second) * inverse_probability[:, None]

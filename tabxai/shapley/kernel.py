@@ -75,6 +75,20 @@ def smallest_sound_budget(n_players, at_least):
     return int(every)
 
 
+def constrained_solve(gram, moment, delta):
+    """Weighted least squares with the efficiency constraint (the coefficients of each output add up to
+    ``delta``): the solution and the projection ``G^-1 - G^-1 1 1' G^-1 / (1' G^-1 1)`` of its sandwich."""
+    try:
+        inverse = np.linalg.inv(gram)
+    except np.linalg.LinAlgError:
+        inverse = np.linalg.pinv(gram)
+    inverse_ones = inverse.sum(axis=1)
+    total = inverse_ones.sum()
+    unconstrained = inverse @ moment
+    solution = unconstrained - np.outer(inverse_ones, unconstrained.sum(axis=0) - delta) / total
+    return solution, inverse - np.outer(inverse_ones, inverse_ones) / total
+
+
 class _Design:
     """Strata of complementary pairs and how a budget of coalitions is spread over them."""
 
@@ -204,15 +218,7 @@ def _estimate(members, strata, values, design, delta):
         gram, moment = weighted_rows.T @ design_matrix, weighted_rows.T @ values
     else:
         gram, moment = weighted_normal_equations(coalitions, weights, values)
-    try:
-        inverse = np.linalg.inv(gram)
-    except np.linalg.LinAlgError:
-        inverse = np.linalg.pinv(gram)
-    inverse_ones = inverse.sum(axis=1)
-    total = inverse_ones.sum()
-    unconstrained = inverse @ moment
-    phi = unconstrained - np.outer(inverse_ones, unconstrained.sum(axis=0) - delta) / total
-    projection = inverse - np.outer(inverse_ones, inverse_ones) / total
+    phi, projection = constrained_solve(gram, moment, delta)
     # per-pair scores g = sum over the pair of w z r, with r the residual of each coalition
     design_rows = coalitions.astype(np.float64)
     residuals = values - design_rows @ phi
