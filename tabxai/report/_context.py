@@ -33,7 +33,7 @@ class AuditContext:
     adapter: object  # the bound Model: outputs, classes and decisions
     X: pd.DataFrame  # the audited rows as given
     frame: pd.DataFrame  # the same rows with a RangeIndex: position = row key inside the audit
-    labels: list  # the user's index label of each position
+    labels: pd.Index  # the user's index label of each position
     classes: tuple  # the two classes, in the model's output order
     positive: object
     favorable: object
@@ -113,7 +113,7 @@ def prepare(model, X, y, *, sensitive, applicants, positive, favorable, backgrou
     if len(X) < 2:
         raise ValueError(f"`X` must have at least 2 rows; got {len(X)}")
     frame = X.reset_index(drop=True)
-    labels = list(X.index)
+    labels = X.index  # the user's labels, kept as an Index (no Python object per row)
     y_values = None
     if y is not None:
         if len(y) != len(X):

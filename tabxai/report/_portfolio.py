@@ -237,7 +237,7 @@ def explain_applicants(ctx, masker, budget, reason_text):
 
 def _wide(ctx, chunk, codes, sign, k, reason_text, columns):
     """One line per applicant: its label, decision, score and its reasons side by side."""
-    frame = pd.DataFrame({"row": [ctx.labels[p] for p in chunk],
+    frame = pd.DataFrame({"row": ctx.labels[chunk],
                           "decision": [ctx.decisions[p] for p in chunk],
                           "score": ctx.probabilities[chunk, ctx.adverse_index]})
     slot = {int(p): i for i, p in enumerate(chunk)}
