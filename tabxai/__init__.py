@@ -9,13 +9,13 @@ __version__ = "0.1.0.dev0"
 from . import datasets, plots
 from .counterfactuals import Counterfactuals, Recourse
 from .data import TabularSchema
-from .examples import Influence, Prototypes, influence, neighbours
+from .examples import Influence, Prototypes, background_summary, influence, neighbours
 from .explanation import Explanation
 from .interaction_explanation import InteractionExplanation
 from .inspection import (AccumulatedLocalEffects, PartialDependence, PermutationImportance, accumulated_local_effects,
                          partial_dependence, partial_dependences, permutation_importance, SageValues, sage)
 from .lime import LimeTabular
-from .maskers import IndependentMasker, background_summary
+from .maskers import IndependentMasker
 from .model import Model, ModelError, as_model
 from .report import AuditReport, audit, reason_codes
 from .rules import OneR, RuleListClassifier, fit_surrogate

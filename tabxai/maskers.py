@@ -31,10 +31,10 @@ import pandas as pd
 
 from ._kernels.masking import accumulate_weighted, fill_masked_rows
 from ._kernels.permutation import fill_order_coalitions, fill_permutation_rows
-from ._validation import check_int, check_weights, resolve_seed
+from ._validation import check_weights
 from .data import Players, TabularSchema
 
-__all__ = ["IndependentMasker", "Masker", "background_summary"]
+__all__ = ["IndependentMasker", "Masker"]
 
 
 class Masker:
@@ -176,71 +176,3 @@ def _n_rows(data):
     if hasattr(data, "__len__"):
         return _n_rows(np.asarray(data))
     raise TypeError(f"the background must be a DataFrame or a 2-D array; got {type(data).__name__}")
-
-
-def background_summary(X, n_rows=8, *, random_state=0):
-    """A small weighted background that stands for ``X``: an :class:`IndependentMasker` of ``n_rows`` rows.
-
-    The rows of ``X`` are clustered with k-means on a mixed-type encoding (numbers standardised by
-    their standard deviation, missing at the mean; categories one-hot, missing as a level of its own);
-    each cluster is represented by its medoid, a real row of ``X`` (so no impossible combination of
-    values reaches the model), weighted by the cluster's size. Shapley values over the summary cost
-    ``n_rows`` model rows per coalition; the audit's benchmark measures how far they move from the
-    values over all of ``X`` (compared with a random background of the same model cost).
-
-    Parameters
-    ----------
-    X : DataFrame or ndarray of shape (n_samples, n_columns)
-    n_rows : int, default=8
-        Rows of the summary (all of ``X`` when it has no more rows).
-    random_state : int, default=0
-        Seed of k-means.
-
-    Returns
-    -------
-    IndependentMasker
-        ``background`` (the medoid rows of ``X``, with its index) and ``weights`` (cluster sizes / n).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> X = pd.DataFrame({"age": [20, 21, 22, 60, 61], "job": ["a", "a", "a", "b", "b"]})
-    >>> summary = background_summary(X, n_rows=2)
-    >>> sorted(summary.weights.round(2).tolist()), sorted(summary.background["job"])
-    ([0.4, 0.6], ['a', 'b'])
-    """
-    from sklearn.cluster import KMeans
-
-    n_rows = check_int(n_rows, "n_rows", min_value=1)
-    seed = resolve_seed(random_state)
-    n_samples = _n_rows(X)
-    if n_samples == 0:
-        raise ValueError("X is empty; a background summary needs at least one row")
-    take = (lambda rows: X.iloc[rows]) if isinstance(X, pd.DataFrame) else (lambda rows: np.asarray(X)[rows])
-    if n_samples <= n_rows:
-        return IndependentMasker(take(np.arange(n_samples)))
-    schema = TabularSchema.from_data(X, what="X")
-    codes = schema.encode(X, what="X")
-    parts = []
-    for j, column in enumerate(schema.columns):
-        values = codes[:, j]
-        if column.is_categorical:
-            levels = np.where(np.isnan(values), -1.0, values)
-            parts.append((levels[:, None] == np.unique(levels)[None, :]).astype(np.float64))
-        else:
-            present = values[~np.isnan(values)]
-            centre = present.mean() if present.size else 0.0
-            scale = present.std() if present.size and present.std() > 0 else 1.0
-            parts.append(((np.where(np.isnan(values), centre, values) - centre) / scale)[:, None])
-    encoded = np.hstack(parts)
-    kmeans = KMeans(n_clusters=n_rows, n_init=4, random_state=seed % 2**32).fit(encoded)
-    medoids, weights = [], []
-    for cluster in range(n_rows):
-        members = np.flatnonzero(kmeans.labels_ == cluster)
-        if members.size == 0:
-            continue
-        distance = ((encoded[members] - kmeans.cluster_centers_[cluster]) ** 2).sum(axis=1)
-        medoids.append(members[np.argmin(distance)])
-        weights.append(members.size)
-    order = np.argsort(medoids)
-    return IndependentMasker(take(np.asarray(medoids)[order]), weights=np.asarray(weights, dtype=np.float64)[order])

@@ -7,5 +7,6 @@ mixed-type encoding (:mod:`tabxai.examples._encoding`).
 from ._influence import Influence, influence
 from ._neighbours import neighbours
 from ._prototypes import Prototypes
+from ._summary import background_summary
 
-__all__ = ["Influence", "Prototypes", "influence", "neighbours"]
+__all__ = ["Influence", "Prototypes", "background_summary", "influence", "neighbours"]

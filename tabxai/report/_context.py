@@ -19,7 +19,8 @@ import pandas as pd
 from .._engine import predict
 from .._validation import row_generator
 from ..data import TabularSchema, align_targets
-from ..maskers import IndependentMasker, background_summary
+from ..examples import background_summary
+from ..maskers import IndependentMasker
 from ..model import as_model, output_index
 
 __all__ = ["AuditContext", "prepare", "same"]
