@@ -107,10 +107,8 @@ def shapley_section(ctx):
 
 
 def n_players_of(ctx):
-    """Players of the audit's attributions (columns, or feature groups)."""
-    probe = KernelSHAP(ctx.adapter, ctx.masker, n_coalitions="auto", output=ctx.output_key,
-                       feature_groups=ctx.options["feature_groups"])
-    return len(probe.feature_names)
+    """Players of the audit's attributions (columns, or feature groups), from the masker: no model call."""
+    return ctx.masker.setup(ctx.adapter, ctx.options["feature_groups"])[1].n_players
 
 
 def _mean_abs_interval(values):
