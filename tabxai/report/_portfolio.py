@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import heapq
 import json
+from collections import Counter
 import time
 from pathlib import Path
 
@@ -156,17 +157,7 @@ def explain_applicants(ctx, masker, budget, reason_text):
     columns = ["row", "decision", "score"] + [f"{name}_{i}" for i in range(1, k + 1) for name in
                                               (("reason", "contribution", "stderr", "certain") +
                                                (("statement",) if reason_text else ()))]
-    sensitive = ctx.sensitive_players
-    groups = {name: (values.astype(object).where(values.notna(), "missing").to_numpy())
-              for name, (values, _) in ctx.sensitive_groups.items()}
-    orders = {name: list(values.cat.categories) if isinstance(values.dtype, pd.CategoricalDtype) else None
-              for name, (values, _) in ctx.sensitive_groups.items()}
-    counts = {}  # feature -> applicants citing it
-    by_group = {name: {} for name in groups}  # name -> {(group, feature): count}
-    group_sizes = {name: {} for name in groups}  # name -> {group: applicants}
-    first, riskiest = [], []  # sample for the HTML
-    totals = {"applicants": 0, "reasons": 0, "certain": 0, "model_rows": 0, "sensitive": 0,
-              "stopped": {}}
+    tally, sample = _Tally(ctx), _Sample()
     first_explanation = None
     started = time.perf_counter()
     positions = ctx.applicants
@@ -180,59 +171,83 @@ def explain_applicants(ctx, masker, budget, reason_text):
         if first_explanation is None:
             first_explanation = explanation[:1]
         codes = reason_codes(explanation, k=k, direction=direction, units=options["units"])
-        totals["model_rows"] += int(explanation.params["model_rows"])
-        for reason in np.unique(explanation.diagnostics.get("stopped_by", np.array([], dtype=object))):
-            totals["stopped"][str(reason)] = totals["stopped"].get(str(reason), 0) + int(
-                np.sum(explanation.diagnostics["stopped_by"] == reason))
-        frame = _wide(ctx, chunk, codes, sign, k, reason_text, columns)
-        sink.write(frame)
-        cited = {}  # position -> features cited
-        for line in codes.itertuples(index=False):
-            cited.setdefault(int(line.row), []).append(line.feature)
-            totals["reasons"] += 1
-            totals["certain"] += bool(line.certain)
-            totals["sensitive"] += line.feature in sensitive
-        for p in chunk:
-            features = set(cited.get(int(p), []))
-            for feature in features:
-                counts[feature] = counts.get(feature, 0) + 1
-            for name, values in groups.items():
-                group = values[p]
-                group_sizes[name][group] = group_sizes[name].get(group, 0) + 1
-                for feature in features:
-                    by_group[name][(group, feature)] = by_group[name].get((group, feature), 0) + 1
-        lines = _applicant_lines(ctx, chunk, codes, sign, sensitive)
-        for p, line in zip(chunk, lines):
-            if len(first) < SAMPLE:
-                first.append(line)
-            item = (line["probability_adverse"], -int(p), line)
-            if len(riskiest) < SAMPLE:
-                heapq.heappush(riskiest, item)
-            elif item[:2] > riskiest[0][:2]:
-                heapq.heapreplace(riskiest, item)
-        totals["applicants"] += len(chunk)
-        elapsed = time.perf_counter() - started
-        rate = totals["applicants"] / elapsed if elapsed > 0 else float("inf")
-        left = (len(positions) - totals["applicants"]) / rate if rate > 0 else 0.0
-        ctx.say(f"reasons: {totals['applicants']:,} of {len(positions):,} applicants ({rate:,.0f} a second, "
-                f"about {left:,.0f} s left)")
+        sink.write(_wide(ctx, chunk, codes, sign, k, reason_text, columns))
+        tally.add(chunk, explanation, codes)
+        sample.add(chunk, _applicant_lines(ctx, chunk, codes, sign, tally.sensitive))
+        done = start + len(chunk)
+        rate = done / max(time.perf_counter() - started, 1e-9)
+        ctx.say(f"reasons: {done:,} of {len(positions):,} applicants ({rate:,.0f} a second, "
+                f"about {(len(positions) - done) / rate:,.0f} s left)")
     sink.close(columns)
-    shown = {line["position"] for line in first}
-    top = [line for _, _, line in sorted(riskiest, key=lambda item: item[:2], reverse=True)
-           if line["position"] not in shown]
-    n = totals["applicants"]
+    n = len(positions)
+    shown, top = sample.lines()
     data = {
         "k": k, "direction": direction, "explained_output": _plain(ctx.positive),
-        "applicants": first + top, "n_first": len(first), "n_riskiest": len(top), "n_applicants": n,
-        "n_reasons": totals["reasons"], "n_uncertain": totals["reasons"] - totals["certain"],
-        "certain_share": totals["certain"] / totals["reasons"] if totals["reasons"] else None,
-        "n_sensitive": totals["sensitive"], "model_rows": totals["model_rows"],
-        "model_rows_per_applicant": totals["model_rows"] / n if n else None, "stopped_by": totals["stopped"],
+        "applicants": shown + top, "n_first": len(shown), "n_riskiest": len(top), "n_applicants": n,
+        "n_reasons": tally.reasons, "n_uncertain": tally.reasons - tally.certain,
+        "certain_share": tally.certain / tally.reasons if tally.reasons else None,
+        "n_sensitive": tally.cite_sensitive, "model_rows": tally.model_rows,
+        "model_rows_per_applicant": tally.model_rows / n if n else None, "stopped_by": dict(tally.stopped),
         "max_coalitions": budget, "n_background": len(masker.weights), "chunk": CHUNK,
         "file": None if sink.path is None else str(sink.path), "columns": columns,
-        "frequency": _frequency(counts, n, by_group, group_sizes, orders),
+        "frequency": tally.frequency(n),
     }
     return data, sink, first_explanation
+
+
+class _Tally:
+    """What the HTML keeps of every chunk: totals, and how often each feature is cited, overall and by group."""
+
+    def __init__(self, ctx):
+        self.sensitive = ctx.sensitive_players
+        self.groups = {name: values.astype(object).where(values.notna(), "missing").to_numpy()
+                       for name, (values, _) in ctx.sensitive_groups.items()}
+        self.orders = {name: list(values.cat.categories) if isinstance(values.dtype, pd.CategoricalDtype) else None
+                       for name, (values, _) in ctx.sensitive_groups.items()}
+        self.counts = Counter()  # feature -> applicants citing it
+        self.by_group = {name: Counter() for name in self.groups}  # name -> (group, feature) -> applicants
+        self.sizes = {name: Counter() for name in self.groups}  # name -> group -> applicants
+        self.stopped = Counter()
+        self.reasons = self.certain = self.cite_sensitive = self.model_rows = 0
+
+    def add(self, chunk, explanation, codes):
+        self.model_rows += int(explanation.params["model_rows"])
+        self.stopped.update(str(r) for r in explanation.diagnostics.get("stopped_by", ()))
+        self.reasons += len(codes)
+        self.certain += int(codes["certain"].sum())
+        self.cite_sensitive += int(codes["feature"].isin(self.sensitive).sum())
+        cited = codes[["row", "feature"]].drop_duplicates()  # rows of the explanation are context positions
+        self.counts.update(cited["feature"])
+        rows = cited["row"].to_numpy(dtype=np.int64)
+        for name, values in self.groups.items():
+            self.sizes[name].update(values[chunk])
+            self.by_group[name].update(zip(values[rows], cited["feature"]))
+
+    def frequency(self, n):
+        return _frequency(self.counts, n, self.by_group, self.sizes, self.orders)
+
+
+class _Sample:
+    """The applicants the HTML shows: the first ``SAMPLE`` and the ``SAMPLE`` riskiest (a bounded heap)."""
+
+    def __init__(self):
+        self.first, self.riskiest = [], []
+
+    def add(self, chunk, lines):
+        for p, line in zip(chunk, lines):
+            if len(self.first) < SAMPLE:
+                self.first.append(line)
+            item = (line["probability_adverse"], -int(p), line)
+            if len(self.riskiest) < SAMPLE:
+                heapq.heappush(self.riskiest, item)
+            elif item[:2] > self.riskiest[0][:2]:
+                heapq.heapreplace(self.riskiest, item)
+
+    def lines(self):
+        shown = {line["position"] for line in self.first}
+        top = [line for _, _, line in sorted(self.riskiest, key=lambda item: item[:2], reverse=True)
+               if line["position"] not in shown]
+        return self.first, top
 
 
 def _wide(ctx, chunk, codes, sign, k, reason_text, columns):
