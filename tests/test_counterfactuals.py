@@ -416,3 +416,34 @@ def test_notebook_display_is_escaped_and_bounded():
     assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
     assert page.count("<tr>") == 21 and "more counterfactuals" in page  # header + 20 lines
     assert "Counterfactuals reaching output &gt;= 0.5" in page
+
+
+class _RefusesTen:
+    """A logistic regression whose predict refuses every row with a + b == 10, which X never holds: the
+    arg-max rule agrees with predict on X, not on the counterfactuals the search builds."""
+
+    def __new__(cls):
+        from sklearn.linear_model import LogisticRegression
+
+        class RefusesTen(LogisticRegression):
+            def predict(self, Z):
+                Z = np.asarray(Z, dtype=np.float64)
+                out = super().predict(Z)
+                out[Z[:, 0] + Z[:, 1] == 10] = 0
+                return out
+
+        return RefusesTen()
+
+
+def test_counterfactuals_the_model_refuses_off_the_data_are_replaced():
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 10, size=(400, 2)).astype(float)
+    X = X[X.sum(axis=1) != 10]
+    model = _RefusesTen().fit(X, (X.sum(axis=1) > 9).astype(int))
+    rows = X[model.predict(X) == 0][:20]
+    search = tx.Counterfactuals(model, X, desired=1, random_state=0)
+    assert search._problem.decision == ("argmax",)  # the rule holds on every row of X
+    result = search.explain(rows, n=3)
+    found = np.asarray(result.counterfactuals, dtype=np.float64)
+    assert len(found) > 0 and result.valid.all()
+    assert (model.predict(found) == 1).all() and not (found.sum(axis=1) == 10).any()

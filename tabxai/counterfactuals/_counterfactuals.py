@@ -178,7 +178,7 @@ class Counterfactuals:
             generators = [row_generator(seed, i) for i in indices]
             found = search_rows(problem, codes[indices], generators, n, beam_width=beam_width,
                                 n_neighbors=n_neighbors, current=current[indices], progress=progress)
-            return [_select_checked(problem, decider, codes[i], candidates, n) for i, candidates in zip(indices, found)]
+            return _select_checked(problem, decider, codes[indices], found, n)
 
         blocks = map_row_blocks(explain_block, codes.shape[0], self.n_jobs, progress=bool(progress))
         per_row = [item for block in blocks for item in block]
@@ -198,7 +198,8 @@ class Counterfactuals:
             messages.append(message)
         cf_codes = np.vstack(cf_codes) if cf_codes else np.zeros((0, schema.n_columns))
         outputs = np.vstack(outputs) if outputs else np.zeros((0, problem.n_outputs))
-        valid = _reached(problem, decider, cf_codes, outputs)  # the model's own decision, asked again
+        # a class: every counterfactual kept was asked of the model again (_select_checked); a range: its output
+        valid = np.ones(cf_codes.shape[0], dtype=bool) if decider is not None else problem.gap(outputs)[1]
         outputs = outputs[:, :problem.n_scores]
         target = problem.target
         params = {
@@ -384,19 +385,32 @@ def _reached(problem, decider, codes, outputs):
     return predict(decider, codes)[:, 0].astype(np.int64) == problem.target[1]
 
 
-def _select_checked(problem, decider, x, candidates, n):
-    """:func:`_select`, keeping only counterfactuals whose decision, asked of the model again, is the desired one."""
-    rows, outputs, costs = candidates
-    while True:
-        chosen = _select(problem, x, rows, outputs, costs, n)
-        if decider is None or chosen[0].shape[0] == 0:
-            return chosen
-        ok = _reached(problem, decider, chosen[0], chosen[1])
-        if ok.all():
-            return chosen
-        wrong = chosen[0][~ok]
-        keep = ~np.array([any(np.array_equal(row, bad, equal_nan=True) for bad in wrong) for row in rows])
-        rows, outputs, costs = rows[keep], outputs[keep], costs[keep]
+def _select_checked(problem, decider, xs, found, n):
+    """:func:`_select` for each row of a block, keeping only counterfactuals the model itself approves.
+
+    The chosen counterfactuals of the whole block are asked of the model again in one call; a row with one
+    the model does not approve chooses again without it (rare: only where the decision rule the search
+    read from the outputs differs from the model's decision off the data)."""
+    candidates = list(found)
+    chosen = [_select(problem, x, *c, n) for x, c in zip(xs, candidates)]
+    pending = [] if decider is None else [i for i, c in enumerate(chosen) if c[0].shape[0]]
+    while pending:
+        stacked = np.vstack([chosen[i][0] for i in pending])
+        ok = _reached(problem, decider, stacked, None)
+        sizes = np.cumsum([chosen[i][0].shape[0] for i in pending])[:-1]
+        retry = []
+        for i, approved in zip(pending, np.split(ok, sizes)):
+            if approved.all():
+                continue
+            rows, outputs, costs = candidates[i]
+            wrong = chosen[i][0][~approved]
+            keep = ~np.array([any(np.array_equal(row, bad, equal_nan=True) for bad in wrong) for row in rows])
+            candidates[i] = (rows[keep], outputs[keep], costs[keep])
+            chosen[i] = _select(problem, xs[i], *candidates[i], n)
+            if chosen[i][0].shape[0]:
+                retry.append(i)
+        pending = retry
+    return chosen
 
 
 # --- selection and status ----------------------------------------------------------------------------
