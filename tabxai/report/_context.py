@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -53,7 +54,6 @@ class AuditContext:
     options: dict  # the validated parameters of tx.audit
     say: object = print
     timings: dict = field(default_factory=dict)
-    cache: dict = field(default_factory=dict)
 
     @property
     def n_rows(self):
@@ -76,22 +76,20 @@ class AuditContext:
     def background(self):
         return self.masker.background
 
-    @property
+    @cached_property
     def sensitive_groups(self):
         """``{name: (groups, banded)}``: each sensitive attribute's group of every row; numeric attributes with
         more than 8 values in bands (:func:`tabxai.report.numeric_bands`)."""
-        if "_groups" not in self.cache:
-            from .fairness import numeric_bands
+        from .fairness import numeric_bands
 
-            groups = {}
-            for name, (values, _) in self.sensitive.items():
-                if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values) and \
-                        values.nunique() > 8:
-                    groups[name] = (numeric_bands(values), True)
-                else:
-                    groups[name] = (values, False)
-            self.cache["_groups"] = groups
-        return self.cache["_groups"]
+        groups = {}
+        for name, (values, _) in self.sensitive.items():
+            if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values) and \
+                    values.nunique() > 8:
+                groups[name] = (numeric_bands(values), True)
+            else:
+                groups[name] = (values, False)
+        return groups
 
     @property
     def sensitive_players(self):
