@@ -140,30 +140,27 @@ class _LabelPositions:
 
         positions = pd.Index(self.classes).get_indexer(np.asarray(self.predict(data)).ravel())
         if (positions < 0).any():
-            raise ValueError(f"predict returned labels that are not in classes_ {list(self.classes)}")
+            unknown = [_label(v) for v in pd.unique(np.asarray(self.predict(data)).ravel()[positions < 0])[:5]]
+            raise ValueError(f"the model's decisions hold labels {list(unknown)} that are not its classes "
+                             f"{list(self.classes)}")
         return positions.astype(np.float64)
 
 
 class _CallableDecisions:
-    """A callable's decisions as positions in ``classes``: its ``decision`` (labels, or a threshold on the
-    probability of the second class), else the position of its largest output."""
+    """A callable's decisions as positions in ``classes``: a threshold on the probability of the second class,
+    or the position of its largest output. (A ``decision`` that returns labels is a :class:`_LabelPositions`.)"""
 
-    def __init__(self, predict, classes, decision):
+    def __init__(self, predict, threshold):
         self.predict = predict
-        self.classes = classes
-        self.decision = decision
+        self.threshold = threshold
 
     def __call__(self, data):
-        if callable(self.decision):
-            labels = np.asarray(self.decision(data), dtype=object).ravel()
-            positions = np.array([_position_of_label(self.classes, label) for label in labels], dtype=np.float64)
-            return positions
         outputs = np.asarray(self.predict(data), dtype=np.float64)
         outputs = outputs[:, None] if outputs.ndim == 1 else outputs
-        if self.decision is None:
+        if self.threshold is None:
             return np.argmax(outputs, axis=1).astype(np.float64)
         column = outputs[:, 1] if outputs.shape[1] == 2 else outputs[:, 0]
-        return (column >= float(self.decision)).astype(np.float64)
+        return (column >= self.threshold).astype(np.float64)
 
 
 class _OutputsAndDecisions:
@@ -180,13 +177,6 @@ class _OutputsAndDecisions:
         if self.link == "logit":
             outputs = _logit(outputs, f"on {outputs.shape[0]} rows")
         return np.column_stack([outputs, np.asarray(self.decide(data), dtype=np.float64).ravel()])
-
-
-def _position_of_label(classes, label):
-    for k, name in enumerate(classes):
-        if _equal(name, label):
-            return k
-    raise ValueError(f"`decision` returned the label {label!r}, which is not one of the classes {list(classes)}")
 
 
 def _threshold_rule(owner, classes):
@@ -220,7 +210,7 @@ def _threshold_rule(owner, classes):
             pos_label = final._get_pos_label()
         except (AttributeError, TypeError, ValueError):
             pos_label = None
-    column = 1 if pos_label is None else _position_of_label(classes, pos_label)
+    column = 1 if pos_label is None else output_index(classes, pos_label, "predict_proba")
     return column, threshold
 
 
@@ -419,7 +409,9 @@ class Model:
                              f"{self.n_outputs or 'an unknown number of'} output(s) without class labels)")
         if self.owner is not None and has_method(self.owner, "predict") and self._classes is None:
             return _LabelPositions(self.owner.predict, self.owner.classes_)
-        return _CallableDecisions(self.predict_function, classes, self.decision)
+        if callable(self.decision):  # labels, as a classifier's predict gives them
+            return _LabelPositions(self.decision, np.asarray(classes, dtype=object))
+        return _CallableDecisions(self.predict_function, self.decision)
 
     def decision_rule(self):
         """The rule that turns this model's outputs (all of them, on its ``link`` scale) into decisions, when

@@ -238,3 +238,21 @@ def test_logit_link_and_method_choice(classifier_data):
     plain = tx.partial_dependence(lambda d: clf.decision_function(d), X, 0, grid_resolution=5)
     np.testing.assert_allclose(grid.average, plain.average, atol=1e-9)  # linear in the log-odds
     assert grid.params["link"] == "logit"
+
+
+def test_decisions_of_a_callable_by_labels_threshold_or_largest_output():
+    frame = pd.DataFrame({"x": [0.1, 0.5, 0.9]})
+    schema = TabularSchema.from_data(frame)
+    codes = schema.encode(frame)
+
+    def proba(rows):
+        p = rows["x"].to_numpy()
+        return np.column_stack([1 - p, p])
+
+    for decision, expected in ((None, [0, 0, 1]), (0.4, [0, 1, 1]),
+                               (lambda rows: np.where(rows["x"] > 0.3, "yes", "no"), [0, 1, 1])):
+        model = as_model(proba, classes=("no", "yes"), decision=decision).bind(schema, sample=codes)
+        assert predict_codes(model.decisions(), codes)[:, 0].tolist() == expected
+    odd = as_model(proba, classes=("no", "yes"), decision=lambda rows: ["maybe"] * len(rows)).bind(schema)
+    with pytest.raises(ModelError, match=r"labels \['maybe'\] that are not its classes \['no', 'yes'\]"):
+        predict_codes(odd.decisions(), codes)
