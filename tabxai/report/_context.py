@@ -19,7 +19,7 @@ import pandas as pd
 
 from .._engine import predict
 from .._validation import row_generator
-from ..data import TabularSchema, align_targets
+from ..data import Players, TabularSchema, align_targets
 from ..examples import background_summary
 from ..maskers import IndependentMasker
 from ..model import as_model, output_index
@@ -232,12 +232,10 @@ def _sensitive(sensitive, X, frame):
 
 
 def _players_of(columns, feature_groups):
-    """The player of each column: the feature group that holds it, or the column itself."""
-    players = {column: column for column in columns}
-    for group, members in (feature_groups or {}).items():
-        for column in ([members] if isinstance(members, str) else members):
-            players[column] = group
-    return players
+    """The player of each column (the feature group that holds it, or the column itself), as the explainers'
+    :class:`~tabxai.data.Players` assign them."""
+    players = Players(list(columns), feature_groups)
+    return {column: players.names[k] for column, k in zip(players.column_names, players.player_of_column)}
 
 
 def _applicants(applicants, index, is_adverse, max_applicants):
