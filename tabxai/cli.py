@@ -95,8 +95,11 @@ def _parser():
                        help="rows explained for the global view (default: %(default)s)")
     audit.add_argument("--repeats", metavar="N", type=_positive_int, default=5,
                        help="permutation importance repeats (default: %(default)s)")
-    audit.add_argument("--log-odds", action="store_true",
-                       help="Shapley values, reasons and partial dependence on the log-odds scale (default: probability)")
+    audit.add_argument("--scale", choices=("auto", "probability", "log-odds"), default="auto",
+                       help="scale of the Shapley values, reasons and partial dependence; auto: log-odds when every "
+                            "probability the model gives is strictly between 0 and 1, else probability "
+                            "(default: %(default)s)")
+    audit.add_argument("--log-odds", action="store_true", help="the same as --scale log-odds")
     audit.add_argument("--bootstrap", metavar="N", type=_non_negative_int, default=200,
                        help="bootstrap resamples of the fairness intervals (default: %(default)s)")
     audit.add_argument("--recourse", metavar="N", type=_non_negative_int, default=10,
@@ -339,7 +342,7 @@ def _audit(args, say):
             report = audit(model, X, y, sensitive=sensitive, positive=positive, favorable=favorable,
                            random_state=args.seed, n_coalitions=args.coalitions, n_background=args.background,
                            n_explained=args.explained, max_applicants=args.max_applicants, k=args.reasons,
-                           units=units, link="logit" if args.log_odds else None, n_repeats=args.repeats,
+                           units=units, link=_LINKS["log-odds" if args.log_odds else args.scale], n_repeats=args.repeats,
                            n_bootstrap=args.bootstrap, n_recourse=args.recourse, reasons_out=reasons_out,
                            reason_text=reason_text, title=title, provenance=provenance,
                            n_jobs=args.jobs if backend is None or args.jobs is not None else -1, progress=say)
@@ -466,6 +469,9 @@ def _check_writable(path, option):
         raise InputError(f"{option} {str(path)!r} is a directory; give a file name")
     if not path.parent.exists():
         raise InputError(f"{option} {str(path)!r}: the directory {str(path.parent)!r} does not exist")
+
+
+_LINKS = {"auto": "auto", "probability": None, "log-odds": "logit"}
 
 
 def main(argv=None):

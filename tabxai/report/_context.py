@@ -24,7 +24,7 @@ from ..examples import background_summary
 from ..maskers import IndependentMasker
 from ..model import as_model, output_index
 
-__all__ = ["AuditContext", "prepare", "same"]
+__all__ = ["AuditContext", "audit_link", "prepare", "same"]
 
 
 @dataclass
@@ -159,6 +159,15 @@ def prepare(model, X, y, *, sensitive, applicants, positive, favorable, backgrou
         applicants=_applicants(applicants, X.index, is_adverse, options["max_applicants"]),
         global_positions=global_positions, masker=masker, background_positions=background_positions,
         seed=seed, options=options, say=say)
+
+
+def audit_link(requested, probabilities):
+    """The audit's scale: ``"auto"`` is the log-odds (``"logit"``) when every probability of the audited rows
+    lies strictly between 0 and 1, else probabilities (``None``); other requests are kept as they are."""
+    if requested != "auto":
+        return requested
+    inside = probabilities.size and bool(np.all((probabilities > 0) & (probabilities < 1)))
+    return "logit" if inside else None
 
 
 def same(a, b):

@@ -99,6 +99,7 @@ def shapley_section(ctx):
         "background_weights": ctx.masker.weights.tolist(),
         "n_background": len(ctx.masker.weights), "base_value": float(explanation.base_values[0]),
         "scale": "log-odds" if options["link"] == "logit" else "probability",
+        "scale_auto": bool(options.get("link_auto")),
         "features": [_plain(players[j]) for j in order], "mean_abs": [float(mean_abs[j]) for j in order],
         "ci_low": [float(mean_abs[j] - half[j]) for j in order],
         "ci_high": [float(mean_abs[j] + half[j]) for j in order],

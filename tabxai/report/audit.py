@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from .._validation import check_choice, check_int, check_n_jobs, resolve_seed
-from ._context import prepare
+from ._context import audit_link, prepare
 from ._figures import report_figures
 from ._inputs import _plain
 from ._portfolio import ReasonText
@@ -30,7 +30,7 @@ __all__ = ["audit"]
 
 def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, favorable=None, background=None,
           decision=None, random_state=0, shapley="kernel", n_coalitions=None, n_background=8, n_explained=80,
-          max_applicants=None, k=4, units=None, feature_groups=None, link=None, n_repeats=5, top_features=3,
+          max_applicants=None, k=4, units=None, feature_groups=None, link="auto", n_repeats=5, top_features=3,
           n_bootstrap=200, n_recourse=10, n_counterfactuals=3, reasons_out=None, reason_text=None, title=None,
           provenance=None, n_jobs=None, progress=None):
     """Audit a binary classifier: performance, drivers, reasons per adverse decision, fairness.
@@ -92,9 +92,14 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
         ``{column: unit}`` for the reasons, e.g. ``{"duration": "months"}``.
     feature_groups : dict, default=None
         Columns that share one attribution (Shapley values and permutation importance).
-    link : {None, "logit"}, default=None
-        Scale of the Shapley values, reasons and partial dependence: probabilities, or log-odds
-        (the additive scale of a credit scorecard).
+    link : {"auto", None, "logit"}, default="auto"
+        Scale of the Shapley values, reasons and partial dependence: probabilities (None), or log-odds
+        (``"logit"``, the additive scale of a credit scorecard). ``"auto"``: log-odds when every
+        probability the model gives on the audited rows lies strictly between 0 and 1 (gradient
+        boosting, logistic regression, neural networks), probabilities otherwise (a random forest's
+        0 and 1 have no log-odds). On the log-odds scale a boosted model's game is close to additive,
+        so the same coalitions give smaller standard errors and more reasons with a certain rank
+        (Adult: ``docs/benchmarks.md``, section portfolio).
     n_repeats : int, default=5
         Repeats of permutation importance.
     top_features : int, default=3
@@ -149,7 +154,7 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
     started = time.perf_counter()
     options = {
         "shapley": check_choice(shapley, "shapley", ("kernel", "permutation")),
-        "link": check_choice(link, "link", (None, "logit")),
+        "link": check_choice(link, "link", ("auto", None, "logit")),
         "n_coalitions": check_int(n_coalitions, "n_coalitions", min_value=2, allowed=(None,)),
         "n_background": check_int(n_background, "n_background", min_value=1),
         "n_explained": check_int(n_explained, "n_explained", min_value=1),
@@ -176,6 +181,7 @@ def audit(model, X, y=None, *, sensitive=None, applicants=None, positive=None, f
         options["reason_text"] = ReasonText(reason_text, X if isinstance(X, pd.DataFrame) else pd.DataFrame()).mapping
     ctx = prepare(model, X, y, sensitive=sensitive, applicants=applicants, positive=positive, favorable=favorable,
                   background=background, decision=decision, seed=resolve_seed(random_state), options=options, say=say)
+    options["link"], options["link_auto"] = audit_link(link, ctx.probabilities), link == "auto"
     ctx.timings["model"] = time.perf_counter() - started
 
     result = {"title": title or "Audit of a credit model", "random_state": ctx.seed, "model": model_section(ctx)}

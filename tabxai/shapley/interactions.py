@@ -39,7 +39,7 @@ from .._validation import check_choice, check_int, check_random_state, check_rea
 from .._masking_explainer import MaskingExplainer, RowResults, largest_relative_stderr
 from ..interaction_explanation import InteractionExplanation
 from ._indices import INDICES, IndexTables
-from .kernel import _allocate, _Design, _variance_groups, constrained_solve
+from .kernel import _Design, _variance_groups, constrained_solve
 
 __all__ = ["ShapleyInteractions"]
 
@@ -143,9 +143,7 @@ class ShapleyInteractions(MaskingExplainer):
             if budget == "auto":
                 budget = 4 * n_interactions + _AUTO_EXTRA
         self._tables = IndexTables(self.index, n_players)
-        self._design = design = _Design(n_players, int(min(budget, every)))
-        if not design.exact:  # pairs spread over every stratum in proportion to its kernel mass (capped at its size)
-            design.taken = _allocate(int(min(budget, every)) // 2, design.units, design.mass)
+        self._design = _Design(n_players, int(min(budget, every)))  # pairs in proportion to the strata's kernel mass
         self._exact = self.n_coalitions == "exact"
 
     def _seed(self):

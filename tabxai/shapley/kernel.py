@@ -8,11 +8,15 @@ from a sample designed for low variance:
 
 - coalitions come in complementary pairs ``(S, N - S)``; pairing makes the estimate exact for
   games with interactions of order two at most (Covert & Lee 2021);
-- the pairs are stratified by the size ``min(|S|, n - |S|)``. Strata are enumerated whole, from
-  the smallest size up, while the budget covers them (they carry most of the kernel weight); the
-  rest of the budget is shared among the remaining strata in proportion to their kernel weight and
-  sampled without replacement, each sampled pair weighted by the inverse of its inclusion
-  probability (Horvitz-Thompson), so each sum of the normal equations is estimated without bias.
+- the pairs are stratified by the size ``min(|S|, n - |S|)`` and the budget is shared among the
+  strata in proportion to their kernel weight (the optimal, Neyman, allocation when the strata's
+  spreads are alike); a stratum whose share covers it is enumerated whole (the smallest sizes,
+  whose pairs each carry the most weight, come first) and its share of the rest goes to the
+  others. Enumerating strata greedily from the smallest size up, as long as the budget covers
+  them, starved the large strata: on Adult (14 players, 256 coalitions) it left 23 pairs for the
+  sizes 3 to 7 and an error 1.8 times the proportional one. Pairs of a sampled stratum are drawn
+  without replacement, each weighted by the inverse of its inclusion probability
+  (Horvitz-Thompson), so each sum of the normal equations is estimated without bias.
   The values solve those estimated equations (the Gram matrix, too, comes from the sample), so
   they are a ratio estimator: approximately unbiased (consistent; bias of order 1/n in the
   number of sampled pairs), not unbiased;
@@ -102,20 +106,9 @@ class _Design:
         self.sizes = sizes
         # kernel weight of a stratum: units x 2 members x w(S), w(S) = (n - 1) / (C(n, k) k (n - k))
         self.mass = np.array([(n - 1) / (k * (n - k)) * (1.0 if 2 * k == n else 2.0) for k in sizes])
-        budget_units = n_coalitions // 2
-        taken = np.zeros(len(sizes), dtype=np.int64)
-        left = budget_units
-        first_sampled = len(sizes)
-        for index, units in enumerate(self.units):
-            if units <= left:
-                taken[index] = int(units)
-                left -= int(units)
-            else:
-                first_sampled = index
-                break
-        if first_sampled < len(sizes) and left > 0:
-            taken[first_sampled:] = _allocate(left, self.units[first_sampled:], self.mass[first_sampled:])
-        self.taken = taken
+        # pairs in proportion to the strata's kernel mass (Neyman allocation for equal spreads), a stratum
+        # whose share covers it enumerated whole: the smallest sizes, whose pairs carry the most mass each
+        self.taken = taken = _allocate(n_coalitions // 2, self.units, self.mass)
         self.exact = bool(np.all(taken == self.units))
         self._every = {}  # stratum index -> all its pairs, built once for dense strata
 

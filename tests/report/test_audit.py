@@ -46,11 +46,17 @@ def _masker(result, X):
     return tx.IndependentMasker(X.iloc[shap["background_positions"]], weights=shap["background_weights"])
 
 
+def _link(result):
+    """The scale the audit chose (``link="auto"``): log-odds for this logistic model's probabilities."""
+    return {"log-odds": "logit", "probability": None}[result["shapley"]["scale"]]
+
+
 def _direct_explanation(result, model, X):
     """The global view's Shapley values, asked of KernelSHAP directly with the recorded background and budget."""
     shap = result["shapley"]
     budget = shap["parameters"]["n_coalitions"]
-    explainer = tx.KernelSHAP(model, _masker(result, X), n_coalitions=budget, random_state=3, output="bad")
+    explainer = tx.KernelSHAP(model, _masker(result, X), n_coalitions=budget, random_state=3, output="bad",
+                              link=_link(result))
     return explainer.explain(X.iloc[shap["global_positions"]])
 
 
@@ -70,6 +76,7 @@ def test_shapley_reasons_and_partial_dependence_equal_direct_calls(small_audit, 
     result = report.to_dict()
     expl = _direct_explanation(result, model, X)
     shap = result["shapley"]
+    assert shap["scale"] == "log-odds" and shap["scale_auto"]  # link="auto": every probability is inside (0, 1)
     assert shap["n_background"] == SMALL["n_background"] and sum(shap["background_weights"]) == pytest.approx(1)
     mean_abs = dict(zip(expl.feature_names, np.abs(expl.values).mean(axis=0)))
     assert shap["mean_abs"] == pytest.approx([mean_abs[f] for f in shap["features"]], abs=1e-12)
@@ -84,7 +91,7 @@ def test_shapley_reasons_and_partial_dependence_equal_direct_calls(small_audit, 
     seed = int(np.random.SeedSequence([3, 0]).generate_state(1)[0])  # the first chunk's seed
     direct = tx.KernelSHAP(model, _masker(result, X), n_coalitions=reasons["max_coalitions"],
                            stop=tx.report.reasons_settled(4, "positive"), adjustment=None, random_state=seed,
-                           output="bad").explain(X.iloc[adverse])
+                           output="bad", link=_link(result)).explain(X.iloc[adverse])
     codes = tx.reason_codes(direct, k=4, units={"duration": "months"})
     table = report.reasons
     assert len(table) == len(adverse) and table["row"].tolist() == X.index[adverse].tolist()
@@ -109,7 +116,7 @@ def test_shapley_reasons_and_partial_dependence_equal_direct_calls(small_audit, 
 
     top = [f for f in shap["features"] if f in X.columns][:SMALL["top_features"]]
     curves = tx.partial_dependences(model, X.iloc[shap["global_positions"]], top, kind="both", output="bad",
-                                   grid_resolution=20)
+                                   grid_resolution=20, link=_link(result))
     assert [d["feature"] for d in result["partial_dependence"]] == top
     for entry, curve in zip(result["partial_dependence"], curves):
         np.testing.assert_allclose(entry["average"], curve.average[0], atol=1e-12)
@@ -360,3 +367,24 @@ def test_log_odds_scale(credit):
     curve = tx.partial_dependence(model, X.iloc[shap["global_positions"]], result["partial_dependence"][0]["feature"],
                                   kind="both", output="good", link="logit", grid_resolution=20)
     np.testing.assert_allclose(result["partial_dependence"][0]["average"], curve.average[0], atol=1e-12)
+
+
+def test_auto_scale_is_log_odds_only_when_every_probability_has_one(credit):
+    """link="auto": log-odds for a model whose probabilities are all inside (0, 1); probabilities for a forest
+    whose leaves give exactly 0 and 1 (no log-odds), said so in the HTML."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    from tabxai.report._context import audit_link
+
+    assert audit_link("auto", np.array([[0.2, 0.8], [1e-9, 1 - 1e-9]])) == "logit"
+    assert audit_link("auto", np.array([[0.0, 1.0], [0.3, 0.7]])) is None
+    assert audit_link(None, np.array([[0.2, 0.8]])) is None and audit_link("logit", np.array([[0.0, 1.0]])) == "logit"
+    _, X, y = credit
+    numbers = X[["duration", "age"]]
+    forest = RandomForestClassifier(n_estimators=5, random_state=0).fit(numbers, y)
+    assert (forest.predict_proba(numbers) == 0).any()
+    report = tx.audit(forest, numbers, y, n_background=4, n_coalitions=4, n_explained=6, n_repeats=1, n_bootstrap=0,
+                      max_applicants=2, n_recourse=0, random_state=0, top_features=1)
+    shap = report.to_dict()["shapley"]
+    assert shap["scale"] == "probability" and shap["scale_auto"]
+    assert "probabilities of exactly 0 or 1, which have no log-odds" in report.to_html()
