@@ -81,7 +81,7 @@ def _parser():
                        help="give reasons for at most N adverse decisions (default: all)")
     audit.add_argument("--coalitions", metavar="N", type=_positive_int, default=None,
                        help="most KernelSHAP coalitions per applicant; each is sampled until its reasons settle "
-                            "(default: 512, or what the features need)")
+                            "(default: 384, or what the features need)")
     audit.add_argument("--reasons-out", metavar="PATH", help="write the reasons of every adverse decision to this "
                        ".csv or .parquet file (one line per applicant, written in chunks)")
     audit.add_argument("--reason-text", metavar="JSON", help="a JSON file mapping features to the lender's wording "

@@ -3,7 +3,7 @@
 :func:`explain_applicants` runs KernelSHAP with the :func:`~tabxai.report.reasons_settled` stopping rule
 over chunks of applicants (each chunk's seed is derived from the audit's seed and the chunk's first
 position, so results are the same whatever ``n_jobs`` or joblib backend), turns each chunk into one
-wide line per applicant (``row, decision, score, reason_i, contribution_i, stderr_i, certain_i``, and
+wide line per applicant (``row, decision, score, cited_certain, reason_i, contribution_i, stderr_i, certain_i``, and
 ``statement_i`` with a lender's wording), writes it to CSV or Parquet, and keeps only what the HTML
 needs: totals, a sample of applicants (the first ones and the riskiest) and the reason-frequency table
 overall and by sensitive group.
@@ -154,7 +154,7 @@ def explain_applicants(ctx, masker, budget, reason_text):
     sign = 1.0 if direction == "positive" else -1.0
     rule = reasons_settled(k, direction)
     sink = ReasonsFile(options["reasons_out"])
-    columns = ["row", "decision", "score"] + [f"{name}_{i}" for i in range(1, k + 1) for name in
+    columns = ["row", "decision", "score", "cited_certain"] + [f"{name}_{i}" for i in range(1, k + 1) for name in
                                               (("reason", "contribution", "stderr", "certain") +
                                                (("statement",) if reason_text else ()))]
     tally, sample = _Tally(ctx), _Sample()
@@ -186,6 +186,8 @@ def explain_applicants(ctx, masker, budget, reason_text):
         "applicants": shown + top, "n_first": len(shown), "n_riskiest": len(top), "n_applicants": n,
         "n_reasons": tally.reasons, "n_uncertain": tally.reasons - tally.certain,
         "certain_share": tally.certain / tally.reasons if tally.reasons else None,
+        "n_with_reasons": tally.with_reasons, "n_cited_certain": tally.cited_certain,
+        "cited_certain_share": tally.cited_certain / tally.with_reasons if tally.with_reasons else None,
         "n_sensitive": tally.cite_sensitive, "model_rows": tally.model_rows,
         "model_rows_per_applicant": tally.model_rows / n if n else None, "stopped_by": dict(tally.stopped),
         "max_coalitions": budget, "n_background": len(masker.weights), "chunk": CHUNK,
@@ -209,12 +211,16 @@ class _Tally:
         self.sizes = {name: Counter() for name in self.groups}  # name -> group -> applicants
         self.stopped = Counter()
         self.reasons = self.certain = self.cite_sensitive = self.model_rows = 0
+        self.with_reasons = self.cited_certain = 0  # applicants with a reason; those whose cited set is certain
 
     def add(self, chunk, explanation, codes):
         self.model_rows += int(explanation.params["model_rows"])
         self.stopped.update(str(r) for r in explanation.diagnostics.get("stopped_by", ()))
         self.reasons += len(codes)
         self.certain += int(codes["certain"].sum())
+        firsts = codes[codes["rank"] == 1]
+        self.with_reasons += len(firsts)
+        self.cited_certain += int(firsts["cited_certain"].sum())
         self.cite_sensitive += int(codes["feature"].isin(self.sensitive).sum())
         cited = codes[["row", "feature"]].drop_duplicates()  # rows of the explanation are context positions
         self.counts.update(cited["feature"])
@@ -255,6 +261,7 @@ def _wide(ctx, chunk, codes, sign, k, reason_text, columns):
     frame = pd.DataFrame({"row": ctx.labels[chunk],
                           "decision": [ctx.decisions[p] for p in chunk],
                           "score": ctx.probabilities[chunk, ctx.adverse_index]})
+    cited = [None] * len(chunk)
     slot = {int(p): i for i, p in enumerate(chunk)}
     blank = {"reason": None, "contribution": np.nan, "stderr": np.nan, "certain": None, "statement": None}
     table = {f"{name}_{i}": [blank[name]] * len(chunk) for i in range(1, k + 1) for name in blank}
@@ -264,10 +271,12 @@ def _wide(ctx, chunk, codes, sign, k, reason_text, columns):
         table[f"contribution_{r}"][i] = float(sign * line.contribution)
         table[f"stderr_{r}"][i] = float(line.stderr)
         table[f"certain_{r}"][i] = bool(line.certain)
+        cited[i] = bool(line.cited_certain)
         if reason_text:
             table[f"statement_{r}"][i] = reason_text.statement(line.feature, line.condition,
                                                                ctx.frame.iloc[int(line.row)])
-    for name in columns[3:]:
+    frame["cited_certain"] = pd.array(cited, dtype="boolean")
+    for name in columns[4:]:
         frame[name] = table[name]
     for r in range(1, k + 1):
         frame[f"certain_{r}"] = frame[f"certain_{r}"].astype("boolean")

@@ -25,7 +25,7 @@ from .fairness import group_fairness, group_labels
 
 GLOBAL_COALITIONS = 160  # per row of the global view (at least; more when the players need it)
 GLASS_BOX_ROWS = 20_000  # rows the glass-box learners see at most (a seeded sample of a larger portfolio)
-APPLICANT_COALITIONS = 512  # most per applicant by default; the stopping rule usually spends far fewer
+APPLICANT_COALITIONS = 384  # most per applicant by default; the stopping rule usually spends far fewer (Adult: 114)
 
 __all__ = ["Attributions", "applicant_budget", "dependence_section", "fairness_section", "glass_box_section", "importance_section",
            "model_section", "performance_section", "provenance_section", "reasons_section", "recourse_section",

@@ -70,9 +70,11 @@ def reason_codes(explanation, k=4, direction="positive", *, output=None, units=N
     ``direction``; only attributions strictly in that direction count, so a row may have fewer than
     ``k`` reasons. Each reason is written as the row's value (``duration = 48 months``, ``savings
     is missing``; a group lists its columns). A reason's rank is *certain* when its attribution
-    differs from those ranked just above and just below it (including the first one not listed)
-    by more than the standard errors allow at ``level`` (two-sided normal test on the difference);
-    an exact method's ties are uncertain, its other ranks certain.
+    differs from those of the cited reasons ranked just above and just below it by more than the
+    standard errors allow at ``level`` (two-sided normal test on the difference); ``cited_certain``
+    says whether the row's cited reasons are certainly its largest ones (the last of them differs
+    in the same way from the first attribution left out). An exact method's ties are uncertain,
+    its other ranks certain.
 
     Parameters
     ----------
@@ -96,7 +98,9 @@ def reason_codes(explanation, k=4, direction="positive", *, output=None, units=N
     DataFrame
         One line per reason: ``row`` (the row's index label), ``rank`` (1 = principal reason),
         ``feature``, ``condition``, ``contribution`` (the attribution), ``stderr`` (NaN for exact
-        methods) and ``certain`` (whether the rank is statistically settled).
+        methods), ``certain`` (whether its rank among the cited reasons is statistically settled)
+        and ``cited_certain`` (the same for every reason of a row: whether they are certainly the
+        row's largest attributions).
 
     Examples
     --------
@@ -124,7 +128,7 @@ def reason_codes(explanation, k=4, direction="positive", *, output=None, units=N
     members = _members(explanation, frame)
     names = list(explanation.feature_names)
     index = list(frame.index)
-    order, listed, certain, _ = principal_reasons(values, None if exact else stderr, k, direction, level)
+    order, listed, certain, _, cited = principal_reasons(values, None if exact else stderr, k, direction, level)
     lines = []
     for i in range(values.shape[0]):
         row = frame.iloc[i]
@@ -137,12 +141,13 @@ def reason_codes(explanation, k=4, direction="positive", *, output=None, units=N
                 _condition(names[j], members.get(names[j], []), row, units),
                 "contribution": float(values[i, j]),
                 "stderr": np.nan if exact else float(stderr[i, j]),
-                "certain": bool(certain[i, rank]),
+                "certain": bool(certain[i, rank]), "cited_certain": bool(cited[i]),
             })
-    columns = ["row", "rank", "feature", "condition", "contribution", "stderr", "certain"]
+    columns = ["row", "rank", "feature", "condition", "contribution", "stderr", "certain", "cited_certain"]
     result = pd.DataFrame(lines, columns=columns)
     result["rank"] = result["rank"].astype(np.int64)
     result["certain"] = result["certain"].astype(bool)
+    result["cited_certain"] = result["cited_certain"].astype(bool)
     return result
 
 

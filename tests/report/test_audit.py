@@ -60,10 +60,10 @@ def _direct_explanation(result, model, X):
     return explainer.explain(X.iloc[shap["global_positions"]])
 
 
-def _naive_certain(values, stderr, order, rank, z=1.959963984540054):
-    """Whether the reason at ``rank`` differs from its neighbours (the first one left out included), by loops."""
+def _naive_certain(values, stderr, order, rank, n_cited, z=1.959963984540054):
+    """Whether the reason at ``rank`` differs from the cited reasons next to it, by loops."""
     j = order[rank]
-    for m in ([order[rank - 1]] if rank > 0 else []) + ([order[rank + 1]] if rank + 1 < len(order) else []):
+    for m in ([order[rank - 1]] if rank > 0 else []) + ([order[rank + 1]] if rank + 1 < n_cited else []):
         spread = np.hypot(stderr[j], stderr[m])
         if not (abs(values[j] - values[m]) > z * spread if spread > 0 else values[j] != values[m]):
             return False
@@ -108,7 +108,8 @@ def test_shapley_reasons_and_partial_dependence_equal_direct_calls(small_audit, 
             assert getattr(line, f"contribution_{r}") == pytest.approx(code["contribution"], abs=1e-12)
             assert getattr(line, f"stderr_{r}") == pytest.approx(code["stderr"], abs=1e-12)
             assert bool(getattr(line, f"certain_{r}")) == bool(code["certain"]) == _naive_certain(
-                values, stderr, order, r - 1)
+                values, stderr, order, r - 1, len(mine))
+            assert bool(line.cited_certain) == bool(code["cited_certain"])
     proba = model.predict_proba(X)[:, 0]  # classes_ = ['bad', 'good']
     np.testing.assert_allclose(table["score"], proba[adverse], atol=1e-12)
     assert reasons["n_reasons"] == len(codes) and reasons["n_uncertain"] == int((~codes["certain"]).sum())

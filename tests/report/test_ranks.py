@@ -43,21 +43,20 @@ def test_without_a_rule_every_row_spends_the_budget(background):
 
 
 def _naive(values, stderr, k, z=1.959963984540054):
-    certain = []
+    """By loops: each cited reason's rank against the cited reasons next to it, and whether the last cited
+    reason differs from the first attribution left out."""
+    def differ(v, s, j, m):
+        spread = np.hypot(s[j], s[m])
+        return bool(abs(v[j] - v[m]) > z * spread) if spread > 0 else bool(v[j] != v[m])
+
+    certain, cited = [], []
     for v, s in zip(values, stderr):
         order = np.argsort(-v, kind="stable")
-        row = []
-        for rank in range(min(k, len(v))):
-            if v[order[rank]] <= 0:
-                break
-            j = order[rank]
-            ok = True
-            for m in ([order[rank - 1]] if rank else []) + ([order[rank + 1]] if rank + 1 < len(v) else []):
-                spread = np.hypot(s[j], s[m])
-                ok &= bool(abs(v[j] - v[m]) > z * spread) if spread > 0 else bool(v[j] != v[m])
-            row.append(ok)
-        certain.append(row)
-    return certain
+        reasons = [j for j in order[:min(k, len(v))] if v[j] > 0]
+        certain.append([all(differ(v, s, j, m) for m in reasons[max(rank - 1, 0):rank + 2] if m != j)
+                        for rank, j in enumerate(reasons)])
+        cited.append(differ(v, s, reasons[-1], order[len(reasons)]) if reasons and len(reasons) < len(v) else True)
+    return certain, cited
 
 
 @settings(max_examples=60, deadline=None)
@@ -66,8 +65,9 @@ def test_principal_reasons_equal_a_loop(n_players, k, seed):
     rng = np.random.default_rng(seed)
     values = np.round(rng.normal(size=(4, n_players)), 1)  # rounding makes ties
     stderr = np.abs(rng.normal(scale=0.1, size=(4, n_players))) * (rng.random((4, n_players)) < 0.8)
-    order, listed, certain, needed = principal_reasons(values, stderr, k)
-    expected = _naive(values, stderr, k)
+    order, listed, certain, needed, cited = principal_reasons(values, stderr, k)
+    expected, expected_cited = _naive(values, stderr, k)
+    assert cited.tolist() == expected_cited
     for i in range(4):
         assert certain[i][listed[i]].tolist() == expected[i]
         assert (needed[i][listed[i] & certain[i]] == 1).all()

@@ -75,9 +75,11 @@ def test_rank_certainty_from_standard_errors():
     # 0.50 and 0.48 cannot be told apart with standard errors 0.02: both ranks are uncertain, the third is settled
     noisy = tx.reason_codes(_explanation(values, stderr=[[0.02, 0.02, 0.02, 0.02]]), k=3)
     assert noisy["certain"].tolist() == [False, False, True]
-    # the last listed reason is compared with the first one left out
+    # ranks are among the cited reasons: a close first one left out does not unsettle the last rank, it
+    # makes the cited set uncertain
     close_below = tx.reason_codes(_explanation([[0.5, 0.3, 0.29]], stderr=[[0.01, 0.01, 0.01]]), k=2)
-    assert close_below["certain"].tolist() == [True, False]
+    assert close_below["certain"].tolist() == [True, True] and close_below["cited_certain"].tolist() == [False] * 2
+    assert precise["cited_certain"].all() and noisy["cited_certain"].all()
     # exact values: ties are uncertain, the rest certain
     exact = tx.reason_codes(_explanation([[0.4, 0.4, 0.1]]), k=3)
     assert exact["certain"].tolist() == [False, False, True] and exact["stderr"].isna().all()
