@@ -50,3 +50,83 @@ def weighted_normal_equations(coalitions, weights, targets):
             for b in range(size):
                 gram[i, members[b]] += w
     return gram, moment
+
+
+@numba.njit(cache=True)
+def pair_sandwich(members, pair_weights, values, phi, projection, group, group_factor):
+    """Standard errors of KernelSHAP's constrained least squares (the sandwich), pair by pair.
+
+    ``members`` (pairs, players) are the first members S of the complementary pairs, ``values`` (2 * pairs,
+    outputs) the game at S then at N - S, each member weighted by ``pair_weights`` (its kernel weight over
+    its inclusion probability). A pair's score is ``sum over its two members of w z_S r_S`` (r the residual
+    under ``phi``), divided by one minus its leverage ``sum w z_S' P z_S`` (at most 0.99, HC3). Scores are
+    centred within their variance group and scaled by ``sqrt(group_factor)``; a negative factor marks a
+    group of one pair, kept raw (its second moment); ``group`` -1 (an enumerated stratum) adds nothing.
+    Returns ``sqrt(diag(P C P))``, ``C`` the sum of the centred scores' outer products.
+    """
+    n_pairs, n_players = members.shape
+    n_outputs = values.shape[1]
+    n_groups = group_factor.shape[0]
+    totals = np.zeros((n_pairs, n_players, n_outputs))
+    sums = np.zeros((n_groups, n_players, n_outputs))
+    sizes = np.zeros(n_groups, dtype=np.int64)
+    inside = np.empty(n_players, dtype=np.int64)
+    outside = np.empty(n_players, dtype=np.int64)
+    for t in range(n_pairs):
+        g = group[t]
+        if g < 0:
+            continue
+        n_in = 0
+        n_out = 0
+        for i in range(n_players):
+            if members[t, i]:
+                inside[n_in] = i
+                n_in += 1
+            else:
+                outside[n_out] = i
+                n_out += 1
+        w = pair_weights[t]
+        leverage = 0.0
+        for a in range(n_in):
+            for b in range(n_in):
+                leverage += projection[inside[a], inside[b]]
+        for a in range(n_out):
+            for b in range(n_out):
+                leverage += projection[outside[a], outside[b]]
+        leverage = min(w * leverage, 0.99)
+        scale = w / (1.0 - leverage)
+        for k in range(n_outputs):
+            fit_in = 0.0
+            for a in range(n_in):
+                fit_in += phi[inside[a], k]
+            fit_out = 0.0
+            for a in range(n_out):
+                fit_out += phi[outside[a], k]
+            r_in = (values[t, k] - fit_in) * scale
+            r_out = (values[n_pairs + t, k] - fit_out) * scale
+            for a in range(n_in):
+                totals[t, inside[a], k] = r_in
+            for a in range(n_out):
+                totals[t, outside[a], k] = r_out
+            for i in range(n_players):
+                sums[g, i, k] += totals[t, i, k]
+        sizes[g] += 1
+    variance = np.zeros((n_players, n_outputs))
+    row = np.empty(n_players)
+    for t in range(n_pairs):
+        g = group[t]
+        if g < 0:
+            continue
+        factor = group_factor[g]
+        for k in range(n_outputs):
+            for i in range(n_players):
+                if factor >= 0.0:
+                    row[i] = (totals[t, i, k] - sums[g, i, k] / sizes[g]) * np.sqrt(factor)
+                else:
+                    row[i] = totals[t, i, k]
+            for i in range(n_players):
+                s = 0.0
+                for j in range(n_players):
+                    s += projection[i, j] * row[j]
+                variance[i, k] += s * s
+    return np.sqrt(variance)

@@ -52,7 +52,7 @@ import warnings
 import numpy as np
 
 from .._engine import coalition_values, predict, single_blas_thread
-from .._kernels.kernel_shap import random_subsets, weighted_normal_equations
+from .._kernels.kernel_shap import pair_sandwich, random_subsets, weighted_normal_equations
 from .._validation import check_choice, check_int, check_random_state, check_real, resolve_seed, row_generator
 from .._masking_explainer import MaskingExplainer, RowResults, largest_relative_stderr
 from ._adjust import AutoAdjustment, TreeAdjustment
@@ -200,41 +200,34 @@ def _estimate(members, strata, values, design, delta):
     """Constrained WLS estimate and its standard errors from the first ``len(members)`` pairs.
 
     ``values`` (2 * pairs, n_outputs) are ``v(S) - v(empty)`` for ``S = members`` then ``N - members``.
+    The scores of the pairs (``sum over the pair of w z r``, already scaled to estimated stratum totals,
+    over one minus the pair's leverage in the fit: residuals of high-leverage pairs understate their
+    spread, HC3) are centred within groups of sampled strata: the stratified without-replacement
+    variance of the estimated totals, sampled strata with few pairs collapsed with their neighbours (a
+    conservative estimator with enough degrees of freedom); a group of one pair keeps its second
+    moment; enumerated strata add nothing. The sums run in a kernel (:func:`pair_sandwich`).
     """
-    n_pairs = len(members)
-    coalitions = np.concatenate([members, ~members])
     counts = np.bincount(strata, minlength=len(design.units))
-    weights = np.tile(design.pair_weights(strata, counts), 2)  # kernel weight / inclusion probability
-    if coalitions.shape[1] > _DENSE_PLAYERS:  # wide: BLAS beats the kernel's per-member loop (3x at 1,000 players)
-        design_matrix = coalitions.astype(np.float64)
-        weighted_rows = design_matrix * weights[:, None]
+    pair_weights = design.pair_weights(strata, counts)  # kernel weight / inclusion probability, of each member
+    if members.shape[1] > _DENSE_PLAYERS:  # wide: BLAS beats the kernel's per-member loop (3x at 1,000 players)
+        design_matrix = np.concatenate([members, ~members]).astype(np.float64)
+        weighted_rows = design_matrix * np.tile(pair_weights, 2)[:, None]
         gram, moment = weighted_rows.T @ design_matrix, weighted_rows.T @ values
     else:
-        gram, moment = weighted_normal_equations(coalitions, weights, values)
+        gram, moment = weighted_normal_equations(np.concatenate([members, ~members]), np.tile(pair_weights, 2),
+                                                 values)
     phi, projection = constrained_solve(gram, moment, delta)
-    # per-pair scores g = sum over the pair of w z r, with r the residual of each coalition
-    design_rows = coalitions.astype(np.float64)
-    residuals = values - design_rows @ phi
-    weighted = weights[:, None] * residuals  # scores already scaled to estimated stratum totals
-    scores = members[:, :, None] * weighted[:n_pairs, None, :] + (~members)[:, :, None] * weighted[n_pairs:, None, :]
-    # stratified without-replacement variance of the estimated totals; sampled strata with few pairs
-    # are collapsed with their neighbours (a conservative estimator with enough degrees of freedom)
-    # leverage of each pair in the fit: residuals of high-leverage pairs understate their spread (HC3)
-    leverage = weights * ((design_rows @ projection) * design_rows).sum(axis=1)
-    leverage = np.minimum(leverage[:n_pairs] + leverage[n_pairs:], 0.99)
-    totals = scores / (1 - leverage)[:, None, None]
-    centred = np.zeros_like(totals)
-    for group in _variance_groups(counts, design.units):
-        in_group = np.isin(strata, group)
-        size = int(in_group.sum())
-        sampled = counts[group].sum() / design.units[group].sum()
-        if size > 1:
-            factor = size / (size - 1) * (1 - sampled)
-            centred[in_group] = (totals[in_group] - totals[in_group].mean(axis=0)) * np.sqrt(factor)
-        else:  # a single pair: its second moment, a conservative stand-in for the variance
-            centred[in_group] = totals[in_group]
-    stderr = np.stack([np.sqrt(((projection @ centred[:, :, k].T) ** 2).sum(axis=1))
-                       for k in range(centred.shape[2])], axis=1)
+    groups = _variance_groups(counts, design.units)
+    group_of_stratum = np.full(len(design.units), -1, dtype=np.int64)
+    factors = np.empty(len(groups))
+    for g, strata_of_group in enumerate(groups):
+        group_of_stratum[strata_of_group] = g
+        size = int(counts[strata_of_group].sum())
+        sampled = size / design.units[strata_of_group].sum()
+        factors[g] = size / (size - 1) * (1 - sampled) if size > 1 else -1.0  # -1: a lone pair, its second moment
+    stderr = pair_sandwich(np.ascontiguousarray(members), pair_weights, np.ascontiguousarray(values, dtype=np.float64),
+                           np.ascontiguousarray(phi), np.ascontiguousarray(projection), group_of_stratum[strata],
+                           factors)
     return phi, stderr
 
 
