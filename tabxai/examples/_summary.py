@@ -11,6 +11,8 @@ from ._encoding import MixedEncoding, take_rows
 
 __all__ = ["background_summary"]
 
+_FIT_ROWS = 50_000  # rows that fit the encoding and k-means; larger tables are sampled, and counted in blocks
+
 
 def background_summary(X, n_rows=8, *, random_state=0):
     """A small weighted background that stands for ``X``: an :class:`~tabxai.IndependentMasker` of ``n_rows`` rows.
@@ -22,6 +24,8 @@ def background_summary(X, n_rows=8, *, random_state=0):
     values reaches the model), weighted by the cluster's size. Shapley values over the summary cost
     ``n_rows`` model rows per coalition; the portfolio benchmark measures how far they move from the
     values over a large random background (compared with a random background of the same cost).
+    Tables of more than 50,000 rows are summarised from a seeded sample of 50,000 (the clusters'
+    weights still count every row, assigned in blocks), so memory stays bounded.
 
     Parameters
     ----------
@@ -55,15 +59,26 @@ def background_summary(X, n_rows=8, *, random_state=0):
         return IndependentMasker(take_rows(X, np.arange(n_samples)))
     known = X.loc[:, X.notna().any().to_numpy()] if isinstance(X, pd.DataFrame) else \
         np.asarray(X)[:, ~pd.isna(np.asarray(X)).all(axis=0)]  # a column with no value tells no rows apart
-    points = MixedEncoding(known).reference_points
+    # a large table: the encoding and k-means on a seeded sample, the weights from every row, in blocks (memory
+    # bounded whatever the number of rows; the medoids are rows of the sample)
+    sample = np.arange(n_samples) if n_samples <= _FIT_ROWS else \
+        np.sort(np.random.default_rng(seed).choice(n_samples, _FIT_ROWS, replace=False))
+    encoding = MixedEncoding(take_rows(known, sample) if sample.size < n_samples else known)
+    points = encoding.reference_points
     kmeans = KMeans(n_clusters=n_rows, n_init=4, random_state=seed % 2**32).fit(points)
+    sizes = np.bincount(kmeans.labels_, minlength=n_rows)
+    if sample.size < n_samples:
+        sizes = np.zeros(n_rows, dtype=np.int64)
+        for start in range(0, n_samples, _FIT_ROWS):
+            block = encoding.transform(take_rows(known, np.arange(start, min(start + _FIT_ROWS, n_samples))))
+            sizes += np.bincount(kmeans.predict(block), minlength=n_rows)
     medoids, weights = [], []
     for cluster in range(n_rows):
         members = np.flatnonzero(kmeans.labels_ == cluster)
-        if members.size:
+        if members.size and sizes[cluster]:
             distance = ((points[members] - kmeans.cluster_centers_[cluster]) ** 2).sum(axis=1)
-            medoids.append(members[np.argmin(distance)])
-            weights.append(members.size)
+            medoids.append(sample[members[np.argmin(distance)]])
+            weights.append(sizes[cluster])
     order = np.argsort(medoids)
     return IndependentMasker(take_rows(X, np.asarray(medoids)[order]),
                              weights=np.asarray(weights, dtype=np.float64)[order])
