@@ -61,7 +61,12 @@ class Column:
         return codes
 
 
+_BLOCK = 65_536  # rows per block where a whole column would otherwise be copied or hashed at once
+
+
 def _sorted_unique(values):
+    if len(values) > _BLOCK:  # in blocks: the hash table grows with the distinct values, not the rows
+        values = np.concatenate([pd.unique(values[start:start + _BLOCK]) for start in range(0, len(values), _BLOCK)])
     uniques = list(pd.unique(values))
     try:
         return sorted(uniques)
@@ -272,8 +277,10 @@ class TabularSchema:
         codes = np.empty((len(frame), self.n_columns), dtype=np.float64)
         for j, column in enumerate(self.columns):
             series = frame.iloc[:, j]
-            if column.kind == CATEGORICAL:
-                codes[:, j] = self._encode_categorical(series, column, what)
+            if column.kind == CATEGORICAL:  # in blocks of rows: the lookups' temporaries stay small
+                for start in range(0, len(frame), _BLOCK):
+                    codes[start:start + _BLOCK, j] = self._encode_categorical(series.iloc[start:start + _BLOCK],
+                                                                              column, what)
             else:
                 try:
                     codes[:, j] = series.to_numpy(dtype=np.float64, na_value=np.nan)
