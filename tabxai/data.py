@@ -13,6 +13,7 @@ onto columns.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Hashable
 
 import numpy as np
@@ -48,6 +49,11 @@ class Column:
     def labels(self):
         """The values of a categorical or boolean column, in code order (``()`` for a numeric column)."""
         return (False, True) if self.kind == BOOLEAN else self.categories
+
+    @cached_property
+    def typed_categories(self):
+        """The categories as an array of the column's own (extension) dtype, built once: decoding takes from it."""
+        return pd.array(list(self.categories), dtype=self.dtype)
 
     def values_of(self, codes):
         """The values that ``codes`` of this column stand for: labels for categories, bools, numbers as they are."""
@@ -354,13 +360,12 @@ class TabularSchema:
             if len(column.categories) != len(dtype.categories):  # extended with unseen categories
                 dtype = pd.CategoricalDtype(pd.Index(column.categories), ordered=dtype.ordered)
             return pd.Categorical.from_codes(int_codes, dtype=dtype)
+        if dtype != object:  # e.g. Arrow-backed strings: a take from the typed categories, missing as the dtype's NA
+            return column.typed_categories.take(int_codes, allow_fill=True)
         lookup = np.empty(len(column.categories) + 1, dtype=object)
         lookup[:-1] = column.categories
         lookup[-1] = column.na_value
-        objects = lookup[int_codes]
-        if dtype == object:
-            return pd.Series(objects, dtype=object, copy=False)  # a bare array would be inferred as str
-        return pd.array(objects, dtype=dtype)
+        return pd.Series(lookup[int_codes], dtype=object, copy=False)  # a bare array would be inferred as str
 
 
 def _integral(values, dtype):
