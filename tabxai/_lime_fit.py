@@ -1,0 +1,274 @@
+"""LIME's surrogate fits: weighted ridge with sandwich standard errors, and the additive control variate.
+
+Two ways to the same numbers. With few players (``2 ** n_players`` at most the samples and at most
+1,024) every sample's binary features are one of ``2 ** n_players`` bit patterns sharing one kernel
+weight, so the normal equations, the sandwich and R^2 come from sums of the outputs per pattern
+(:func:`pattern_fit`, one pass over the samples). Otherwise the dense design is used (:func:`dense_fit`).
+
+The control variate (lime sampler) is an additive model ``g`` of the outputs in the samples' bins
+(or categories) and within-bin values, fitted in one pass on one half of a row's samples and taken
+out of the other half, with its exact surrogate coefficients ``Delta(g)`` put back:
+``y - g(x) + z . Delta(g)``. Because players are drawn independently, ``Delta`` of an additive
+``g`` is known in closed form (the mean of ``g`` in the row's bin minus its mean in the other
+bins), so the pseudo-outputs have lime's expected coefficients. Per row and output the fit with
+the smaller sandwich variance (sum over players) is kept: both fits come from the same pass.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._kernels.lime import (
+    centred_normal_equations,
+    cluster_scores,
+    control_residuals,
+    control_sums,
+    forward_selection,
+    kernel_weights,
+)
+from ._kernels.lime import pattern_fit as _pattern_fit_kernel
+
+__all__ = ["Fit", "dense_fit", "fit_row", "pattern_space", "weighted_r2"]
+
+_MAX_PATTERN_PLAYERS = 10
+
+
+class Fit:
+    """A surrogate fitted to one row's samples (all outputs)."""
+
+    def __init__(self, coef, intercept, stderr, r2, constant):
+        self.coef, self.intercept, self.stderr, self.r2, self.constant = coef, intercept, stderr, r2, constant
+
+    def predict(self, binary):
+        return self.intercept + binary @ self.coef
+
+
+def pattern_space(n_players, n_samples):
+    """Number of bit patterns the pattern fit sums over, or 0 when the dense fit is used."""
+    if n_players > _MAX_PATTERN_PLAYERS or 2 ** n_players > n_samples:
+        return 0
+    return 2 ** n_players
+
+
+def _solve(gram, moment, y_square, alpha, n_features, k):
+    """Chosen players, inverse of their penalised Gram matrix and coefficients, for output ``k``."""
+    n_players = gram.shape[0]
+    if n_features is None or n_features >= n_players:
+        chosen = np.arange(n_players)
+    else:
+        chosen = np.sort(forward_selection(gram, moment[:, k].copy(), y_square[k], alpha, n_features))
+    system = gram[np.ix_(chosen, chosen)] + alpha * np.eye(len(chosen))
+    try:
+        inverse = np.linalg.inv(system)
+    except np.linalg.LinAlgError:
+        inverse = np.linalg.pinv(system)
+    return chosen, inverse, inverse @ moment[chosen, k]
+
+
+def _constant(outcome_square, total, scale):
+    return outcome_square <= total * (1e-12 * scale) ** 2
+
+
+def dense_fit(binary, weights, targets, alpha, n_features, clusters=None, outcome=None):
+    """Weighted ridge with an unpenalised intercept, sandwich standard errors and weighted R^2.
+
+    ``binary`` (n, p), ``weights`` (n,), ``targets`` (n, k). The standard errors are the sandwich
+    ``A^-1 (R / (R - 1) sum_c G_c G_c') A^-1`` with ``A = X'WX + alpha I`` (centred) and ``G_c``
+    the summed scores ``w r x`` of the independent units ``c``: the samples, or the ``clusters``
+    (n,) they were drawn in. With ``n_features`` the players are chosen by forward selection per
+    output and the surrogate refitted on them. When ``targets`` are pseudo-targets with the
+    model's ``outcome`` (n, k) behind them, the intercept and R^2 are those of the outcome.
+    """
+    binary = np.ascontiguousarray(binary, dtype=np.float64)
+    targets = np.ascontiguousarray(targets, dtype=np.float64)
+    total, x_mean, y_mean, gram, moment, y_square = centred_normal_equations(binary, weights, targets)
+    n_players, n_outputs = moment.shape
+    coef = np.zeros((n_players, n_outputs))
+    stderr = np.zeros((n_players, n_outputs))
+    outcome = targets if outcome is None else np.ascontiguousarray(outcome, dtype=np.float64)
+    outcome_mean = weights @ outcome / total
+    outcome_square = weights @ (outcome - outcome_mean) ** 2
+    intercept = outcome_mean.copy()
+    r2 = np.full(n_outputs, np.nan)
+    scale = np.abs(outcome).max(axis=0) if len(outcome) else np.zeros(n_outputs)
+    constant = _constant(outcome_square, total, scale)
+    n_used = len(binary) if clusters is None else len(np.unique(clusters))
+    if clusters is None:
+        clusters = np.arange(len(binary))
+    clusters = np.ascontiguousarray(clusters, dtype=np.int64)
+    n_clusters = int(clusters.max()) + 1 if len(clusters) else 0
+    factor = n_used / (n_used - 1) if n_used > 1 else 1.0
+    for k in np.flatnonzero(~constant):
+        chosen, inverse, beta = _solve(gram, moment, y_square, alpha, n_features, k)
+        coef[chosen, k] = beta
+        intercept[k] = outcome_mean[k] - x_mean[chosen] @ beta
+        design = np.ascontiguousarray(binary[:, chosen])
+        fitted = design @ beta
+        r2[k] = 1.0 - float(weights @ (outcome[:, k] - intercept[k] - fitted) ** 2) / outcome_square[k]
+        residuals = targets[:, k] - (y_mean[k] - x_mean[chosen] @ beta) - fitted
+        scores = cluster_scores(design, weights, x_mean[chosen], residuals[:, None], clusters, n_clusters)[:, :, 0]
+        spread = inverse @ scores.T  # (chosen, clusters)
+        stderr[chosen, k] = np.sqrt(factor * (spread ** 2).sum(axis=1))
+    return Fit(coef, intercept, stderr, r2, constant)
+
+
+def pattern_fit(bits, weights, counts, sums, squares, outcome_sums, outcome_squares, shift, scale, alpha,
+                n_features):
+    """:func:`dense_fit` from sums per bit pattern (the same estimates, one pass over the samples).
+
+    ``bits`` (P, p) the binary features of each pattern, ``weights`` (P,) its kernel weight,
+    ``counts`` (P,) its samples; ``sums``/``squares`` (P, k) the sums of the regression targets and
+    of their squares over them, ``outcome_sums``/``outcome_squares`` those of the model's outputs
+    minus ``shift`` (k,); ``scale`` (k,) the largest absolute output (for the constant test).
+    """
+    coef, intercept, stderr, r2, outcome_square, total = _pattern_fit_kernel(
+        bits, weights, counts, sums, squares, outcome_sums, outcome_squares, alpha)
+    constant = _constant(outcome_square, total, scale)
+    if n_features is not None and n_features < bits.shape[1] and not constant.all():
+        return _selected_pattern_fit(bits, weights, counts, sums, squares, outcome_sums, outcome_squares, shift,
+                                     constant, alpha, n_features)
+    coef[:, constant] = 0.0
+    stderr[:, constant] = 0.0
+    r2[constant] = np.nan
+    intercept = np.where(constant, (weights @ outcome_sums) / total, intercept) + shift
+    return Fit(coef, intercept, stderr, r2, constant)
+
+
+def _selected_pattern_fit(bits, weights, counts, sums, squares, outcome_sums, outcome_squares, shift, constant, alpha,
+                          n_features):
+    """:func:`pattern_fit` with forward selection of ``n_features`` players per output, then a refit."""
+    n_players, n_outputs = bits.shape[1], sums.shape[1]
+    mass = weights * counts
+    total = mass.sum()
+    x_mean = mass @ bits / total
+    centred = bits - x_mean
+    gram = (centred * mass[:, None]).T @ centred
+    y_mean = weights @ sums / total
+    moment = centred.T @ (weights[:, None] * (sums - counts[:, None] * y_mean))
+    y_square = weights @ (squares - 2 * y_mean * sums + counts[:, None] * y_mean ** 2)
+    coef = np.zeros((n_players, n_outputs))
+    stderr = np.zeros((n_players, n_outputs))
+    intercept = weights @ outcome_sums / total + shift
+    r2 = np.full(n_outputs, np.nan)
+    for k in np.flatnonzero(~constant):
+        chosen = np.sort(forward_selection(gram, moment[:, k].copy(), y_square[k], alpha, n_features))
+        sub = np.ascontiguousarray(bits[:, chosen])
+        fit = _pattern_fit_kernel(sub, weights, counts, sums[:, k:k + 1].copy(), squares[:, k:k + 1].copy(),
+                                  outcome_sums[:, k:k + 1].copy(), outcome_squares[:, k:k + 1].copy(), alpha)
+        coef[chosen, k], intercept[k], stderr[chosen, k], r2[k] = fit[0][:, 0], fit[1][0] + shift[k], fit[2][:, 0], \
+            fit[3][0]
+    return Fit(coef, intercept, stderr, r2, constant)
+
+
+def weighted_r2(y, prediction, weights):
+    """Weighted R^2 per output; NaN where the outputs are constant (R^2 undefined)."""
+    total = weights.sum()
+    mean = weights @ y / total
+    spread = weights @ (y - mean) ** 2
+    scale = np.abs(y).max(axis=0) if len(y) else np.zeros(y.shape[1])
+    residual = weights @ (y - prediction) ** 2
+    undefined = spread <= total * (1e-12 * scale) ** 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(undefined, np.nan, 1.0 - residual / np.where(undefined, 1.0, spread))
+
+
+def additive_model(sums, n_outputs):
+    """The one-pass additive fit of each half from :func:`control_sums`: ``mean`` (2, k), ``gamma`` and
+    ``slope`` (2, columns, width, k).
+
+    Within each level of each column, the least-squares line of the outputs on the deviations
+    (slope 0 when the deviations hardly vary); ``gamma`` is its value at deviation 0 minus the
+    half's mean. The players are drawn independently, so these marginal fits are the additive
+    projection up to sampling noise, which only costs variance: the fit is applied to the other half.
+    """
+    counts, first, second = sums[..., 0], sums[..., 1], sums[..., 2]
+    y_sums, cross = sums[..., 3::2], sums[..., 4::2]
+    n_half = counts[:, 0].sum(axis=1)  # every sample has one level in column 0
+    mean = y_sums[:, 0].sum(axis=1) / np.maximum(n_half, 1)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean_d = np.where(counts > 0, first / counts, 0.0)
+        spread = second - counts * mean_d ** 2
+        mean_y = np.where(counts[..., None] > 0, y_sums / counts[..., None], 0.0)
+        keep = (spread > 1e-9 * second)[..., None]
+        slope = np.where(keep, (cross - counts[..., None] * mean_d[..., None] * mean_y)
+                         / np.where(keep, spread[..., None], 1.0), 0.0)
+    gamma = np.where(counts[..., None] > 0, mean_y - slope * mean_d[..., None] - mean[:, None, None, :], 0.0)
+    return mean, gamma, slope
+
+
+def control_deltas(gamma, row_levels, frequencies, like_row, membership):
+    """Exact surrogate coefficients of each half's additive model (2, players, k).
+
+    ``Delta_p = sum_{j in p} gamma_j(row) - (E gamma_j - q_p gamma_j(row)) / (1 - q_p)``, with
+    ``q_p`` the background share like the row on player ``p`` (0 where ``q_p = 1``), ``E`` over the
+    background frequencies of column ``j``'s levels; ``membership`` (columns, players) 0/1.
+    """
+    columns = np.arange(gamma.shape[1])
+    own = gamma[:, columns, row_levels]  # (2, columns, k)
+    width = gamma.shape[2]
+    expected = np.einsum("jl,hjlk->hjk", frequencies[:, :width], gamma)
+    q = membership @ like_row  # each column's player's share
+    usable = q < 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_column = np.where(usable[None, :, None], own - (expected - q[None, :, None] * own)
+                              / np.where(usable, 1.0 - q, 1.0)[None, :, None], 0.0)
+    return np.einsum("hjk,jp->hpk", per_column, membership)
+
+
+def fit_row(binary, patterns, targets, levels, deviations, control, kernel_width, alpha, n_features, bits):
+    """The surrogate of one row from its samples, with the control variate where it lowers the variance.
+
+    ``control`` holds the row's ``row_levels``, ``like_row`` and the explainer's ``frequencies``,
+    ``width`` and ``membership`` (None: no control variate, as with the background sampler).
+    ``bits`` is the (P, p) pattern table when the pattern fit is used, else None. Returns the fit and,
+    per output, whether the control variate was kept.
+    """
+    n_outputs = targets.shape[1]
+    if control is None:
+        return dense_fit(binary, kernel_weights(binary, kernel_width), targets, alpha, n_features), \
+            np.zeros(n_outputs, dtype=bool)
+    sums = control_sums(levels, deviations, targets, control["width"])
+    mean, gamma, slope = additive_model(sums, n_outputs)
+    deltas = control_deltas(gamma, control["row_levels"], control["frequencies"], control["like_row"],
+                            control["membership"])
+    shift = np.ascontiguousarray(targets[0])
+    n_patterns = 0 if bits is None else len(bits)
+    residuals, pattern_sums = control_residuals(levels, deviations, targets, mean, gamma, slope, patterns, n_patterns,
+                                                shift)
+    scale = np.abs(targets).max(axis=0)
+    if bits is not None:
+        weights = _pattern_weights(bits, kernel_width)
+        counts = pattern_sums[:, :, 0]
+        y_sums, y_squares = pattern_sums[:, :, 1::4], pattern_sums[:, :, 2::4]
+        e_sums, e_squares = pattern_sums[:, :, 3::4], pattern_sums[:, :, 4::4]
+        total_counts = counts.sum(axis=0)
+        outcome_sums, outcome_squares = y_sums.sum(axis=0), y_squares.sum(axis=0)
+        plain = pattern_fit(bits, weights, total_counts, outcome_sums, outcome_squares, outcome_sums,
+                            outcome_squares, shift, scale, alpha, n_features)
+        # samples of half h were corrected with the other half's model: its Delta goes back
+        put_back = np.stack([bits @ deltas[1], bits @ deltas[0]])  # (2, P, k)
+        t_sums = (e_sums + counts[..., None] * put_back).sum(axis=0)
+        t_squares = (e_squares + 2 * put_back * e_sums + counts[..., None] * put_back ** 2).sum(axis=0)
+        controlled = pattern_fit(bits, weights, total_counts, t_sums, t_squares, outcome_sums, outcome_squares,
+                                 shift, scale, alpha, n_features)
+    else:
+        weights = kernel_weights(binary, kernel_width)
+        odd = (np.arange(len(binary)) % 2 == 1)[:, None]
+        pseudo = residuals + np.where(odd, binary @ deltas[0], binary @ deltas[1])
+        plain = dense_fit(binary, weights, targets, alpha, n_features)
+        controlled = dense_fit(binary, weights, pseudo, alpha, n_features, outcome=targets)
+    use = (controlled.stderr ** 2).sum(axis=0) < (plain.stderr ** 2).sum(axis=0)
+    coef = np.where(use, controlled.coef, plain.coef)
+    stderr = np.where(use, controlled.stderr, plain.stderr)
+    fit = Fit(coef, np.where(use, controlled.intercept, plain.intercept), stderr, plain.r2 if not use.any()
+              else np.where(use, controlled.r2, plain.r2), plain.constant)
+    return fit, use
+
+
+def pattern_bits(n_players):
+    """The binary features of every bit pattern, (2 ** n_players, n_players) float64."""
+    return ((np.arange(2 ** n_players)[:, None] >> np.arange(n_players)) & 1).astype(np.float64)
+
+
+def _pattern_weights(bits, kernel_width):
+    return kernel_weights(np.ascontiguousarray(bits), kernel_width)
