@@ -21,8 +21,10 @@ import numpy as np
 from ._kernels.lime import (
     centred_normal_equations,
     cluster_scores,
+    control_model,
     control_residuals,
     control_sums,
+    fold_pattern_sums,
     forward_selection,
     kernel_weights,
 )
@@ -172,49 +174,6 @@ def weighted_r2(y, prediction, weights):
         return np.where(undefined, np.nan, 1.0 - residual / np.where(undefined, 1.0, spread))
 
 
-def additive_model(sums, n_outputs):
-    """The one-pass additive fit of each half from :func:`control_sums`: ``mean`` (2, k), ``gamma`` and
-    ``slope`` (2, columns, width, k).
-
-    Within each level of each column, the least-squares line of the outputs on the deviations
-    (slope 0 when the deviations hardly vary); ``gamma`` is its value at deviation 0 minus the
-    half's mean. The players are drawn independently, so these marginal fits are the additive
-    projection up to sampling noise, which only costs variance: the fit is applied to the other half.
-    """
-    counts, first, second = sums[..., 0], sums[..., 1], sums[..., 2]
-    y_sums, cross = sums[..., 3::2], sums[..., 4::2]
-    n_half = counts[:, 0].sum(axis=1)  # every sample has one level in column 0
-    mean = y_sums[:, 0].sum(axis=1) / np.maximum(n_half, 1)[:, None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mean_d = np.where(counts > 0, first / counts, 0.0)
-        spread = second - counts * mean_d ** 2
-        mean_y = np.where(counts[..., None] > 0, y_sums / counts[..., None], 0.0)
-        keep = (spread > 1e-9 * second)[..., None]
-        slope = np.where(keep, (cross - counts[..., None] * mean_d[..., None] * mean_y)
-                         / np.where(keep, spread[..., None], 1.0), 0.0)
-    gamma = np.where(counts[..., None] > 0, mean_y - slope * mean_d[..., None] - mean[:, None, None, :], 0.0)
-    return mean, gamma, slope
-
-
-def control_deltas(gamma, row_levels, frequencies, like_row, membership):
-    """Exact surrogate coefficients of each half's additive model (2, players, k).
-
-    ``Delta_p = sum_{j in p} gamma_j(row) - (E gamma_j - q_p gamma_j(row)) / (1 - q_p)``, with
-    ``q_p`` the background share like the row on player ``p`` (0 where ``q_p = 1``), ``E`` over the
-    background frequencies of column ``j``'s levels; ``membership`` (columns, players) 0/1.
-    """
-    columns = np.arange(gamma.shape[1])
-    own = gamma[:, columns, row_levels]  # (2, columns, k)
-    width = gamma.shape[2]
-    expected = np.einsum("jl,hjlk->hjk", frequencies[:, :width], gamma)
-    q = membership @ like_row  # each column's player's share
-    usable = q < 1.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        per_column = np.where(usable[None, :, None], own - (expected - q[None, :, None] * own)
-                              / np.where(usable, 1.0 - q, 1.0)[None, :, None], 0.0)
-    return np.einsum("hjk,jp->hpk", per_column, membership)
-
-
 def fit_row(binary, patterns, targets, levels, deviations, control, kernel_width, alpha, n_features, bits):
     """The surrogate of one row from its samples, with the control variate where it lowers the variance.
 
@@ -225,12 +184,14 @@ def fit_row(binary, patterns, targets, levels, deviations, control, kernel_width
     """
     n_outputs = targets.shape[1]
     if control is None:
+        binary = np.ascontiguousarray(binary, dtype=np.float64)
         return dense_fit(binary, kernel_weights(binary, kernel_width), targets, alpha, n_features), \
             np.zeros(n_outputs, dtype=bool)
+    levels, deviations = np.ascontiguousarray(levels.T), np.ascontiguousarray(deviations.T)  # (columns, samples)
+    targets = np.ascontiguousarray(targets)
     sums = control_sums(levels, deviations, targets, control["width"])
-    mean, gamma, slope = additive_model(sums, n_outputs)
-    deltas = control_deltas(gamma, control["row_levels"], control["frequencies"], control["like_row"],
-                            control["membership"])
+    mean, gamma, slope, deltas = control_model(sums, control["row_levels"], control["frequencies"],
+                                               control["like_row"], control["membership"])
     shift = np.ascontiguousarray(targets[0])
     n_patterns = 0 if bits is None else len(bits)
     residuals, pattern_sums = control_residuals(levels, deviations, targets, mean, gamma, slope, patterns, n_patterns,
@@ -238,20 +199,13 @@ def fit_row(binary, patterns, targets, levels, deviations, control, kernel_width
     scale = np.abs(targets).max(axis=0)
     if bits is not None:
         weights = _pattern_weights(bits, kernel_width)
-        counts = pattern_sums[:, :, 0]
-        y_sums, y_squares = pattern_sums[:, :, 1::4], pattern_sums[:, :, 2::4]
-        e_sums, e_squares = pattern_sums[:, :, 3::4], pattern_sums[:, :, 4::4]
-        total_counts = counts.sum(axis=0)
-        outcome_sums, outcome_squares = y_sums.sum(axis=0), y_squares.sum(axis=0)
-        plain = pattern_fit(bits, weights, total_counts, outcome_sums, outcome_squares, outcome_sums,
-                            outcome_squares, shift, scale, alpha, n_features)
-        # samples of half h were corrected with the other half's model: its Delta goes back
-        put_back = np.stack([bits @ deltas[1], bits @ deltas[0]])  # (2, P, k)
-        t_sums = (e_sums + counts[..., None] * put_back).sum(axis=0)
-        t_squares = (e_squares + 2 * put_back * e_sums + counts[..., None] * put_back ** 2).sum(axis=0)
-        controlled = pattern_fit(bits, weights, total_counts, t_sums, t_squares, outcome_sums, outcome_squares,
-                                 shift, scale, alpha, n_features)
+        counts, y_sums, y_squares, t_sums, t_squares = fold_pattern_sums(pattern_sums, bits, deltas)
+        plain = pattern_fit(bits, weights, counts, y_sums, y_squares, y_sums, y_squares, shift, scale, alpha,
+                            n_features)
+        controlled = pattern_fit(bits, weights, counts, t_sums, t_squares, y_sums, y_squares, shift, scale, alpha,
+                                 n_features)
     else:
+        binary = np.ascontiguousarray(binary, dtype=np.float64)
         weights = kernel_weights(binary, kernel_width)
         odd = (np.arange(len(binary)) % 2 == 1)[:, None]
         pseudo = residuals + np.where(odd, binary @ deltas[0], binary @ deltas[1])

@@ -98,6 +98,7 @@ class _Discretizer:
         self.slot[self.numeric] = np.arange(len(numeric))
         self.edges = []
         self.values = []  # each numeric column's sorted background values: the sides a printed edge keeps
+        self._edge_texts = {}
         n_slots = max(len(numeric), 1)
         self.lows = np.zeros((n_slots, 4))
         self.highs = np.zeros((n_slots, 4))
@@ -150,6 +151,12 @@ class _Discretizer:
                     self.expected[slot, b] = value if np.isfinite(value) else min(max(mean, low), high)
                 else:
                     self.expected[slot, b] = low
+
+    def edge_texts(self, slot):
+        """How each edge of a numeric column prints when that is true of every background value (cached)."""
+        if slot not in self._edge_texts:
+            self._edge_texts[slot] = [threshold_text(e, self.values[slot]) for e in self.edges[slot]]
+        return self._edge_texts[slot]
 
     def keys(self, codes):
         """Bin (numeric) or code (categorical) of every cell, -1 for missing; int64, C order."""
@@ -408,7 +415,7 @@ class LimeTabular(MaskingExplainer):
             if column.kind == NUMERIC and self.sampling == "lime":
                 slot = self._discretizer.slot[j]
                 edges, data = self._discretizer.edges[slot], self._discretizer.values[slot]
-                shared = [threshold_text(e, data) for e in edges]
+                shared = self._discretizer.edge_texts(slot)
                 for i in range(n_rows):
                     per_column[i, j] = f"{name} is missing" if keys[i, j] < 0 else \
                         _bin_condition(name, edges, shared, keys[i, j], codes[i, j], data)
@@ -546,20 +553,22 @@ class LimeTabular(MaskingExplainer):
         """Rows ``local_start ...`` of a request's samples into ``codes_out`` and ``sample`` (:func:`draw_samples`)."""
         discretizer = self._discretizer
         stop = local_start + codes_out.shape[0]
-        levels, deviations = sample.levels, sample.deviations
-        if levels.shape[0]:
-            levels, deviations = levels[local_start:stop], deviations[local_start:stop]
+        levels, deviations = sample.levels.T, sample.deviations.T  # (columns, rows), C order
+        if levels.shape[1]:
+            levels, deviations = levels[:, local_start:stop], deviations[:, local_start:stop]
         draw_samples(key, int(start), bool(first), int(local_start), row_codes, row_keys, self._sorted_keys,
                      self._sorted_codes, self._orders, self._cumulative, self._segments, self._equal_weights,
                      self._background_keys, self._background_codes, discretizer.slot, discretizer.integral,
                      discretizer.tables, discretizer.flipped, *discretizer.quantiles, discretizer.expected, self._player_columns, self._player_start, codes_out,
-                     sample.binary[local_start:stop], sample.patterns[local_start:stop], levels, deviations)
+                     sample.binary.T[:, local_start:stop], sample.patterns[local_start:stop], levels, deviations)
 
     def _new_samples(self, count, control):
+        """Room for ``count`` samples; binary features, levels and deviations are transposed views of
+        C-ordered (players or columns, samples) arrays, which the sampler fills column by column."""
         n_columns = self._background_codes.shape[1]
         rows = count if control else 0
-        return _Samples(np.empty((count, self._players.n_players), dtype=np.uint8), np.empty(count, dtype=np.int64),
-                        None, np.empty((rows, n_columns), dtype=np.int32), np.empty((rows, n_columns)))
+        return _Samples(np.empty((self._players.n_players, count), dtype=np.uint8).T, np.empty(count, dtype=np.int64),
+                        None, np.empty((n_columns, rows), dtype=np.int32).T, np.empty((n_columns, rows)).T)
 
     def _neighbourhood(self, row_codes, row_keys, key, start, count, first):
         """``count`` samples around one row from position ``start`` of stream ``key``, the row first if

@@ -129,52 +129,152 @@ def forward_selection(gram, moment, y_square, alpha, n_selected):
 def control_sums(levels, deviations, targets, width):
     """Sums for the one-pass additive fit of the control variate, per half of the samples.
 
-    Half ``s % 2`` of sample ``s``; per (half, column ``j``, level ``l``): ``[count, sum d, sum d^2]``
-    then per output ``[sum y, sum d y]``, with ``l = levels[s, j]`` and ``d = deviations[s, j]``.
-    Shape (2, columns, width, 3 + 2 * outputs).
+    ``levels`` and ``deviations`` are (columns, samples). Half ``s % 2`` of sample ``s``; per (half,
+    column ``j``, level ``l``): ``[count, sum d, sum d^2]`` then per output ``[sum y, sum d y]``, with
+    ``l = levels[j, s]`` and ``d = deviations[j, s]``. Shape (2, columns, width, 3 + 2 * outputs).
     """
-    n_samples, n_columns = levels.shape
+    n_columns, n_samples = levels.shape
     n_outputs = targets.shape[1]
-    out = np.zeros((2, n_columns, width, 3 + 2 * n_outputs))
-    for s in range(n_samples):
-        h = s & 1
-        for j in range(n_columns):
-            level = levels[s, j]
-            d = deviations[s, j]
-            out[h, j, level, 0] += 1.0
-            out[h, j, level, 1] += d
-            out[h, j, level, 2] += d * d
-            for k in range(n_outputs):
+    n_sums = 3 + 2 * n_outputs
+    out = np.zeros((2, n_columns, width, n_sums))
+    flat = np.zeros(2 * width * n_sums)  # one column's sums, (half, level, sum) flat: unsigned offsets
+    stride = np.uint64(n_sums)
+    half = np.uint64(width * n_sums)
+    for j in range(n_columns):
+        flat[:] = 0.0
+        for s in range(np.uint64(n_samples)):
+            o = (s & np.uint64(1)) * half + np.uint64(levels[j, s]) * stride
+            d = deviations[j, s]
+            flat[o] += 1.0
+            flat[o + np.uint64(1)] += d
+            flat[o + np.uint64(2)] += d * d
+            for k in range(np.uint64(n_outputs)):
                 y = targets[s, k]
-                out[h, j, level, 3 + 2 * k] += y
-                out[h, j, level, 4 + 2 * k] += d * y
+                flat[o + np.uint64(3) + np.uint64(2) * k] += y
+                flat[o + np.uint64(4) + np.uint64(2) * k] += d * y
+        for h in range(2):
+            for level in range(width):
+                for m in range(n_sums):
+                    out[h, j, level, m] = flat[(h * width + level) * n_sums + m]
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def control_model(sums, row_levels, frequencies, like_row, membership):
+    """The additive model of each half from :func:`control_sums` and its exact surrogate coefficients.
+
+    Within each level of each column, the least-squares line of the outputs on the deviations
+    (slope 0 when they hardly vary); ``gamma`` is its value at deviation 0 minus the half's mean.
+    Players are drawn independently, so these marginal fits are the additive projection up to
+    sampling noise (which only costs variance: a half's model is applied to the other half).
+    ``Delta_p = sum_{j in p} gamma_j(row) - (E gamma_j - q_p gamma_j(row)) / (1 - q_p)`` with ``q_p =
+    like_row[p]`` the background share like the row (0 where ``q_p = 1``) and ``E`` over the background
+    ``frequencies`` of column ``j``'s levels; ``membership`` (columns, players) is 0/1.
+    Returns ``mean`` (2, k), ``gamma`` and ``slope`` (2, columns, width, k), ``deltas`` (2, players, k).
+    """
+    _, n_columns, width, n_sums = sums.shape
+    n_outputs = (n_sums - 3) // 2
+    n_players = membership.shape[1]
+    mean = np.zeros((2, n_outputs))
+    gamma = np.zeros((2, n_columns, width, n_outputs))
+    slope = np.zeros((2, n_columns, width, n_outputs))
+    deltas = np.zeros((2, n_players, n_outputs))
+    for h in range(2):
+        count = 0.0
+        for level in range(width):
+            count += sums[h, 0, level, 0]
+            for k in range(n_outputs):
+                mean[h, k] += sums[h, 0, level, 3 + 2 * k]
+        for k in range(n_outputs):
+            mean[h, k] /= max(count, 1.0)
+        for j in range(n_columns):
+            for level in range(width):
+                n = sums[h, j, level, 0]
+                if n == 0:
+                    continue
+                mean_d = sums[h, j, level, 1] / n
+                spread = sums[h, j, level, 2] - n * mean_d * mean_d
+                for k in range(n_outputs):
+                    mean_y = sums[h, j, level, 3 + 2 * k] / n
+                    b = 0.0
+                    if spread > 1e-9 * sums[h, j, level, 2]:
+                        b = (sums[h, j, level, 4 + 2 * k] - n * mean_d * mean_y) / spread
+                    slope[h, j, level, k] = b
+                    gamma[h, j, level, k] = mean_y - b * mean_d - mean[h, k]
+        for j in range(n_columns):
+            for p in range(n_players):
+                if membership[j, p] == 0.0 or like_row[p] >= 1.0:
+                    continue
+                q = like_row[p]
+                for k in range(n_outputs):
+                    own = gamma[h, j, row_levels[j], k]
+                    expected = 0.0
+                    for level in range(width):
+                        expected += frequencies[j, level] * gamma[h, j, level, k]
+                    deltas[h, p, k] += own - (expected - q * own) / (1.0 - q)
+    return mean, gamma, slope, deltas
+
+
+@numba.njit(cache=True, nogil=True)
+def fold_pattern_sums(sums, bits, deltas):
+    """Per pattern over both halves: counts, the outputs' sums and squares, and those of the pseudo-outputs.
+
+    ``sums`` from :func:`control_residuals`; a sample of half ``h`` was corrected with the other
+    half's model, whose ``Delta`` goes back: pseudo-output ``e + bits[P] . deltas[1 - h]``.
+    """
+    n_patterns, n_players = bits.shape
+    n_outputs = deltas.shape[2]
+    counts = np.zeros(n_patterns)
+    y_sums = np.zeros((n_patterns, n_outputs))
+    y_squares = np.zeros((n_patterns, n_outputs))
+    t_sums = np.zeros((n_patterns, n_outputs))
+    t_squares = np.zeros((n_patterns, n_outputs))
+    for q in range(n_patterns):
+        for h in range(2):
+            n = sums[h, q, 0]
+            if n == 0:
+                continue
+            counts[q] += n
+            for k in range(n_outputs):
+                c = 0.0
+                for a in range(n_players):
+                    c += bits[q, a] * deltas[1 - h, a, k]
+                e_sum, e_square = sums[h, q, 3 + 4 * k], sums[h, q, 4 + 4 * k]
+                y_sums[q, k] += sums[h, q, 1 + 4 * k]
+                y_squares[q, k] += sums[h, q, 2 + 4 * k]
+                t_sums[q, k] += e_sum + n * c
+                t_squares[q, k] += e_square + 2.0 * c * e_sum + n * c * c
+    return counts, y_sums, y_squares, t_sums, t_squares
 
 
 @numba.njit(cache=True, nogil=True)
 def control_residuals(levels, deviations, targets, mean, gamma, slope, patterns, n_patterns, shift):
     """Outputs minus the additive model fitted on the other half, and their sums per bit pattern.
 
-    ``e[s, k] = y[s, k] - mean[o, k] - sum_j (gamma[o, j, l, k] + slope[o, j, l, k] * d)`` with
-    ``o = 1 - s % 2`` (cross-fitting: a sample is corrected by the fit it took no part in). When
-    ``n_patterns > 0``, ``sums[h, P]`` holds, over the samples of half ``h`` whose binary features
-    have bits ``P``: ``[count]`` then per output ``[sum y', sum y'^2, sum e, sum e^2]`` with
-    ``y' = y - shift``.
+    ``levels`` and ``deviations`` are (columns, samples). ``e[s, k] = y[s, k] - mean[o, k] - sum_j
+    (gamma[o, j, l, k] + slope[o, j, l, k] * d)`` with ``o = 1 - s % 2`` (cross-fitting: a sample is
+    corrected by the fit it took no part in). When ``n_patterns > 0``, ``sums[h, P]`` holds, over
+    the samples of half ``h`` whose binary features have bits ``P``: ``[count]`` then per output
+    ``[sum y', sum y'^2, sum e, sum e^2]`` with ``y' = y - shift``.
     """
-    n_samples, n_columns = levels.shape
+    n_columns, n_samples = levels.shape
     n_outputs = targets.shape[1]
     residuals = np.empty((n_samples, n_outputs))
-    sums = np.zeros((2, max(n_patterns, 1), 1 + 4 * n_outputs))
     for s in range(n_samples):
-        h = s & 1
-        other = 1 - h
+        other = 1 - (s & 1)
         for k in range(n_outputs):
-            g = mean[other, k]
-            for j in range(n_columns):
-                level = levels[s, j]
-                g += gamma[other, j, level, k] + slope[other, j, level, k] * deviations[s, j]
-            residuals[s, k] = targets[s, k] - g
-        if n_patterns > 0:
+            residuals[s, k] = targets[s, k] - mean[other, k]
+    for j in range(n_columns):
+        for s in range(n_samples):
+            other = 1 - (s & 1)
+            level = levels[j, s]
+            d = deviations[j, s]
+            for k in range(n_outputs):
+                residuals[s, k] -= gamma[other, j, level, k] + slope[other, j, level, k] * d
+    sums = np.zeros((2, max(n_patterns, 1), 1 + 4 * n_outputs))
+    if n_patterns > 0:
+        for s in range(n_samples):
+            h = s & 1
             pattern = patterns[s]
             sums[h, pattern, 0] += 1.0
             for k in range(n_outputs):

@@ -243,15 +243,18 @@ def quantile_table(tables, flipped, n_intervals, tolerance, max_split):
 def _within_bin(splits, offsets, coefficients, exact, tables, flipped, slot, key, v):
     """The ``v``-quantile of bin ``(slot, key)`` from :func:`quantile_table` (exact where the table is not good).
 
-    Scalar indexing only: an array view would cost reference counting per draw.
+    Scalar indexing only (an array view would cost reference counting per draw), with unsigned
+    indices (no wrap-around of negative indices to compute).
     """
-    n_intervals = splits.shape[2]
+    slot = np.uint64(slot)
+    key = np.uint64(key)
+    n_intervals = np.uint64(splits.shape[2])
     x = v * n_intervals
-    i = min(int(x), n_intervals - 1)
-    m = splits[slot, key, i]
+    i = min(np.uint64(x), n_intervals - np.uint64(1))
+    m = np.uint64(splits[slot, key, i])
     y = (x - i) * m
-    k = min(int(y), m - 1)
-    row = offsets[slot, key, i] + k
+    k = min(np.uint64(y), m - np.uint64(1))
+    row = np.uint64(offsets[slot, key, i]) + k
     if exact[row]:
         return truncated_quantile(tables[slot, key, 0], tables[slot, key, 1], tables[slot, key, 2],
                                   tables[slot, key, 3], tables[slot, key, 4], tables[slot, key, 5],
@@ -261,6 +264,51 @@ def _within_bin(splits, offsets, coefficients, exact, tables, flipped, slot, key
     value = (coefficients[row, 0] + t * coefficients[row, 1]) + t2 * (
         (coefficients[row, 2] + t * coefficients[row, 3]) + t2 * (coefficients[row, 4] + t * coefficients[row, 5]))
     return min(max(value, tables[slot, key, 0]), tables[slot, key, 1])
+
+
+@numba.njit(cache=True, nogil=True)
+def _continuous_column(key, first_random, skip, n_out, n_columns, column, slot, row_key, bit, sorted_keys, segments,
+                       splits, offsets, coefficients, exact, tables, flipped, expected, codes_out, binary_out,
+                       patterns_out, control, levels_out, deviations_out):
+    """:func:`draw_samples` for a player that is one continuous numeric column, background rows of equal weight.
+
+    The hot loop of the sampler, kept apart so that few values are live in it: no branch depends on
+    the sample (but the rare exact quantile), and indices are unsigned (no wrap-around to compute).
+    ``segments``, ``splits``, ``offsets``, ``tables``, ``flipped`` and ``expected`` are the column's.
+    """
+    n_background = np.uint64(sorted_keys.shape[0])
+    n_intervals = np.uint64(splits.shape[1])
+    j = np.uint64(column)
+    stride = np.uint64(n_columns)
+    for t in range(np.uint64(skip), np.uint64(n_out)):
+        u = counter_uniform(key, (np.uint64(first_random) + t) * stride + j)
+        position = min(np.uint64(u * n_background), n_background - np.uint64(1))
+        bin_key = sorted_keys[position]
+        level = np.uint64(max(bin_key, 0))
+        v = min(max((u - segments[level, 0]) * segments[level, 2], 0.0), 1.0)
+        x = v * n_intervals
+        i = min(np.uint64(x), n_intervals - np.uint64(1))
+        m = np.uint64(splits[level, i])
+        y = (x - i) * m
+        k = min(np.uint64(y), m - np.uint64(1))
+        row = np.uint64(offsets[level, i]) + k
+        h = y - k
+        h2 = h * h
+        value = (coefficients[row, 0] + h * coefficients[row, 1]) + h2 * (
+            (coefficients[row, 2] + h * coefficients[row, 3]) + h2 * (coefficients[row, 4] + h * coefficients[row, 5]))
+        value = min(max(value, tables[level, 0]), tables[level, 1])
+        if exact[row]:
+            value = truncated_quantile(tables[level, 0], tables[level, 1], tables[level, 2], tables[level, 3],
+                                       tables[level, 4], tables[level, 5], tables[level, 6], tables[level, 7],
+                                       flipped[level], v)
+        missing = bin_key < 0
+        codes_out[t, j] = np.nan if missing else value
+        if control:
+            levels_out[t] = bin_key + 1
+            deviations_out[t] = 0.0 if missing else value - expected[level]
+        same = np.int64(bin_key == row_key)
+        binary_out[t] = same
+        patterns_out[t] |= same * bit
 
 
 @numba.njit(cache=True)
@@ -294,8 +342,8 @@ def _draw_player(p, position, u, key, base, row_keys, sorted_keys, sorted_codes,
             deviation = code - expected[slot, bin_key]
         codes_out[t, j] = code
         if control:
-            levels_out[t, j] = bin_key + 1
-            deviations_out[t, j] = deviation
+            levels_out[j, t] = bin_key + 1
+            deviations_out[j, t] = deviation
     return same
 
 
@@ -320,10 +368,10 @@ def draw_samples(key, random_start, with_row, local_start, row_codes, row_keys, 
     independent of the bin) and, for another column of a group, its own uniform. Other columns take
     the picked row's code; a missing bin gives NaN.
 
-    Written per row: ``codes_out`` (the model's input), ``binary_out[i, p]`` 1 when every column of
-    ``p`` falls in the explained row's bin (or category), ``patterns_out[i]`` these bits as an integer
-    (bit ``p``; 0 beyond 62 players), and when ``levels_out`` has rows, ``levels_out[i, j]`` 1 +
-    the key of column ``j`` (0 for missing) and ``deviations_out[i, j]`` its value minus
+    Written per row ``i``: ``codes_out[i]`` (the model's input), ``binary_out[p, i]`` 1 when every
+    column of ``p`` falls in the explained row's bin (or category), ``patterns_out[i]`` these bits as
+    an integer (bit ``p``; 0 beyond 62 players), and when ``levels_out`` has columns, ``levels_out[j,
+    i]`` 1 + the key of column ``j`` (0 for missing) and ``deviations_out[j, i]`` its value minus
     ``expected[slot, bin]`` (0 for other columns). Keys are bins or codes, -1 for missing.
 
     Players are the outer loop and samples the inner one, so a column's branches are taken the same
@@ -333,7 +381,7 @@ def draw_samples(key, random_start, with_row, local_start, row_codes, row_keys, 
     n_columns = row_codes.shape[0]
     n_players = player_start.shape[0] - 1
     n_background = orders.shape[1]
-    control = levels_out.shape[0] > 0
+    control = levels_out.shape[1] > 0  # (columns, rows): players and columns outer, contiguous writes
     bits = n_players <= 62
     skip = 1 if with_row and local_start == 0 else 0  # output row 0 is the explained row itself
     shift = (1 if with_row else 0) - local_start
@@ -343,9 +391,13 @@ def draw_samples(key, random_start, with_row, local_start, row_codes, row_keys, 
         first = player_columns[player_start[p]]
         single = player_start[p + 1] - player_start[p] == 1
         slot = numeric_slot[first]
-        continuous = single and slot >= 0 and not integral[max(slot, 0)]
-        row_key = row_keys[first]
         bit = 1 << p if bits else 0
+        if single and slot >= 0 and not integral[slot] and equal_weights:
+            _continuous_column(key, random_start - shift, skip, n_out, n_columns, first, slot, row_keys[first], bit,
+                               sorted_keys[p], segments[p], splits[slot], offsets[slot], coefficients, exact,
+                               tables[slot], flipped[slot], expected[slot], codes_out, binary_out[p], patterns_out,
+                               control, levels_out[first], deviations_out[first])
+            continue
         for t in range(skip, n_out):
             r = random_start + t - shift
             base = np.uint64(r * n_columns)
@@ -362,33 +414,21 @@ def draw_samples(key, random_start, with_row, local_start, row_codes, row_keys, 
                     else:
                         lo = mid + 1
                 position = lo
-            bin_key = sorted_keys[p, position]
-            if continuous:  # the common case, without branches that depend on the sample
-                level = max(bin_key, 0)
-                v = min(max((u - segments[p, level, 0]) * segments[p, level, 2], 0.0), 1.0)
-                value = _within_bin(splits, offsets, coefficients, exact, tables, flipped, slot, level, v)
-                missing = bin_key < 0
-                codes_out[t, first] = np.nan if missing else value
-                if control:
-                    levels_out[t, first] = bin_key + 1
-                    deviations_out[t, first] = 0.0 if missing else value - expected[slot, level]
-                same = np.int64(bin_key == row_key)
-            else:
-                same = _draw_player(p, position, u, key, base, row_keys, sorted_keys, sorted_codes, orders, segments,
-                                    background_keys, background_codes, numeric_slot, integral, tables, flipped,
-                                    splits, offsets, coefficients, exact, expected, player_columns, player_start,
-                                    t, control, codes_out, levels_out, deviations_out)
-            binary_out[t, p] = same
+            same = _draw_player(p, position, u, key, base, row_keys, sorted_keys, sorted_codes, orders, segments,
+                                background_keys, background_codes, numeric_slot, integral, tables, flipped,
+                                splits, offsets, coefficients, exact, expected, player_columns, player_start,
+                                t, control, codes_out, levels_out, deviations_out)
+            binary_out[p, t] = same
             patterns_out[t] |= same * bit
     if skip:
         for p in range(n_players):
-            binary_out[0, p] = 1
+            binary_out[p, 0] = 1
             if bits:
                 patterns_out[0] |= 1 << p
         for j in range(n_columns):
             codes_out[0, j] = row_codes[j]
             if control:
-                levels_out[0, j] = row_keys[j] + 1
+                levels_out[j, 0] = row_keys[j] + 1
                 slot = numeric_slot[j]
-                deviations_out[0, j] = row_codes[j] - expected[slot, row_keys[j]] \
+                deviations_out[j, 0] = row_codes[j] - expected[slot, row_keys[j]] \
                     if slot >= 0 and row_keys[j] >= 0 else 0.0
