@@ -615,6 +615,36 @@ def naive_lime_pseudo_targets(binary, y, levels, deviations, players, row_levels
     return out
 
 
+def naive_lime_neighbourhood(row, background, edges, rng, n_samples):
+    """lime's tabular sampler as lime and tabxai's first sampler drew it: numeric columns only, equal weights.
+
+    Sample 0 is ``row``; every other sample gives each column the bin of a background row drawn
+    at random, then a value inside that bin from scipy's normal with the bin's background mean and
+    standard deviation (+ 1e-11) truncated to the bin's bounds (inverse CDF of NumPy uniforms).
+    Returns the samples (n_samples, columns) and their binary features (same bin as ``row``).
+    """
+    from scipy.stats import truncnorm
+
+    n_columns = len(row)
+    samples = np.empty((n_samples, n_columns))
+    binary = np.empty((n_samples, n_columns))
+    for j in range(n_columns):
+        column = background[:, j]
+        bins = np.searchsorted(edges[j], column)
+        lows = np.concatenate([[column.min()], edges[j]])
+        highs = np.concatenate([edges[j], [column.max()]])
+        drawn = bins[rng.integers(0, len(column), size=n_samples - 1)]
+        values = np.empty(n_samples - 1)
+        for b in range(len(edges[j]) + 1):
+            inside = drawn == b
+            mean, std = column[bins == b].mean(), column[bins == b].std() + 1e-11
+            a, z = (lows[b] - mean) / std, (highs[b] - mean) / std
+            values[inside] = truncnorm.ppf(rng.random(inside.sum()), a, z, loc=mean, scale=std)
+        samples[0, j], samples[1:, j] = row[j], values
+        binary[0, j], binary[1:, j] = 1.0, drawn == np.searchsorted(edges[j], row[j])
+    return samples, binary
+
+
 # --- lime: end ---
 
 

@@ -266,7 +266,7 @@ def _within_bin(splits, offsets, coefficients, exact, tables, flipped, slot, key
     return min(max(value, tables[slot, key, 0]), tables[slot, key, 1])
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _continuous_column(key, first_random, skip, n_out, n_columns, column, slot, row_key, bit, sorted_keys, segments,
                        splits, offsets, coefficients, exact, tables, flipped, expected, codes_out, binary_out,
                        patterns_out, control, levels_out, deviations_out):
