@@ -140,18 +140,20 @@ def control_sums(levels, deviations, targets, width):
     flat = np.zeros(2 * width * n_sums)  # one column's sums, (half, level, sum) flat: unsigned offsets
     stride = np.uint64(n_sums)
     half = np.uint64(width * n_sums)
-    for j in range(n_columns):
+    one = np.uint64(1)
+    y = targets.T.copy()  # (outputs, samples)
+    for j in range(np.uint64(n_columns)):
         flat[:] = 0.0
         for s in range(np.uint64(n_samples)):
-            o = (s & np.uint64(1)) * half + np.uint64(levels[j, s]) * stride
+            o = (s & one) * half + np.uint64(levels[j, s]) * stride
             d = deviations[j, s]
             flat[o] += 1.0
-            flat[o + np.uint64(1)] += d
+            flat[o + one] += d
             flat[o + np.uint64(2)] += d * d
             for k in range(np.uint64(n_outputs)):
-                y = targets[s, k]
-                flat[o + np.uint64(3) + np.uint64(2) * k] += y
-                flat[o + np.uint64(4) + np.uint64(2) * k] += d * y
+                value = y[k, s]
+                flat[o + np.uint64(3) + np.uint64(2) * k] += value
+                flat[o + np.uint64(4) + np.uint64(2) * k] += d * value
         for h in range(2):
             for level in range(width):
                 for m in range(n_sums):
@@ -259,18 +261,23 @@ def control_residuals(levels, deviations, targets, mean, gamma, slope, patterns,
     """
     n_columns, n_samples = levels.shape
     n_outputs = targets.shape[1]
-    residuals = np.empty((n_samples, n_outputs))
-    for s in range(n_samples):
-        other = 1 - (s & 1)
-        for k in range(n_outputs):
-            residuals[s, k] = targets[s, k] - mean[other, k]
-    for j in range(n_columns):
+    width = gamma.shape[2]
+    one = np.uint64(1)
+    residual = np.empty((n_outputs, n_samples))  # (outputs, samples) while columns are taken out
+    for k in range(n_outputs):
         for s in range(n_samples):
-            other = 1 - (s & 1)
-            level = levels[j, s]
-            d = deviations[j, s]
-            for k in range(n_outputs):
-                residuals[s, k] -= gamma[other, j, level, k] + slope[other, j, level, k] * d
+            residual[k, s] = targets[s, k] - mean[1 - (s & 1), k]
+    line = np.empty(2 * width * 2)  # a column's (other half, level) -> gamma, slope of one output
+    for k in range(n_outputs):
+        for j in range(n_columns):
+            for other in range(2):
+                for level in range(width):
+                    line[(other * width + level) * 2] = gamma[other, j, level, k]
+                    line[(other * width + level) * 2 + 1] = slope[other, j, level, k]
+            for s in range(np.uint64(n_samples)):
+                o = ((one - (s & one)) * np.uint64(width) + np.uint64(levels[j, s])) * np.uint64(2)
+                residual[k, s] -= line[o] + line[o + one] * deviations[j, s]
+    residuals = np.ascontiguousarray(residual.T)
     sums = np.zeros((2, max(n_patterns, 1), 1 + 4 * n_outputs))
     if n_patterns > 0:
         for s in range(n_samples):
