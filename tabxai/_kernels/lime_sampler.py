@@ -266,23 +266,61 @@ def _within_bin(splits, offsets, coefficients, exact, tables, flipped, slot, key
     return min(max(value, tables[slot, key, 0]), tables[slot, key, 1])
 
 
+@numba.njit(cache=True, inline="always")
+def _position(u, equal_weights, cumulative, n_background):
+    """Position in a player's sorted background of the row whose share of [0, 1) holds ``u``."""
+    if equal_weights:
+        return min(np.uint64(u * n_background), np.uint64(n_background - 1))
+    lo = 0
+    hi = n_background - 1
+    while lo < hi:  # first position with cumulative > u
+        mid = (lo + hi) // 2
+        if cumulative[mid] > u:
+            hi = mid
+        else:
+            lo = mid + 1
+    return np.uint64(lo)
+
+
+@numba.njit(cache=True, nogil=True)
+def _picked_column(key, first_random, skip, n_out, n_columns, column, row_key, bit, sorted_keys, sorted_codes,
+                   equal_weights, cumulative, integral, expected, codes_out, binary_out, patterns_out, control,
+                   levels_out, deviations_out):
+    """:func:`draw_samples` for a player that is one column taking the picked row's code (a category, an integer)."""
+    n_background = sorted_keys.shape[0]
+    j = np.uint64(column)
+    stride = np.uint64(n_columns)
+    for t in range(np.uint64(skip), np.uint64(n_out)):
+        u = counter_uniform(key, (np.uint64(first_random) + t) * stride + j)
+        position = _position(u, equal_weights, cumulative, n_background)
+        bin_key = sorted_keys[position]
+        code = sorted_codes[position]
+        codes_out[t, j] = code
+        if control:
+            levels_out[t] = bin_key + 1
+            deviations_out[t] = code - expected[max(bin_key, 0)] if integral and bin_key >= 0 else 0.0
+        same = np.int64(bin_key == row_key)
+        binary_out[t] = same
+        patterns_out[t] |= same * bit
+
+
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _continuous_column(key, first_random, skip, n_out, n_columns, column, slot, row_key, bit, sorted_keys, segments,
-                       splits, offsets, coefficients, exact, tables, flipped, expected, codes_out, binary_out,
-                       patterns_out, control, levels_out, deviations_out):
-    """:func:`draw_samples` for a player that is one continuous numeric column, background rows of equal weight.
+def _continuous_column(key, first_random, skip, n_out, n_columns, column, row_key, bit, sorted_keys, equal_weights,
+                       cumulative, segments, splits, offsets, coefficients, exact, tables, flipped, expected, codes_out,
+                       binary_out, patterns_out, control, levels_out, deviations_out):
+    """:func:`draw_samples` for a player that is one continuous numeric column.
 
     The hot loop of the sampler, kept apart so that few values are live in it: no branch depends on
     the sample (but the rare exact quantile), and indices are unsigned (no wrap-around to compute).
     ``segments``, ``splits``, ``offsets``, ``tables``, ``flipped`` and ``expected`` are the column's.
     """
-    n_background = np.uint64(sorted_keys.shape[0])
+    n_background = sorted_keys.shape[0]
     n_intervals = np.uint64(splits.shape[1])
     j = np.uint64(column)
     stride = np.uint64(n_columns)
     for t in range(np.uint64(skip), np.uint64(n_out)):
         u = counter_uniform(key, (np.uint64(first_random) + t) * stride + j)
-        position = min(np.uint64(u * n_background), n_background - np.uint64(1))
+        position = _position(u, equal_weights, cumulative, n_background)
         bin_key = sorted_keys[position]
         level = np.uint64(max(bin_key, 0))
         v = min(max((u - segments[level, 0]) * segments[level, 2], 0.0), 1.0)
@@ -311,7 +349,7 @@ def _continuous_column(key, first_random, skip, n_out, n_columns, column, slot, 
         patterns_out[t] |= same * bit
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _draw_player(p, position, u, key, base, row_keys, sorted_keys, sorted_codes, orders, segments, background_keys,
                  background_codes, numeric_slot, integral, tables, flipped, splits, offsets, coefficients, exact,
                  expected, player_columns, player_start, t, control, codes_out, levels_out, deviations_out):
@@ -392,28 +430,23 @@ def draw_samples(key, random_start, with_row, local_start, row_codes, row_keys, 
         single = player_start[p + 1] - player_start[p] == 1
         slot = numeric_slot[first]
         bit = 1 << p if bits else 0
-        if single and slot >= 0 and not integral[slot] and equal_weights:
-            _continuous_column(key, random_start - shift, skip, n_out, n_columns, first, slot, row_keys[first], bit,
-                               sorted_keys[p], segments[p], splits[slot], offsets[slot], coefficients, exact,
-                               tables[slot], flipped[slot], expected[slot], codes_out, binary_out[p], patterns_out,
-                               control, levels_out[first], deviations_out[first])
+        if single and slot >= 0 and not integral[slot]:
+            _continuous_column(key, random_start - shift, skip, n_out, n_columns, first, row_keys[first], bit,
+                               sorted_keys[p], equal_weights, cumulative[p], segments[p], splits[slot], offsets[slot],
+                               coefficients, exact, tables[slot], flipped[slot], expected[slot], codes_out,
+                               binary_out[p], patterns_out, control, levels_out[first], deviations_out[first])
             continue
-        for t in range(skip, n_out):
+        if single:
+            _picked_column(key, random_start - shift, skip, n_out, n_columns, first, row_keys[first], bit,
+                           sorted_keys[p], sorted_codes[p], equal_weights, cumulative[p], slot >= 0,
+                           expected[max(slot, 0)], codes_out, binary_out[p], patterns_out, control, levels_out[first],
+                           deviations_out[first])
+            continue
+        for t in range(skip, n_out):  # a group of columns, drawn jointly from one background row
             r = random_start + t - shift
             base = np.uint64(r * n_columns)
             u = counter_uniform(key, base + np.uint64(first))
-            if equal_weights:
-                position = min(int(u * n_background), n_background - 1)
-            else:
-                lo = 0
-                hi = n_background - 1
-                while lo < hi:  # first position with cumulative > u
-                    mid = (lo + hi) // 2
-                    if cumulative[p, mid] > u:
-                        hi = mid
-                    else:
-                        lo = mid + 1
-                position = lo
+            position = _position(u, equal_weights, cumulative[p], n_background)
             same = _draw_player(p, position, u, key, base, row_keys, sorted_keys, sorted_codes, orders, segments,
                                 background_keys, background_codes, numeric_slot, integral, tables, flipped,
                                 splits, offsets, coefficients, exact, expected, player_columns, player_start,
