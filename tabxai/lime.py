@@ -31,15 +31,21 @@ explanation (Ribeiro, Singh & Guestrin 2016). Two samplers:
     whole row. Ordinary weighted least squares (``alpha = 0``) by default. This sampler works with
     any masker, e.g. superpixels as players.
 
-With the lime sampler the regression runs on *pseudo-outputs* that keep lime's estimand and lower
+With the lime sampler the regression can run on *pseudo-outputs* that keep lime's estimand and lower
 its variance (a control variate): an additive model ``g`` of the outputs in the samples' bins (or
-categories) and within-bin values is backfitted on half of the row's samples and taken out of the
-other half, and its exact surrogate coefficients ``Delta(g)`` are put back, ``y - g(x) + z . Delta``.
-Because the players are drawn independently, the surrogate coefficient of an additive ``g`` is
-known in closed form: the mean of ``g`` in the row's bin minus its mean in the other bins. So the
-expected coefficients are lime's, and only the part of the model that is not additive adds noise
-(on job A the top-5 features agree across seeds far more often than lime's; see
-docs/benchmarks.md). Intercept and R^2 are those of the model's own outputs.
+categories) and within-bin values is fitted in one pass on half of the row's samples and taken out
+of the other half, and its exact surrogate coefficients ``Delta(g)`` are put back, ``y - g(x) + z .
+Delta``. Because the players are drawn independently, the surrogate coefficient of an additive ``g``
+is known in closed form: the mean of ``g`` in the row's bin minus its mean in the other bins. So the
+expected coefficients are lime's, and only the part of the model that is not additive adds noise.
+Both fits come from the same pass; per row and output the one with the smaller sandwich variance is
+kept (``diagnostics["used_control_variate"]``). Intercept and R^2 are those of the model's own outputs.
+
+The sampler (:mod:`tabxai._kernels.lime_sampler`) draws every uniform as a counter-based hash of a
+key taken from the row's generator, so a sample does not depend on how the stream is chunked; values
+inside a bin come from a piecewise quintic table of the bin's truncated-normal quantile, checked
+against the exact inverse CDF (within 1e-8 of the bin's width; exact where the table misses). With
+few players the fit is computed from sums per bit pattern of the binary features (:mod:`tabxai._lime_fit`).
 
 Standard errors are the sandwich (heteroscedasticity-robust) estimate of the weighted regression,
 as in KernelSHAP; ``n_features`` keeps the players chosen by forward selection and refits; ``tol`` samples
@@ -379,8 +385,9 @@ class LimeTabular(MaskingExplainer):
             errors, ``conditions`` (rows x players strings) what each interpretable feature means,
             ``diagnostics`` per row: ``r2`` (weighted, on the fitted samples, lime's ``score``),
             ``r2_holdout`` (weighted, on fresh samples), ``surrogate_prediction`` (at the row),
-            ``model_prediction``, ``kernel_width``, ``n_samples``, ``stopped_by``. R^2 is NaN when
-            the model is constant on the samples (it is undefined; a warning says so).
+            ``model_prediction``, ``kernel_width``, ``n_samples``, ``stopped_by``, and with the lime
+            sampler ``used_control_variate`` (per output). R^2 is NaN when the model is constant on
+            the samples (it is undefined; a warning says so).
         """
         run = self._run(X)
         n_rows, n_outputs = run.codes.shape[0], self._base_values.shape[0]
