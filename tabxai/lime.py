@@ -74,6 +74,7 @@ from ._validation import (
     check_real,
     resolve_seed,
     row_generator,
+    row_keys,
 )
 from .data import BOOLEAN, NUMERIC, TabularSchema
 from .maskers import IndependentMasker, Masker
@@ -445,9 +446,10 @@ class LimeTabular(MaskingExplainer):
         rows = codes[row_indices]
         n_rows, n_players = len(row_indices), self._players.n_players
         lime = self.sampling == "lime"
-        generators = [row_generator(seed, index) for index in row_indices]
-        if lime:  # two counter-based streams per row, keyed by its generator: the fitted samples, the held-out ones
-            generators = [g.integers(0, 2 ** 64, size=2, dtype=np.uint64, endpoint=False) for g in generators]
+        if lime:  # two counter-based streams per row, keyed by its seed sequence: the fitted samples, the held-out ones
+            generators = [row_keys(seed, index, 2) for index in row_indices]
+        else:
+            generators = [row_generator(seed, index) for index in row_indices]
         keys = self._discretizer.keys(rows) if lime else None
         control = self._control_tables(rows, keys) if lime else None
         n_patterns = pattern_space(n_players, self._n_samples) if lime else 0

@@ -23,7 +23,7 @@ from sklearn.preprocessing import OneHotEncoder
 import tabxai as tx
 from tabxai._display import number_text
 from tabxai._kernels.lime_sampler import counter_uniforms, normal_quantile, truncated_normal
-from tabxai._validation import row_generator
+from tabxai._validation import row_keys
 from tabxai._lime_fit import dense_fit
 
 
@@ -166,7 +166,7 @@ def test_values_equal_the_naive_fit_on_the_same_samples(mixed):
     used = expl.diagnostics["used_control_variate"]
     assert used.any()  # the additive model explains much of this model
     for i in range(3):
-        key = row_generator(seed, i).integers(0, 2 ** 64, size=2, dtype=np.uint64)[0]
+        key = row_keys(seed, i, 2)[0]
         sample_codes, sample = explainer._neighbourhood(codes[i], keys[i], key, 0, n_samples - 1, True)
         binary = sample.binary.astype(float)
         y = predict(explainer._schema.decode(sample_codes))
