@@ -310,43 +310,66 @@ def _continuous_column(key, first_random, skip, n_out, n_columns, column, row_ke
                        binary_out, patterns_out, control, levels_out, deviations_out):
     """:func:`draw_samples` for a player that is one continuous numeric column.
 
-    The hot loop of the sampler, kept apart so that few values are live in it: no branch depends on
-    the sample (but the rare exact quantile), and indices are unsigned (no wrap-around to compute).
-    ``segments``, ``splits``, ``offsets``, ``tables``, ``flipped`` and ``expected`` are the column's.
+    The hot loop of the sampler, kept apart so that few values are live in it, in blocks of samples
+    cut into simple loops (uniforms, then table positions, then the quintic, then the writes): no
+    branch depends on the sample (but the rare exact quantile) and indices are unsigned (no
+    wrap-around to compute). ``segments``, ``splits``, ``offsets``, ``tables``, ``flipped`` and
+    ``expected`` are the column's.
     """
     n_background = sorted_keys.shape[0]
     n_intervals = np.uint64(splits.shape[1])
     j = np.uint64(column)
     stride = np.uint64(n_columns)
-    for t in range(np.uint64(skip), np.uint64(n_out)):
-        u = counter_uniform(key, (np.uint64(first_random) + t) * stride + j)
-        position = _position(u, equal_weights, cumulative, n_background)
-        bin_key = sorted_keys[position]
-        level = np.uint64(max(bin_key, 0))
-        v = min(max((u - segments[level, 0]) * segments[level, 2], 0.0), 1.0)
-        x = v * n_intervals
-        i = min(np.uint64(x), n_intervals - np.uint64(1))
-        m = np.uint64(splits[level, i])
-        y = (x - i) * m
-        k = min(np.uint64(y), m - np.uint64(1))
-        row = np.uint64(offsets[level, i]) + k
-        h = y - k
-        h2 = h * h
-        value = (coefficients[row, 0] + h * coefficients[row, 1]) + h2 * (
-            (coefficients[row, 2] + h * coefficients[row, 3]) + h2 * (coefficients[row, 4] + h * coefficients[row, 5]))
-        value = min(max(value, tables[level, 0]), tables[level, 1])
-        if exact[row]:
-            value = truncated_quantile(tables[level, 0], tables[level, 1], tables[level, 2], tables[level, 3],
-                                       tables[level, 4], tables[level, 5], tables[level, 6], tables[level, 7],
-                                       flipped[level], v)
-        missing = bin_key < 0
-        codes_out[t, j] = np.nan if missing else value
-        if control:
-            levels_out[t] = bin_key + 1
-            deviations_out[t] = 0.0 if missing else value - expected[level]
-        same = np.int64(bin_key == row_key)
-        binary_out[t] = same
-        patterns_out[t] |= same * bit
+    one = np.uint64(1)
+    block = 256
+    uniforms = np.empty(block)
+    keys = np.empty(block, dtype=np.int64)
+    positions = np.empty(block)
+    rows = np.empty(block, dtype=np.uint64)
+    values = np.empty(block)
+    for start in range(skip, n_out, block):
+        stop = min(start + block, n_out)
+        size = stop - start
+        origin = (np.uint64(first_random) + np.uint64(start)) * stride + j
+        for b in range(np.uint64(size)):
+            uniforms[b] = counter_uniform(key, origin + b * stride)
+        for b in range(np.uint64(size)):
+            u = uniforms[b]
+            bin_key = sorted_keys[_position(u, equal_weights, cumulative, n_background)]
+            keys[b] = bin_key
+            level = np.uint64(max(bin_key, 0))
+            v = min(max((u - segments[level, 0]) * segments[level, 2], 0.0), 1.0)
+            uniforms[b] = v
+            x = v * n_intervals
+            i = min(np.uint64(x), n_intervals - one)
+            m = np.uint64(splits[level, i])
+            y = (x - i) * m
+            k = min(np.uint64(y), m - one)
+            rows[b] = np.uint64(offsets[level, i]) + k
+            positions[b] = y - k
+        for b in range(np.uint64(size)):
+            row = rows[b]
+            h = positions[b]
+            h2 = h * h
+            values[b] = (coefficients[row, 0] + h * coefficients[row, 1]) + h2 * (
+                (coefficients[row, 2] + h * coefficients[row, 3]) + h2 * (coefficients[row, 4] + h * coefficients[row, 5]))
+        for b in range(np.uint64(size)):
+            bin_key = keys[b]
+            level = np.uint64(max(bin_key, 0))
+            value = min(max(values[b], tables[level, 0]), tables[level, 1])
+            if exact[rows[b]]:
+                value = truncated_quantile(tables[level, 0], tables[level, 1], tables[level, 2], tables[level, 3],
+                                           tables[level, 4], tables[level, 5], tables[level, 6], tables[level, 7],
+                                           flipped[level], uniforms[b])
+            t = np.uint64(start) + b
+            missing = bin_key < 0
+            codes_out[t, j] = np.nan if missing else value
+            if control:
+                levels_out[t] = bin_key + 1
+                deviations_out[t] = 0.0 if missing else value - expected[level]
+            same = np.int64(bin_key == row_key)
+            binary_out[t] = same
+            patterns_out[t] |= same * bit
 
 
 @numba.njit(cache=True, inline="always")
