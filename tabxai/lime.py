@@ -176,8 +176,8 @@ class _Discretizer:
 
 def _pick_tables(players, keys, codes, weights):
     """Per player: background rows sorted by the bin and value of its first column, their cumulative
-    weights (total 1), the share ``[start, stop)`` of each bin in that order (and ``1 / (stop - start)``), and the first column's
-    keys and codes in that order.
+    weights (total 1), the share ``[start, stop)`` of each bin in that order (and ``1 / (stop - start)``),
+    and the first column's keys and codes in that order.
     """
     n_background = len(weights)
     orders = np.empty((players.n_players, n_background), dtype=np.int64)
@@ -568,7 +568,8 @@ class LimeTabular(MaskingExplainer):
         draw_samples(key, int(start), bool(first), int(local_start), row_codes, row_keys, self._sorted_keys,
                      self._sorted_codes, self._orders, self._cumulative, self._segments, self._equal_weights,
                      self._background_keys, self._background_codes, discretizer.slot, discretizer.integral,
-                     discretizer.tables, discretizer.flipped, *discretizer.quantiles, discretizer.expected, self._player_columns, self._player_start, codes_out,
+                     discretizer.tables, discretizer.flipped, *discretizer.quantiles, discretizer.expected,
+                     self._player_columns, self._player_start, codes_out,
                      sample.binary.T[:, local_start:stop], sample.patterns[local_start:stop], levels, deviations)
 
     def _new_samples(self, count, control):

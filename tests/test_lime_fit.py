@@ -45,8 +45,9 @@ def test_the_pattern_fit_equals_the_dense_fit(n_features):
 
 def test_the_row_fit_is_the_same_through_patterns_or_the_dense_design():
     binary, patterns, y, levels, deviations = _samples(1)
-    control = {"width": 5, "row_levels": np.ones(4, dtype=np.int64), "frequencies": np.tile([0, 0.3, 0.3, 0.2, 0.2], (4, 1)),
-               "like_row": np.full(4, 0.3), "membership": np.eye(4)}
+    control = {"width": 5, "row_levels": np.ones(4, dtype=np.int64),
+               "frequencies": np.tile([0, 0.3, 0.3, 0.2, 0.2], (4, 1)), "like_row": np.full(4, 0.3),
+               "membership": np.eye(4)}
     fast, used_fast = fit_row(binary, patterns, y, levels, deviations, control, 1.5, 1.0, None, pattern_bits(4))
     dense, used_dense = fit_row(binary, patterns, y, levels, deviations, control, 1.5, 1.0, None, None)
     np.testing.assert_array_equal(used_fast, used_dense)

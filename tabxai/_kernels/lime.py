@@ -371,7 +371,8 @@ def pattern_fit(bits, weights, counts, sums, squares, outcome_sums, outcome_squa
                 for b in range(n_players):
                     meat[a, b] += scale * centred[a] * centred[b]
             level = outcome_mean[k] + fitted
-            residual_square += weights[q] * (outcome_squares[q, k] - 2.0 * level * outcome_sums[q, k] + n * level * level)
+            residual_square += weights[q] * (outcome_squares[q, k] - 2.0 * level * outcome_sums[q, k]
+                                             + n * level * level)
         covariance = inverse @ meat @ inverse
         for a in range(n_players):
             stderr[a, k] = math.sqrt(max(factor * covariance[a, a], 0.0))

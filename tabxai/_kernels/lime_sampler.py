@@ -352,7 +352,8 @@ def _continuous_column(key, first_random, skip, n_out, n_columns, column, row_ke
             h = positions[b]
             h2 = h * h
             values[b] = (coefficients[row, 0] + h * coefficients[row, 1]) + h2 * (
-                (coefficients[row, 2] + h * coefficients[row, 3]) + h2 * (coefficients[row, 4] + h * coefficients[row, 5]))
+                (coefficients[row, 2] + h * coefficients[row, 3])
+                + h2 * (coefficients[row, 4] + h * coefficients[row, 5]))
         for b in range(np.uint64(size)):
             bin_key = keys[b]
             level = np.uint64(max(bin_key, 0))
