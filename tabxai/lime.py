@@ -536,6 +536,7 @@ class LimeTabular(MaskingExplainer):
         weights = self._masker.weights / self._masker.weights.sum()
         frequencies = np.zeros((rows.shape[1], counts.max()))
         background_levels = background + 1
+        row_levels = keys + 1
         for j in range(rows.shape[1]):
             frequencies[j, :counts[j]] = np.bincount(background_levels[:, j], weights=weights, minlength=counts[j])
         like_row = np.empty((rows.shape[0], self._players.n_players))
@@ -543,9 +544,12 @@ class LimeTabular(MaskingExplainer):
         for p, members in enumerate(self._players.columns):
             members = list(members)
             membership[members, p] = 1.0
+            if len(members) == 1:  # the background share of the row's level
+                like_row[:, p] = frequencies[members[0], row_levels[:, members[0]]]
+                continue
             same = (background[None, :, members] == keys[:, None, members]).all(axis=2)
             like_row[:, p] = same @ weights
-        return {"width": int(counts.max()), "frequencies": frequencies, "row_levels": keys + 1, "like_row": like_row,
+        return {"width": int(counts.max()), "frequencies": frequencies, "row_levels": row_levels, "like_row": like_row,
                 "membership": membership}
 
     def _evaluate(self, model, masker, rows, keys, full, generators, requests, progress):
