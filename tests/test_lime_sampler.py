@@ -104,3 +104,23 @@ def test_a_request_filled_in_pieces_equals_one_filled_at_once(explainer_and_rows
     np.testing.assert_array_equal(pieces, whole)
     np.testing.assert_array_equal(sample.binary, whole_sample.binary)
     np.testing.assert_array_equal(sample.deviations, whole_sample.deviations)
+
+
+def test_a_weighted_background_gives_its_weighted_bin_masses():
+    rng = np.random.default_rng(12)
+    background = pd.DataFrame({"a": rng.normal(size=80), "b": rng.integers(0, 4, size=80)})
+    repeats = rng.integers(1, 4, size=80)
+    weighted = tx.LimeTabular(lambda frame: frame["a"].to_numpy(), tx.IndependentMasker(background, weights=repeats),
+                              n_samples=100, random_state=0)
+    codes = background.to_numpy(dtype=float)
+    keys = weighted._discretizer.keys(codes[:1])[0]
+    n = 40_000
+    samples, _ = weighted._neighbourhood(codes[0], keys, np.uint64(5), 0, n, False)
+    sample_keys = weighted._discretizer.keys(samples)
+    share = repeats / repeats.sum()
+    for j in range(2):
+        expected = np.bincount(weighted._background_keys[:, j], weights=share)
+        counts = np.bincount(sample_keys[:, j], minlength=len(expected))
+        z = (counts - n * expected) / np.sqrt(n * expected * (1 - expected))
+        assert np.all(np.abs(z) < 4), (j, z)
+    assert set(np.unique(samples[:, 1])) <= set(range(4))
