@@ -158,3 +158,9 @@ def check_random_state(random_state):
 def row_generator(seed, row_index):
     """The generator for explained row ``row_index``: keyed by the row, not by the worker that runs it."""
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(int(row_index),))))
+
+
+def row_keys(seed, row_index, n_keys):
+    """``n_keys`` 64-bit keys for explained row ``row_index``, from the same SeedSequence as :func:`row_generator`
+    (for counter-based streams inside kernels)."""
+    return np.random.SeedSequence(seed, spawn_key=(int(row_index),)).generate_state(n_keys, dtype=np.uint64)

@@ -31,15 +31,21 @@ explanation (Ribeiro, Singh & Guestrin 2016). Two samplers:
     whole row. Ordinary weighted least squares (``alpha = 0``) by default. This sampler works with
     any masker, e.g. superpixels as players.
 
-With the lime sampler the regression runs on *pseudo-outputs* that keep lime's estimand and lower
+With the lime sampler the regression can run on *pseudo-outputs* that keep lime's estimand and lower
 its variance (a control variate): an additive model ``g`` of the outputs in the samples' bins (or
-categories) and within-bin values is backfitted on half of the row's samples and taken out of the
-other half, and its exact surrogate coefficients ``Delta(g)`` are put back, ``y - g(x) + z . Delta``.
-Because the players are drawn independently, the surrogate coefficient of an additive ``g`` is
-known in closed form: the mean of ``g`` in the row's bin minus its mean in the other bins. So the
-expected coefficients are lime's, and only the part of the model that is not additive adds noise
-(on job A the top-5 features agree across seeds far more often than lime's; see
-docs/benchmarks.md). Intercept and R^2 are those of the model's own outputs.
+categories) and within-bin values is fitted in one pass on half of the row's samples and taken out
+of the other half, and its exact surrogate coefficients ``Delta(g)`` are put back, ``y - g(x) + z .
+Delta``. Because the players are drawn independently, the surrogate coefficient of an additive ``g``
+is known in closed form: the mean of ``g`` in the row's bin minus its mean in the other bins. So the
+expected coefficients are lime's, and only the part of the model that is not additive adds noise.
+Both fits come from the same pass; per row and output the one with the smaller sandwich variance is
+kept (``diagnostics["used_control_variate"]``). Intercept and R^2 are those of the model's own outputs.
+
+The sampler (:mod:`tabxai._kernels.lime_sampler`) draws every uniform as a counter-based hash of a
+key taken from the row's generator, so a sample does not depend on how the stream is chunked; values
+inside a bin come from a piecewise quintic table of the bin's truncated-normal quantile, checked
+against the exact inverse CDF (within 1e-8 of the bin's width; exact where the table misses). With
+few players the fit is computed from sums per bit pattern of the binary features (:mod:`tabxai._lime_fit`).
 
 Standard errors are the sandwich (heteroscedasticity-robust) estimate of the weighted regression,
 as in KernelSHAP; ``n_features`` keeps the players chosen by forward selection and refits; ``tol`` samples
@@ -50,6 +56,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -57,16 +64,9 @@ from scipy.stats import truncnorm
 
 from ._display import number_text, threshold_text
 from ._engine import coalition_values, predict, single_blas_thread, stream_rows
-from ._kernels.lime import (
-    additive_fit,
-    additive_predict,
-    centred_normal_equations,
-    cluster_scores,
-    forward_selection,
-    kernel_weights,
-    lime_samples,
-    truncation_table,
-)
+from ._kernels.lime import kernel_weights
+from ._kernels.lime_sampler import draw_samples, quantile_table, truncation_table
+from ._lime_fit import dense_fit, fit_row, pattern_bits, pattern_space, weighted_r2
 from ._validation import (
     check_choice,
     check_int,
@@ -74,6 +74,7 @@ from ._validation import (
     check_real,
     resolve_seed,
     row_generator,
+    row_keys,
 )
 from .data import BOOLEAN, NUMERIC, TabularSchema
 from .maskers import IndependentMasker, Masker
@@ -84,7 +85,9 @@ __all__ = ["LimeTabular"]
 _QUARTILES = [25, 50, 75]
 _STD_FLOOR = 1e-11  # lime adds this to every bin's standard deviation
 _MIN_HOLDOUT = 20
-_SWEEPS = 2  # backfitting sweeps of the additive control variate
+_KNOTS = 64  # intervals of each bin's quintic table of the truncated-normal quantile
+_MAX_SPLIT = 256  # most pieces an interval is cut into where the quantile bends (a bin's end deep in a tail)
+_KNOT_TOLERANCE = 1e-8  # of the bin's width (Acklam's quantile, the reference, is good to about 1e-9 of it)
 _SAMPLES_PER_BLOCK = 200_000
 
 
@@ -102,6 +105,7 @@ class _Discretizer:
         self.slot[self.numeric] = np.arange(len(numeric))
         self.edges = []
         self.values = []  # each numeric column's sorted background values: the sides a printed edge keeps
+        self._edge_texts = {}
         n_slots = max(len(numeric), 1)
         self.lows = np.zeros((n_slots, 4))
         self.highs = np.zeros((n_slots, 4))
@@ -134,6 +138,7 @@ class _Discretizer:
                 a, z, pa, pz, flipped = truncation_table(low, high, mean, std)
                 self.tables[slot, b] = (low, high, mean, std, a, z, pa, pz)
                 self.flipped[slot, b] = flipped
+        self.quantiles = quantile_table(self.tables, self.flipped, _KNOTS, _KNOT_TOLERANCE, _MAX_SPLIT)
         # the expected value of a sampled value given its bin (for the control variate)
         self.expected = np.zeros((n_slots, 4))
         for slot, j in enumerate(numeric):
@@ -154,6 +159,12 @@ class _Discretizer:
                 else:
                     self.expected[slot, b] = low
 
+    def edge_texts(self, slot):
+        """How each edge of a numeric column prints when that is true of every background value (cached)."""
+        if slot not in self._edge_texts:
+            self._edge_texts[slot] = [threshold_text(e, self.values[slot]) for e in self.edges[slot]]
+        return self._edge_texts[slot]
+
     def keys(self, codes):
         """Bin (numeric) or code (categorical) of every cell, -1 for missing; int64, C order."""
         keys = np.where(np.isnan(codes), -1.0, codes)
@@ -165,25 +176,30 @@ class _Discretizer:
 
 def _pick_tables(players, keys, codes, weights):
     """Per player: background rows sorted by the bin and value of its first column, their cumulative
-    weights (total 1), and the share ``[start, stop)`` of each bin in that order.
+    weights (total 1), the share ``[start, stop)`` of each bin in that order (and ``1 / (stop - start)``),
+    and the first column's keys and codes in that order.
     """
     n_background = len(weights)
     orders = np.empty((players.n_players, n_background), dtype=np.int64)
+    sorted_keys = np.empty((players.n_players, n_background), dtype=np.int64)
+    sorted_codes = np.empty((players.n_players, n_background))
     cumulative = np.empty((players.n_players, n_background))
-    segments = np.zeros((players.n_players, 4, 2))
+    segments = np.zeros((players.n_players, 4, 3))
     for p, members in enumerate(players.columns):
         j = members[0]
         values = np.where(np.isnan(codes[:, j]), -np.inf, codes[:, j])
         order = np.lexsort((np.arange(n_background), values, keys[:, j]))
         orders[p] = order
+        sorted_keys[p], sorted_codes[p] = keys[order, j], codes[order, j]
         cumulative[p] = np.cumsum(weights[order])
         cumulative[p, -1] = 1.0
         start = np.concatenate([[0.0], cumulative[p, :-1]])
         for key in range(4):
             inside = keys[order, j] == key
             if inside.any():
-                segments[p, key] = start[inside][0], cumulative[p][inside][-1]
-    return orders, cumulative, segments
+                low, high = start[inside][0], cumulative[p][inside][-1]
+                segments[p, key] = low, high, 1.0 / (high - low) if high > low else 0.0
+    return orders, cumulative, segments, sorted_keys, sorted_codes
 
 
 def _is_integer_dtype(dtype):
@@ -326,7 +342,7 @@ class LimeTabular(MaskingExplainer):
             self._background_keys = self._discretizer.keys(codes)
             self._background_codes = codes
             self._equal_weights = bool(np.all(weights == weights[0]))
-            self._orders, self._cumulative, self._segments = _pick_tables(
+            self._orders, self._cumulative, self._segments, self._sorted_keys, self._sorted_codes = _pick_tables(
                 self._players, self._background_keys, codes, weights)
             columns = [c for player in self._players.columns for c in player]
             self._player_columns = np.array(columns, dtype=np.int64)
@@ -370,8 +386,9 @@ class LimeTabular(MaskingExplainer):
             errors, ``conditions`` (rows x players strings) what each interpretable feature means,
             ``diagnostics`` per row: ``r2`` (weighted, on the fitted samples, lime's ``score``),
             ``r2_holdout`` (weighted, on fresh samples), ``surrogate_prediction`` (at the row),
-            ``model_prediction``, ``kernel_width``, ``n_samples``, ``stopped_by``. R^2 is NaN when
-            the model is constant on the samples (it is undefined; a warning says so).
+            ``model_prediction``, ``kernel_width``, ``n_samples``, ``stopped_by``, and with the lime
+            sampler ``used_control_variate`` (per output). R^2 is NaN when the model is constant on
+            the samples (it is undefined; a warning says so).
         """
         run = self._run(X)
         n_rows, n_outputs = run.codes.shape[0], self._base_values.shape[0]
@@ -406,7 +423,7 @@ class LimeTabular(MaskingExplainer):
             if column.kind == NUMERIC and self.sampling == "lime":
                 slot = self._discretizer.slot[j]
                 edges, data = self._discretizer.edges[slot], self._discretizer.values[slot]
-                shared = [threshold_text(e, data) for e in edges]
+                shared = self._discretizer.edge_texts(slot)
                 for i in range(n_rows):
                     per_column[i, j] = f"{name} is missing" if keys[i, j] < 0 else \
                         _bin_condition(name, edges, shared, keys[i, j], codes[i, j], data)
@@ -428,17 +445,20 @@ class LimeTabular(MaskingExplainer):
     def _explain_rows(self, model, masker, codes, seed, progress, row_indices):
         rows = codes[row_indices]
         n_rows, n_players = len(row_indices), self._players.n_players
-        generators = [row_generator(seed, index) for index in row_indices]
-        keys = self._discretizer.keys(rows) if self.sampling == "lime" else None
+        lime = self.sampling == "lime"
+        if lime:  # two counter-based streams per row, keyed by its seed sequence: the fitted samples, the held-out ones
+            generators = [row_keys(seed, index, 2) for index in row_indices]
+        else:
+            generators = [row_generator(seed, index) for index in row_indices]
+        keys = self._discretizer.keys(rows) if lime else None
+        control = self._control_tables(rows, keys) if lime else None
+        n_patterns = pattern_space(n_players, self._n_samples) if lime else 0
+        bits = pattern_bits(n_players) if n_patterns else None
         n_outputs = self._base_values.shape[0]
-        binary = [np.zeros((0, n_players)) for _ in range(n_rows)]
-        targets = [np.zeros((0, n_outputs)) for _ in range(n_rows)]
-        levels = [np.zeros((0, codes.shape[1]), dtype=np.int64) for _ in range(n_rows)]
-        deviations = [np.zeros((0, codes.shape[1])) for _ in range(n_rows)]
-        control = self._control_tables(rows, keys) if self.sampling == "lime" else None
+        pieces = [[] for _ in range(n_rows)]
         model_rows = 0
         full = None
-        if self.sampling == "background":
+        if not lime:
             full = predict(model, rows)  # the whole row: its own value, not a mean over the background
             model_rows += n_rows
         n_random = self._n_samples - 1
@@ -447,30 +467,29 @@ class LimeTabular(MaskingExplainer):
         done = np.zeros(n_rows, dtype=bool)
         values = np.zeros((n_rows, n_players, n_outputs))
         stderr = np.zeros_like(values)
+        controlled = np.zeros((n_rows, n_outputs), dtype=bool)
         fits = [None] * n_rows
-        holdout_requests = [(i, self._n_holdout, False) for i in range(n_rows)]
+        holdout_requests = [_Request(i, self._n_holdout, False, 0, 1) for i in range(n_rows)]
         for round_index, target in enumerate(schedule):
             active = np.flatnonzero(~done)
-            requests = [(i, target - used[i], used[i] == 0) for i in active]
+            requests = [_Request(i, target - used[i], used[i] == 0, used[i], 0) for i in active]
             last = round_index == len(schedule) - 1
             if self.tol is None:  # one stream with the held-out samples: the model sees the largest batches
                 requests += holdout_requests
             samples, rows_asked = self._evaluate(model, masker, rows, keys, full, generators, requests, progress)
             model_rows += rows_asked
-            for i, (z, y, extra) in zip(active, samples[:len(active)]):
-                binary[i] = np.concatenate([binary[i], z])
-                targets[i] = np.concatenate([targets[i], y])
-                if extra is not None:
-                    levels[i] = np.concatenate([levels[i], extra[0]])
-                    deviations[i] = np.concatenate([deviations[i], extra[1]])
+            for i, sample in zip(active, samples[:len(active)]):
+                pieces[i].append(sample)
                 used[i] = target
             with single_blas_thread():
                 for i in active:
-                    pseudo = targets[i] if control is None else self._pseudo_targets(
-                        control, i, binary[i], targets[i], levels[i],
-                        deviations[i])
-                    fits[i] = _fit(binary[i], self._kernel(binary[i]), pseudo, self._alpha, self._n_features,
-                                   outcome=targets[i])
+                    row = _joined(pieces[i])
+                    pieces[i] = [row]
+                    row_control = None if control is None else {**control, "row_levels": control["row_levels"][i],
+                                                                "like_row": control["like_row"][i]}
+                    fits[i], controlled[i] = fit_row(row.binary, row.patterns, row.outputs, row.levels,
+                                                     row.deviations, row_control, self._kernel_width, self._alpha,
+                                                     self._n_features, bits)
                     values[i], stderr[i] = fits[i].coef, fits[i].stderr
             if self.tol is not None:
                 done |= largest_relative_stderr(values, stderr) <= self.tol
@@ -481,20 +500,23 @@ class LimeTabular(MaskingExplainer):
                                                  progress)
             model_rows += rows_asked
         holdout = np.empty((n_rows, n_outputs))
-        for i, (z, y, _) in enumerate(samples[len(samples) - n_rows:]):
-            holdout[i] = _weighted_r2(y, fits[i].predict(z), self._kernel(z))
+        for i, sample in enumerate(samples[len(samples) - n_rows:]):
+            z = np.ascontiguousarray(sample.binary, dtype=np.float64)
+            holdout[i] = weighted_r2(sample.outputs, fits[i].predict(z), self._kernel(z))
         info = {
             "intercept": np.stack([f.intercept for f in fits]),
             "r2": np.stack([f.r2 for f in fits]),
             "r2_holdout": holdout,
             "surrogate_prediction": np.stack([f.intercept + f.coef.sum(axis=0) for f in fits]),
-            "model_prediction": np.stack([t[0] for t in targets]),
+            "model_prediction": np.stack([p[0].outputs[0] for p in pieces]),
             "kernel_width": np.full(n_rows, self._kernel_width),
             "n_samples": used + 1,
             "constant": np.stack([f.constant for f in fits]),
             "stopped_by": np.where(done, "tol", "budget").astype(object) if self.tol is not None
             else np.full(n_rows, "budget", dtype=object),
         }
+        if lime:
+            info["used_control_variate"] = controlled
         return RowResults(values, stderr, model_rows, info)
 
     def _kernel(self, binary):
@@ -502,8 +524,8 @@ class LimeTabular(MaskingExplainer):
 
     # the additive control variate (lime sampler) ------------------------------------------------
     def _control_tables(self, rows, keys):
-        """Per explained row: the level of each column and the share of background rows like it per player,
-        and per column the background frequencies of the levels."""
+        """Per explained row: the level of each column and the share of background rows like it per player;
+        per column the background frequencies of the levels; which player holds each column."""
         background = self._background_keys
         n_levels = np.array([len(edges) + 2 for edges in self._discretizer.edges], dtype=np.int64)
         counts = np.empty(rows.shape[1], dtype=np.int64)
@@ -514,113 +536,79 @@ class LimeTabular(MaskingExplainer):
         weights = self._masker.weights / self._masker.weights.sum()
         frequencies = np.zeros((rows.shape[1], counts.max()))
         background_levels = background + 1
+        row_levels = keys + 1
         for j in range(rows.shape[1]):
             frequencies[j, :counts[j]] = np.bincount(background_levels[:, j], weights=weights, minlength=counts[j])
-        row_levels = keys + 1
         like_row = np.empty((rows.shape[0], self._players.n_players))
+        membership = np.zeros((rows.shape[1], self._players.n_players))
         for p, members in enumerate(self._players.columns):
             members = list(members)
+            membership[members, p] = 1.0
+            if len(members) == 1:  # the background share of the row's level
+                like_row[:, p] = frequencies[members[0], row_levels[:, members[0]]]
+                continue
             same = (background[None, :, members] == keys[:, None, members]).all(axis=2)
             like_row[:, p] = same @ weights
-        return {"counts": counts, "frequencies": frequencies, "row_levels": row_levels, "like_row": like_row}
-
-    def _pseudo_targets(self, control, i, binary, targets, levels, deviations):
-        """Outputs with an additive model of them taken out and its exact coefficients put back.
-
-        ``y - g(x) + z . Delta(g)``: ``g`` is an additive model of the outputs in the samples' bins
-        and within-bin values (backfitted on one half of the samples and applied to the other, so it
-        is independent of the samples it corrects), and ``Delta(g)`` its exact surrogate
-        coefficients (the mean of ``g`` in the row's bin minus its mean elsewhere, under the
-        sampling distribution). The surrogate's estimand is unchanged; its variance shrinks by the
-        share of the outputs that ``g`` explains.
-        """
-        counts, frequencies = control["counts"], control["frequencies"]
-        row_levels, like_row = control["row_levels"][i], control["like_row"][i]
-        n_samples = len(binary)
-        even = np.arange(n_samples) % 2 == 0
-        levels = np.ascontiguousarray(levels, dtype=np.int64)
-        out = np.array(targets, dtype=np.float64, copy=True)
-        for k in range(targets.shape[1]):
-            y = np.ascontiguousarray(targets[:, k])
-            for fit_on in (even, ~even):
-                gamma, slope = additive_fit(levels, deviations, y, fit_on, counts, _SWEEPS)
-                g = additive_predict(levels, deviations, gamma, slope)
-                delta = np.zeros(self._players.n_players)
-                for p, members in enumerate(self._players.columns):
-                    q = like_row[p]
-                    if q >= 1.0:
-                        continue
-                    for j in members:
-                        own = gamma[j, row_levels[j]]
-                        mean = frequencies[j, :counts[j]] @ gamma[j, :counts[j]]
-                        delta[p] += own - (mean - q * own) / (1.0 - q)
-                apply = ~fit_on
-                out[apply, k] = y[apply] - g[apply] + binary[apply] @ delta
-        return out
+        return {"width": int(counts.max()), "frequencies": frequencies, "row_levels": row_levels, "like_row": like_row,
+                "membership": membership}
 
     def _evaluate(self, model, masker, rows, keys, full, generators, requests, progress):
-        """Samples ``(binary, outputs, extra)`` for each request ``(row, count, first)``, and the model rows asked.
+        """The :class:`_Samples` of each :class:`_Request`, and the model rows asked.
 
-        ``extra`` is ``(levels, deviations)`` of the samples' columns for the control variate (lime
-        sampler), or None.
-
-        A request asks for ``count`` new random samples of the row, preceded by the row itself when ``first``.
+        A request asks for ``count`` new random samples of a row, preceded by the row itself when
+        ``first``; with the lime sampler they are samples ``start ...`` of the row's ``stream``.
         """
         if self.sampling == "lime":
             return self._evaluate_lime(model, rows, keys, generators, requests, progress)
         return self._evaluate_background(model, masker, rows, full, generators, requests, progress)
 
-    def _neighbourhood(self, row_codes, row_keys, rng, count, first):
-        """``count`` samples around one row drawn from ``rng``, the row first if ``first``.
-
-        Returns their codes, binary features, and the levels (0 for missing, then 1 + bin or
-        category) and deviations (value minus the bin's expected value) of their cells.
-        """
+    def _draw(self, row_codes, row_keys, key, start, first, local_start, codes_out, sample):
+        """Rows ``local_start ...`` of a request's samples into ``codes_out`` and ``sample`` (:func:`draw_samples`)."""
         discretizer = self._discretizer
-        uniforms = rng.random((count, row_codes.shape[0]))
-        extra = 1 if first else 0
-        sample_codes = np.empty((count + extra, row_codes.shape[0]))
-        sample_binary = np.empty((count + extra, self._players.n_players))
-        sample_levels = np.empty((count + extra, row_codes.shape[0]), dtype=np.int64)
-        sample_deviations = np.empty((count + extra, row_codes.shape[0]))
-        lime_samples(row_keys, self._background_keys, self._background_codes, self._orders, self._cumulative,
-                     self._segments, self._equal_weights, uniforms, discretizer.slot, discretizer.integral,
-                     discretizer.tables, discretizer.flipped, discretizer.expected, self._player_columns,
-                     self._player_start, sample_codes[extra:], sample_binary[extra:], sample_levels[extra:],
-                     sample_deviations[extra:])
-        if first:
-            sample_codes[0] = row_codes
-            sample_binary[0] = 1.0
-            sample_levels[0] = row_keys + 1
-            sample_deviations[0] = 0.0
-            for slot, j in enumerate(discretizer.numeric):
-                if row_keys[j] >= 0:
-                    sample_deviations[0, j] = row_codes[j] - discretizer.expected[slot, row_keys[j]]
-        return sample_codes, sample_binary, (sample_levels, sample_deviations)
+        stop = local_start + codes_out.shape[0]
+        levels, deviations = sample.levels.T, sample.deviations.T  # (columns, rows), C order
+        if levels.shape[1]:
+            levels, deviations = levels[:, local_start:stop], deviations[:, local_start:stop]
+        draw_samples(key, int(start), bool(first), int(local_start), row_codes, row_keys, self._sorted_keys,
+                     self._sorted_codes, self._orders, self._cumulative, self._segments, self._equal_weights,
+                     self._background_keys, self._background_codes, discretizer.slot, discretizer.integral,
+                     discretizer.tables, discretizer.flipped, *discretizer.quantiles, discretizer.expected,
+                     self._player_columns, self._player_start, codes_out,
+                     sample.binary.T[:, local_start:stop], sample.patterns[local_start:stop], levels, deviations)
 
-    def _evaluate_lime(self, model, rows, keys, generators, requests, progress):
-        counts = np.array([count + (1 if first else 0) for _, count, first in requests], dtype=np.int64)
+    def _new_samples(self, count, control):
+        """Room for ``count`` samples; binary features, levels and deviations are transposed views of
+        C-ordered (players or columns, samples) arrays, which the sampler fills column by column."""
+        n_columns = self._background_codes.shape[1]
+        rows = count if control else 0
+        return _Samples(np.empty((self._players.n_players, count), dtype=np.uint8).T, np.empty(count, dtype=np.int64),
+                        None, np.empty((n_columns, rows), dtype=np.int32).T, np.empty((n_columns, rows)).T)
+
+    def _neighbourhood(self, row_codes, row_keys, key, start, count, first):
+        """``count`` samples around one row from position ``start`` of stream ``key``, the row first if
+        ``first``: their codes and :class:`_Samples` (outputs None)."""
+        n = count + (1 if first else 0)
+        sample = self._new_samples(n, True)
+        codes = np.empty((n, row_codes.shape[0]))
+        self._draw(row_codes, row_keys, key, start, first, 0, codes, sample)
+        return codes, sample
+
+    def _evaluate_lime(self, model, rows, keys, streams, requests, progress):
+        counts = np.array([r.count + (1 if r.first else 0) for r in requests], dtype=np.int64)
         offsets = np.concatenate([[0], np.cumsum(counts)])
         total = int(offsets[-1])
-        binaries = [None] * len(requests)
-        pending = {}
+        pieces = [self._new_samples(int(n), r.stream == 0) for n, r in zip(counts, requests)]
         outputs = []
 
         def fill(start, stop, out):
             segment = int(np.searchsorted(offsets, start, side="right")) - 1
             while segment < len(requests) and offsets[segment] < stop:
                 lo, hi = offsets[segment], offsets[segment + 1]
-                if binaries[segment] is None:
-                    i, count, first = requests[segment]
-                    sample_codes, sample_binary, control = self._neighbourhood(rows[i], keys[i], generators[i],
-                                                                               int(count), first)
-                    pending[segment] = sample_codes
-                    binaries[segment] = (sample_binary, control)
                 a, b = max(start, lo), min(stop, hi)
                 if b > a:
-                    out[a - start:b - start] = pending[segment][a - lo:b - lo]
-                if b == hi:
-                    pending.pop(segment, None)
+                    request = requests[segment]
+                    self._draw(rows[request.row], keys[request.row], streams[request.row][request.stream],
+                               request.start, request.first, a - lo, out[a - start:b - start], pieces[segment])
                 segment += 1
 
         def consume(block, start):
@@ -629,110 +617,61 @@ class LimeTabular(MaskingExplainer):
             outputs[0][start:start + block.shape[0]] = block
 
         stream_rows(model, total, rows.shape[1], fill, consume, progress=progress)
-        n_outputs = self._base_values.shape[0]
-        y = outputs[0] if outputs else np.zeros((0, n_outputs))
-        empty = (np.zeros((0, self._players.n_players)), None)
-        samples = [(*(binaries[s] or empty)[:1], y[offsets[s]:offsets[s + 1]], (binaries[s] or empty)[1])
-                   for s in range(len(requests))]
-        return samples, total
+        y = outputs[0] if outputs else np.zeros((0, self._base_values.shape[0]))
+        return [piece._replace(outputs=y[offsets[s]:offsets[s + 1]]) for s, piece in enumerate(pieces)], total
 
     def _evaluate_background(self, model, masker, rows, full, generators, requests, progress):
         n_players = self._players.n_players
         drawn = []
-        for i, count, first in requests:
+        for i, count, first, _, _ in requests:
             rng = generators[i]
             off = rng.integers(1, n_players + 1, size=count)
             ranks = np.argsort(np.argsort(rng.random((count, n_players)), axis=1), axis=1)
             coalitions = ranks >= off[:, None]
             drawn.append(coalitions)
-        pair_row = np.repeat([i for i, _, _ in requests], [len(c) for c in drawn]).astype(np.int64)
+        pair_row = np.repeat([r.row for r in requests], [len(c) for c in drawn]).astype(np.int64)
         stacked = np.concatenate(drawn) if drawn else np.zeros((0, n_players), dtype=bool)
         values = coalition_values(model, masker, rows, stacked, pair_row,
                                   np.arange(len(stacked), dtype=np.int64), progress=progress)
         samples, start = [], 0
-        for (i, count, first), coalitions in zip(requests, drawn):
+        for (i, count, first, _, _), coalitions in zip(requests, drawn):
             y = values[start:start + count]
             start += count
             z = coalitions.astype(np.float64)
             if first:
                 y = np.concatenate([full[i:i + 1], y])
                 z = np.concatenate([np.ones((1, n_players)), z])
-            samples.append((z, y, None))
+            samples.append(_Samples(z, None, y, None, None))
         return samples, len(stacked) * masker.rows_per_pair
 
 
-class _Fit:
-    """A surrogate fitted to one row's samples (all outputs)."""
+class _Request(NamedTuple):
+    """``count`` random samples of explained row ``row`` (positions ``start ...`` of its ``stream``: 0 the
+    fitted samples, 1 the held-out ones), preceded by the row itself when ``first``."""
 
-    def __init__(self, coef, intercept, stderr, r2, constant):
-        self.coef, self.intercept, self.stderr, self.r2, self.constant = coef, intercept, stderr, r2, constant
-
-    def predict(self, binary):
-        return self.intercept + binary @ self.coef
-
-
-def _fit(binary, weights, targets, alpha, n_features, clusters=None, outcome=None):
-    """Weighted ridge with an unpenalised intercept, sandwich standard errors and weighted R^2.
-
-    ``binary`` (n, p), ``weights`` (n,), ``targets`` (n, k). The standard errors are the sandwich
-    ``A^-1 (R / (R - 1) sum_c G_c G_c') A^-1`` with ``A = X'WX + alpha I`` (centred) and ``G_c``
-    the summed scores ``w r x`` of the independent units ``c``: the samples, or the ``clusters``
-    (n,) they were drawn in. With ``n_features`` the players are chosen by forward selection per
-    output and the surrogate refitted on them. When ``targets`` are pseudo-targets with the
-    model's ``outcome`` (n, k) behind them, the intercept and R^2 are those of the outcome.
-    """
-    binary = np.ascontiguousarray(binary, dtype=np.float64)
-    targets = np.ascontiguousarray(targets, dtype=np.float64)
-    total, x_mean, y_mean, gram, moment, y_square = centred_normal_equations(binary, weights, targets)
-    n_players, n_outputs = moment.shape
-    coef = np.zeros((n_players, n_outputs))
-    stderr = np.zeros((n_players, n_outputs))
-    outcome = targets if outcome is None else np.ascontiguousarray(outcome, dtype=np.float64)
-    outcome_mean = weights @ outcome / total
-    outcome_square = weights @ (outcome - outcome_mean) ** 2
-    intercept = outcome_mean.copy()
-    r2 = np.full(n_outputs, np.nan)
-    scale = np.abs(outcome).max(axis=0) if len(outcome) else np.zeros(n_outputs)
-    constant = outcome_square <= total * (1e-12 * scale) ** 2
-    n_used = len(binary) if clusters is None else len(np.unique(clusters))
-    if clusters is None:
-        clusters = np.arange(len(binary))
-    clusters = np.ascontiguousarray(clusters, dtype=np.int64)
-    n_clusters = int(clusters.max()) + 1 if len(clusters) else 0
-    factor = n_used / (n_used - 1) if n_used > 1 else 1.0
-    for k in np.flatnonzero(~constant):
-        if n_features is None or n_features >= n_players:
-            chosen = np.arange(n_players)
-        else:
-            chosen = np.sort(forward_selection(gram, moment[:, k].copy(), y_square[k], alpha, n_features))
-        system = gram[np.ix_(chosen, chosen)] + alpha * np.eye(len(chosen))
-        try:
-            inverse = np.linalg.inv(system)
-        except np.linalg.LinAlgError:
-            inverse = np.linalg.pinv(system)
-        beta = inverse @ moment[chosen, k]
-        coef[chosen, k] = beta
-        intercept[k] = outcome_mean[k] - x_mean[chosen] @ beta
-        design = np.ascontiguousarray(binary[:, chosen])
-        fitted = design @ beta
-        r2[k] = 1.0 - float(weights @ (outcome[:, k] - intercept[k] - fitted) ** 2) / outcome_square[k]
-        residuals = targets[:, k] - (y_mean[k] - x_mean[chosen] @ beta) - fitted
-        scores = cluster_scores(design, weights, x_mean[chosen], residuals[:, None], clusters, n_clusters)[:, :, 0]
-        spread = inverse @ scores.T  # (chosen, clusters)
-        stderr[chosen, k] = np.sqrt(factor * (spread ** 2).sum(axis=1))
-    return _Fit(coef, intercept, stderr, r2, constant)
+    row: int
+    count: int
+    first: bool
+    start: int
+    stream: int
 
 
-def _weighted_r2(y, prediction, weights):
-    """Weighted R^2 per output; NaN where the outputs are constant (R^2 undefined)."""
-    total = weights.sum()
-    mean = weights @ y / total
-    spread = weights @ (y - mean) ** 2
-    scale = np.abs(y).max(axis=0) if len(y) else np.zeros(y.shape[1])
-    residual = weights @ (y - prediction) ** 2
-    undefined = spread <= total * (1e-12 * scale) ** 2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(undefined, np.nan, 1.0 - residual / np.where(undefined, 1.0, spread))
+class _Samples(NamedTuple):
+    """A request's samples: binary features (n, players), their bit patterns (n,; lime sampler), the
+    model's outputs (n, outputs), and for the control variate the levels and deviations (n, columns)."""
+
+    binary: np.ndarray
+    patterns: np.ndarray | None
+    outputs: np.ndarray | None
+    levels: np.ndarray | None
+    deviations: np.ndarray | None
+
+
+def _joined(pieces):
+    """One :class:`_Samples` of a row's pieces in order (rounds of ``tol``)."""
+    if len(pieces) == 1:
+        return pieces[0]
+    return _Samples(*(None if parts[0] is None else np.concatenate(parts) for parts in zip(*pieces)))
 
 
 def _schedule(n_random, n_players):

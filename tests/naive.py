@@ -556,50 +556,41 @@ def naive_lime_sample(row, background, edges, numeric, uniforms):
     return np.array(values), np.array(binary)
 
 
-def naive_backfit(levels, deviations, y, fit_on, sweeps):
-    """Additive model ``sum_j gamma[j][level] + slope[j][level] * deviation`` by backfitting, with loops.
+def naive_additive_fit(levels, deviations, y, fit_on):
+    """Additive model ``mean + sum_j gamma[j][level] + slope[j][level] * deviation``, column by column, with loops.
 
-    Each sweep, column by column: within each level, the least-squares line (intercept and slope
-    on the deviations) of the partial residuals over the ``fit_on`` samples. The overall mean is
-    added to column 0's intercepts. Returns the function ``g(levels_row, deviations_row)`` and the
-    intercepts ``gamma`` (a dict per column).
+    Over the ``fit_on`` samples: ``mean`` of ``y``; within each level of column ``j``, the
+    least-squares line of ``y`` on the deviations (slope 0 when they hardly vary), ``gamma`` its
+    value at deviation 0 minus ``mean``. Returns the function ``g(levels_row, deviations_row)`` and
+    the intercepts ``gamma`` (a dict per column).
     """
     n, m = len(levels), len(levels[0])
     mean = sum(y[s] for s in range(n) if fit_on[s]) / sum(1 for s in range(n) if fit_on[s])
     gamma = [{} for _ in range(m)]
     slope = [{} for _ in range(m)]
-
-    def term(j, level, deviation):
-        return gamma[j].get(level, 0.0) + slope[j].get(level, 0.0) * deviation
+    for j in range(m):
+        groups = {}
+        for s in range(n):
+            if fit_on[s]:
+                groups.setdefault(levels[s][j], []).append((deviations[s][j], y[s]))
+        for level, pairs in groups.items():
+            d_mean = sum(d for d, _ in pairs) / len(pairs)
+            y_mean = sum(v for _, v in pairs) / len(pairs)
+            spread = sum((d - d_mean) ** 2 for d, _ in pairs)
+            square = sum(d ** 2 for d, _ in pairs)
+            b = sum((d - d_mean) * (v - y_mean) for d, v in pairs) / spread if spread > 1e-9 * square else 0.0
+            slope[j][level] = b
+            gamma[j][level] = y_mean - b * d_mean - mean
 
     def g(row_levels, row_deviations):
-        return sum(term(j, row_levels[j], row_deviations[j]) for j in range(m))
+        return mean + sum(gamma[j].get(row_levels[j], 0.0) + slope[j].get(row_levels[j], 0.0) * row_deviations[j]
+                          for j in range(m))
 
-    for _ in range(sweeps):
-        for j in range(m):
-            partial = [y[s] - mean - g(levels[s], deviations[s]) + term(j, levels[s][j], deviations[s][j])
-                       for s in range(n)]
-            groups = {}
-            for s in range(n):
-                if fit_on[s]:
-                    groups.setdefault(levels[s][j], []).append((deviations[s][j], partial[s]))
-            gamma[j], slope[j] = {}, {}
-            for level, pairs in groups.items():
-                d_mean = sum(d for d, _ in pairs) / len(pairs)
-                y_mean = sum(v for _, v in pairs) / len(pairs)
-                spread = sum((d - d_mean) ** 2 for d, _ in pairs)
-                square = sum(d ** 2 for d, _ in pairs)
-                b = sum((d - d_mean) * (v - y_mean) for d, v in pairs) / spread if spread > 1e-9 * square else 0.0
-                slope[j][level] = b
-                gamma[j][level] = y_mean - b * d_mean
-    gamma[0] = {level: value + mean for level, value in gamma[0].items()}
-    for level in {lv[0] for lv in levels} - set(gamma[0]):
-        gamma[0][level] = mean
     return g, gamma
 
 
-def naive_lime_pseudo_targets(binary, y, levels, deviations, players, row_levels, frequencies, like_row, sweeps):
-    """``y - g(x) + z . Delta(g)`` with ``g`` backfitted on one half of the samples (even or odd
+def naive_lime_pseudo_targets(binary, y, levels, deviations, players, row_levels, frequencies, like_row):
+    """``y - g(x) + z . Delta(g)`` with ``g`` fitted on one half of the samples (even or odd
     positions) and applied to the other; ``Delta_p = sum_{j in p} gamma_j(row) - (E gamma_j - q_p
     gamma_j(row)) / (1 - q_p)`` with ``q_p`` the share of background rows like the row on player
     ``p`` and ``E gamma_j`` over the background frequencies of column ``j``'s levels."""
@@ -607,7 +598,7 @@ def naive_lime_pseudo_targets(binary, y, levels, deviations, players, row_levels
     out = np.array(y, dtype=float, copy=True)
     for parity in (0, 1):
         fit_on = [s % 2 == parity for s in range(n)]
-        g, gamma = naive_backfit(levels, deviations, y, fit_on, sweeps)
+        g, gamma = naive_additive_fit(levels, deviations, y, fit_on)
         delta = []
         for p, members in enumerate(players):
             q = like_row[p]
@@ -622,6 +613,36 @@ def naive_lime_pseudo_targets(binary, y, levels, deviations, players, row_levels
             if not fit_on[s]:
                 out[s] = y[s] - g(levels[s], deviations[s]) + sum(binary[s][p] * delta[p] for p in range(len(players)))
     return out
+
+
+def naive_lime_neighbourhood(row, background, edges, rng, n_samples):
+    """lime's tabular sampler as lime and tabxai's first sampler drew it: numeric columns only, equal weights.
+
+    Sample 0 is ``row``; every other sample gives each column the bin of a background row drawn
+    at random, then a value inside that bin from scipy's normal with the bin's background mean and
+    standard deviation (+ 1e-11) truncated to the bin's bounds (inverse CDF of NumPy uniforms).
+    Returns the samples (n_samples, columns) and their binary features (same bin as ``row``).
+    """
+    from scipy.stats import truncnorm
+
+    n_columns = len(row)
+    samples = np.empty((n_samples, n_columns))
+    binary = np.empty((n_samples, n_columns))
+    for j in range(n_columns):
+        column = background[:, j]
+        bins = np.searchsorted(edges[j], column)
+        lows = np.concatenate([[column.min()], edges[j]])
+        highs = np.concatenate([edges[j], [column.max()]])
+        drawn = bins[rng.integers(0, len(column), size=n_samples - 1)]
+        values = np.empty(n_samples - 1)
+        for b in range(len(edges[j]) + 1):
+            inside = drawn == b
+            mean, std = column[bins == b].mean(), column[bins == b].std() + 1e-11
+            a, z = (lows[b] - mean) / std, (highs[b] - mean) / std
+            values[inside] = truncnorm.ppf(rng.random(inside.sum()), a, z, loc=mean, scale=std)
+        samples[0, j], samples[1:, j] = row[j], values
+        binary[0, j], binary[1:, j] = 1.0, drawn == np.searchsorted(edges[j], row[j])
+    return samples, binary
 
 
 # --- lime: end ---

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from naive import (
     naive_forward_selection,
     naive_lime_kernel,
+    naive_lime_neighbourhood,
     naive_lime_pseudo_targets,
     naive_lime_sample,
     naive_ridge,
@@ -21,9 +22,9 @@ from sklearn.preprocessing import OneHotEncoder
 
 import tabxai as tx
 from tabxai._display import number_text
-from tabxai._kernels.lime import normal_quantile, truncated_normal
-from tabxai._validation import row_generator
-from tabxai.lime import _fit
+from tabxai._kernels.lime_sampler import counter_uniforms, normal_quantile, truncated_normal
+from tabxai._validation import row_keys
+from tabxai._lime_fit import dense_fit
 
 
 def _logistic(a):
@@ -90,6 +91,34 @@ def test_coefficients_agree_with_lime_within_standard_errors(mixed):
     assert np.mean(z ** 2) < 2.5, z
 
 
+def test_values_equal_the_first_samplers_estimand_at_100000_samples():
+    """The table sampler, counter-based uniforms and the control variate keep lime's estimand: at 100,000 samples
+    the values agree with lime's sampler drawn independently (scipy's truncated normal, NumPy uniforms, plain ridge)."""
+    rng = np.random.default_rng(8)
+    background = np.column_stack([rng.normal(size=400), rng.lognormal(size=400), rng.gamma(2.0, size=400),
+                                  rng.uniform(-2, 2, size=400)])
+
+    def model(rows):
+        return 1 / (1 + np.exp(-(rows[:, 0] - 0.4 * rows[:, 1] + np.sin(rows[:, 2]) + rows[:, 0] * rows[:, 3])))
+
+    n_samples, rows = 100_000, background[[3, 50, 200]]
+    expl = tx.LimeTabular(model, background, n_samples=n_samples, random_state=4).explain(rows)
+    assert expl.diagnostics["used_control_variate"].all()
+    edges = [np.unique(np.percentile(background[:, j], [25, 50, 75])) for j in range(4)]
+    z = []
+    for i, row in enumerate(rows):
+        samples, binary = naive_lime_neighbourhood(row, background, edges, np.random.default_rng(i), n_samples)
+        y = model(samples)
+        weights = naive_lime_kernel(binary, 0.75 * 2.0)
+        beta, _, _ = naive_ridge(binary, y, weights, 1.0)
+        stderr = naive_ridge_stderr(binary, y, weights, 1.0, np.arange(n_samples))
+        z.append((expl.values[i] - beta) / np.sqrt(expl.stderr[i] ** 2 + stderr ** 2))
+        assert np.all(expl.stderr[i] < stderr)  # and the control variate makes it more precise
+    z = np.array(z)
+    assert np.abs(z).max() < 4.0, z
+    assert np.mean(z ** 2) < 2.5, z
+
+
 # --- against the slow references, on the same samples ---------------------------------------------
 
 def test_samples_are_built_as_the_naive_sampler_builds_them(mixed):
@@ -104,10 +133,12 @@ def test_samples_are_built_as_the_naive_sampler_builds_them(mixed):
     for index in [0, 17, 5]:
         row = codes[index]
         keys = explainer._discretizer.keys(row[None])[0]
-        sample_codes, sample_binary, (levels, deviations) = explainer._neighbourhood(
-            row, keys, np.random.default_rng(index), 50, True)
+        key = np.uint64(1000 + index)
+        sample_codes, sample = explainer._neighbourhood(row, keys, key, 7, 50, True)
+        sample_binary, levels, deviations = sample.binary, sample.levels, sample.deviations
         sample_keys = explainer._discretizer.keys(sample_codes)
         np.testing.assert_array_equal(levels, sample_keys + 1)
+        np.testing.assert_array_equal(sample.patterns, sample_binary @ (1 << np.arange(5)))
         discretizer = explainer._discretizer
         for slot, j in enumerate(discretizer.numeric):
             present = sample_keys[:, j] >= 0
@@ -115,10 +146,11 @@ def test_samples_are_built_as_the_naive_sampler_builds_them(mixed):
                                        - discretizer.expected[slot, sample_keys[present, j]], atol=1e-12)
             assert np.all(deviations[~present, j] == 0)
         np.testing.assert_array_equal(sample_codes[0], row)
-        uniforms = np.random.default_rng(index).random((50, 5))
+        uniforms = counter_uniforms(key, 7, 50, 5)  # samples 7 ... 56 of the stream
         for s in range(50):
             values, binary = naive_lime_sample(row, codes, edges, numeric, uniforms[s])
-            np.testing.assert_allclose(sample_codes[s + 1], values, rtol=1e-8, atol=1e-8)
+            # the quantile table is exact to 1e-8 of a bin's width (bins here are at most a few units wide)
+            np.testing.assert_allclose(sample_codes[s + 1], values, rtol=1e-8, atol=1e-7)
             np.testing.assert_array_equal(sample_binary[s + 1], binary)
 
 
@@ -131,23 +163,30 @@ def test_values_equal_the_naive_fit_on_the_same_samples(mixed):
     codes = explainer._schema.encode(frame.iloc[:3])
     keys = explainer._discretizer.keys(codes)
     control = explainer._control_tables(codes, keys)
+    used = expl.diagnostics["used_control_variate"]
+    assert used.any()  # the additive model explains much of this model
     for i in range(3):
-        sample_codes, binary, (levels, deviations) = explainer._neighbourhood(codes[i], keys[i], row_generator(seed, i),
-                                                                              n_samples - 1, True)
+        key = row_keys(seed, i, 2)[0]
+        sample_codes, sample = explainer._neighbourhood(codes[i], keys[i], key, 0, n_samples - 1, True)
+        binary = sample.binary.astype(float)
         y = predict(explainer._schema.decode(sample_codes))
         weights = naive_lime_kernel(binary, width)
-        pseudo = naive_lime_pseudo_targets(binary, y, levels.tolist(), deviations.tolist(), explainer._players.columns,
-                                           control["row_levels"][i], control["frequencies"], control["like_row"][i],
-                                           tx.lime._SWEEPS)
-        beta, _, _ = naive_ridge(binary, pseudo, weights, 1.0)
+        pseudo = naive_lime_pseudo_targets(binary, y, sample.levels.tolist(), sample.deviations.tolist(),
+                                           explainer._players.columns, control["row_levels"][i],
+                                           control["frequencies"], control["like_row"][i])
+        targets = pseudo if used[i] else y
+        beta, _, _ = naive_ridge(binary, targets, weights, 1.0)
         intercept = weights @ y / weights.sum() - (weights @ binary / weights.sum()) @ beta
         np.testing.assert_allclose(expl.values[i], beta, rtol=0, atol=1e-10)
         np.testing.assert_allclose(expl.base_values[i], intercept, rtol=0, atol=1e-10)
-        np.testing.assert_allclose(expl.stderr[i], naive_ridge_stderr(binary, pseudo, weights, 1.0,
-                                                                      np.arange(n_samples)), rtol=1e-8)
+        stderr = naive_ridge_stderr(binary, targets, weights, 1.0, np.arange(n_samples))
+        np.testing.assert_allclose(expl.stderr[i], stderr, rtol=1e-8)
+        plain_stderr = naive_ridge_stderr(binary, y, weights, 1.0, np.arange(n_samples))
+        controlled_stderr = naive_ridge_stderr(binary, pseudo, weights, 1.0, np.arange(n_samples))
+        assert used[i] == ((controlled_stderr ** 2).sum() < (plain_stderr ** 2).sum())
         assert expl.diagnostics["model_prediction"][i] == pytest.approx(y[0], abs=1e-15)
         np.testing.assert_allclose(expl.diagnostics["surrogate_prediction"][i], intercept + beta.sum(), atol=1e-10)
-        lime_ridge = Ridge(alpha=1.0).fit(binary, pseudo, sample_weight=weights)  # lime's own regressor
+        lime_ridge = Ridge(alpha=1.0).fit(binary, targets, sample_weight=weights)  # lime's own regressor
         np.testing.assert_allclose(expl.values[i], lime_ridge.coef_, atol=1e-9)
         residual = y - intercept - binary @ beta
         mean = weights @ y / weights.sum()
@@ -164,7 +203,7 @@ def test_fit_and_forward_selection_equal_the_naive_ones(seed, n_players, alpha, 
     y = binary @ rng.normal(size=n_players) + 0.3 * rng.normal(size=40) + binary[:, 0] * binary[:, -1]
     weights = rng.random(40) + 0.05
     n_selected = min(n_selected, n_players)
-    fit = _fit(binary, weights, y[:, None], alpha, n_selected)
+    fit = dense_fit(binary, weights, y[:, None], alpha, n_selected)
     chosen = naive_forward_selection(binary, y, weights, alpha, n_selected)
     assert list(np.flatnonzero(fit.coef[:, 0])) == chosen
     beta, intercept, _ = naive_ridge(binary, y, weights, alpha, chosen)
@@ -426,7 +465,8 @@ def test_deviations_have_mean_zero_in_every_bin(mixed):
     explainer = tx.LimeTabular(lambda df: df["a"].to_numpy(), background, n_samples=100, random_state=0)
     codes = explainer._schema.encode(background)
     keys = explainer._discretizer.keys(codes)
-    _, _, (levels, deviations) = explainer._neighbourhood(codes[0], keys[0], np.random.default_rng(1), 40_000, False)
+    _, sample = explainer._neighbourhood(codes[0], keys[0], np.uint64(1), 0, 40_000, False)
+    levels, deviations = sample.levels, sample.deviations
     for slot, j in enumerate(explainer._discretizer.numeric):
         for level in np.unique(levels[:, j]):
             inside = deviations[levels[:, j] == level, j]

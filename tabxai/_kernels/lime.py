@@ -1,171 +1,13 @@
-"""Kernels for LIME: neighbourhood samples, kernel weights, weighted ridge normal equations, selection.
+"""Kernels for LIME's fit: kernel weights, weighted ridge normal equations, selection, the control variate.
 
 Nothing here validates input; :mod:`tabxai.lime` converts everything to the dtypes used here
-(float64, int64, C order) and draws every uniform number from the explained row's own generator.
+(float64, int64, C order). The sampler's kernels are in :mod:`tabxai._kernels.lime_sampler`.
 """
 
 import math
 
 import numba
 import numpy as np
-
-_SQRT2 = math.sqrt(2.0)
-_SQRT2PI = math.sqrt(2.0 * math.pi)
-
-# Acklam's rational approximation of the normal quantile (relative error 1.2e-9 before refinement)
-_A = (-3.969683028665376e01, 2.209460984245205e02, -2.759285104469687e02, 1.383577518672690e02,
-      -3.066479806614716e01, 2.506628277459239e00)
-_B = (-5.447609879822406e01, 1.615858368580409e02, -1.556989798598866e02, 6.680131188771972e01,
-      -1.328068155288572e01)
-_C = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e00, -2.549732539343734e00,
-      4.374664141464968e00, 2.938163982698783e00)
-_D = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00, 3.754408661907416e00)
-
-
-@numba.njit(cache=True)
-def normal_cdf(x):
-    """Standard normal distribution function, accurate in the lower tail (through ``erfc``)."""
-    return 0.5 * math.erfc(-x / _SQRT2)
-
-
-@numba.njit(cache=True)
-def normal_quantile(p):
-    """Inverse of :func:`normal_cdf` for ``0 < p < 1`` (Acklam's approximation, relative error < 1.2e-9)."""
-    if p <= 0.0:
-        return -np.inf
-    if p >= 1.0:
-        return np.inf
-    low = 0.02425
-    if p < low:
-        q = math.sqrt(-2.0 * math.log(p))
-        return ((((((_C[0] * q + _C[1]) * q + _C[2]) * q + _C[3]) * q + _C[4]) * q + _C[5])
-                / ((((_D[0] * q + _D[1]) * q + _D[2]) * q + _D[3]) * q + 1.0))
-    if p <= 1.0 - low:
-        q = p - 0.5
-        r = q * q
-        return ((((((_A[0] * r + _A[1]) * r + _A[2]) * r + _A[3]) * r + _A[4]) * r + _A[5]) * q
-                / (((((_B[0] * r + _B[1]) * r + _B[2]) * r + _B[3]) * r + _B[4]) * r + 1.0))
-    q = math.sqrt(-2.0 * math.log(1.0 - p))
-    return -((((((_C[0] * q + _C[1]) * q + _C[2]) * q + _C[3]) * q + _C[4]) * q + _C[5])
-             / ((((_D[0] * q + _D[1]) * q + _D[2]) * q + _D[3]) * q + 1.0))
-
-
-@numba.njit(cache=True)
-def truncation_table(low, high, mean, std):
-    """What :func:`truncated_quantile` needs for one bin: ``(a, b, Phi(a), Phi(b), flipped)``.
-
-    Bounds ``a, b`` are standardised; when both lie above the mean they are mirrored into the lower
-    tail (``flipped``), where the distribution function keeps its relative accuracy.
-    """
-    a = (low - mean) / std
-    b = (high - mean) / std
-    flipped = a > 0.0
-    if flipped:
-        a, b = -b, -a
-    return a, b, normal_cdf(a), normal_cdf(b), flipped
-
-
-@numba.njit(cache=True)
-def truncated_quantile(low, high, mean, std, a, b, pa, pb, flipped, uniform):
-    """The ``uniform``-quantile of the normal (``mean``, ``std``) truncated to ``[low, high]``.
-
-    Inverse-CDF sampling from the bin's :func:`truncation_table`; ``low == high`` gives that value.
-    Beyond double precision in the tail (``Phi(a) == Phi(b)``) the density's exponential limit is used.
-    """
-    if not high > low:
-        return low
-    if flipped:  # mirrored: the complement keeps the map from uniforms to values increasing
-        uniform = 1.0 - uniform
-    if not pb > pa:
-        rate = -b
-        z = b + math.log(uniform + (1.0 - uniform) * math.exp(-rate * (b - a))) / rate
-    else:
-        z = normal_quantile(pa + uniform * (pb - pa))
-        z = min(max(z, a), b)
-    if flipped:
-        z = -z
-    value = mean + std * z
-    return min(max(value, low), high)
-
-
-@numba.njit(cache=True)
-def truncated_normal(low, high, mean, std, uniform):
-    """:func:`truncated_quantile` with the bin's table computed on the spot."""
-    a, b, pa, pb, flipped = truncation_table(low, high, mean, std)
-    return truncated_quantile(low, high, mean, std, a, b, pa, pb, flipped, uniform)
-
-
-@numba.njit(cache=True, nogil=True)
-def lime_samples(row_keys, background_keys, background_codes, orders, cumulative, segments, equal_weights, uniforms,
-                 numeric_slot, integral, tables, flipped, expected, player_columns, player_start, codes_out,
-                 binary_out, levels_out, deviations_out):
-    """Neighbourhood of one explained row, as lime's tabular sampler with a quartile discretizer.
-
-    For sample ``s`` and player ``p`` with first column ``j0``, the uniform ``u = uniforms[s, j0]``
-    picks a background row: ``orders[p]`` lists the background rows sorted by the bin (or category)
-    and value of column ``j0``, ``cumulative[p]`` their cumulative weights (total 1), and ``u``
-    falls in the share of row ``b``. So a row is picked with its weight, and a bin with its
-    background frequency. The player takes the bins (or categories) of row ``b``. A numeric column
-    then takes a value inside its bin: the ``v``-quantile of the normal with the bin's background
-    mean and standard deviation truncated to the bin (``tables[slot, bin]`` holds ``low, high,
-    mean, std, a, b, Phi(a), Phi(b)``), where for column ``j0`` ``v`` is ``u``'s position within
-    the bin's share ``segments[p, bin]`` (uniform, independent of the bin) and for the other
-    columns of a group their own uniform. A missing bin gives NaN; a categorical column, or a
-    numeric column whose slot is ``integral``, takes row ``b``'s own code. Every map from ``u`` to
-    a value is monotone within a bin.
-    ``binary_out[s, p]`` is 1 when every column of the player falls in the explained row's bin;
-    ``levels_out[s, j]`` is 1 + the key of the sample's column ``j`` (0 for missing) and
-    ``deviations_out[s, j]`` its value minus ``expected[slot, bin]`` (0 for other columns). Keys are bin indices (numeric columns) or codes (categorical), ``-1`` for missing.
-    """
-    n_samples = uniforms.shape[0]
-    n_players = player_start.shape[0] - 1
-    n_background = orders.shape[1]
-    for s in range(n_samples):
-        for p in range(n_players):
-            first = player_columns[player_start[p]]
-            u = uniforms[s, first]
-            if equal_weights:
-                position = min(int(u * n_background), n_background - 1)
-            else:
-                lo = 0
-                hi = n_background - 1
-                while lo < hi:  # first position with cumulative > u
-                    mid = (lo + hi) // 2
-                    if cumulative[p, mid] > u:
-                        hi = mid
-                    else:
-                        lo = mid + 1
-                position = lo
-            b = orders[p, position]
-            same = 1.0
-            for t in range(player_start[p], player_start[p + 1]):
-                j = player_columns[t]
-                key = background_keys[b, j]
-                levels_out[s, j] = key + 1
-                deviations_out[s, j] = 0.0
-                if key != row_keys[j]:
-                    same = 0.0
-                slot = numeric_slot[j]
-                if slot < 0 or integral[slot]:
-                    codes_out[s, j] = background_codes[b, j]
-                elif key < 0:
-                    codes_out[s, j] = np.nan
-                else:
-                    if t == player_start[p]:
-                        share = segments[p, key, 1] - segments[p, key, 0]
-                        v = (u - segments[p, key, 0]) / share if share > 0 else 0.5
-                        v = min(max(v, 0.0), 1.0)
-                    else:
-                        v = uniforms[s, j]
-                    codes_out[s, j] = truncated_quantile(tables[slot, key, 0], tables[slot, key, 1],
-                                                         tables[slot, key, 2], tables[slot, key, 3],
-                                                         tables[slot, key, 4], tables[slot, key, 5],
-                                                         tables[slot, key, 6], tables[slot, key, 7],
-                                                         flipped[slot, key], v)
-                if slot >= 0 and key >= 0:
-                    deviations_out[s, j] = codes_out[s, j] - expected[slot, key]
-            binary_out[s, p] = same
-
 
 @numba.njit(cache=True)
 def kernel_weights(binary, kernel_width):
@@ -283,107 +125,256 @@ def forward_selection(gram, moment, y_square, alpha, n_selected):
     return chosen
 
 
-@numba.njit(cache=True)
-def additive_fit(levels, deviations, targets, fit_on, n_levels, sweeps):
-    """An additive model ``g(x) = sum_j gamma[j, level_j] + slope[j, level_j] * deviation_j`` by backfitting.
+@numba.njit(cache=True, nogil=True)
+def control_sums(levels, deviations, targets, width):
+    """Sums for the one-pass additive fit of the control variate, per half of the samples.
 
-    ``levels`` (n, columns) index each sample's bin or category (``n_levels[j]`` of them per
-    column), ``deviations`` (n, columns) its distance from the bin's expected value (0 where there
-    is none), ``targets`` (n,); only samples with ``fit_on`` are used. Each sweep refits, column by
-    column, the mean and the slope of the partial residuals within each level. The overall mean
-    is folded into column 0's ``gamma``. Returns ``gamma`` and ``slope`` (columns, max levels).
+    ``levels`` and ``deviations`` are (columns, samples). Half ``s % 2`` of sample ``s``; per (half,
+    column ``j``, level ``l``): ``[count, sum d, sum d^2]`` then per output ``[sum y, sum d y]``, with
+    ``l = levels[j, s]`` and ``d = deviations[j, s]``. Shape (2, columns, width, 3 + 2 * outputs).
     """
-    n_samples, n_columns = levels.shape
-    width = 0
-    for j in range(n_columns):
-        width = max(width, n_levels[j])
-    gamma = np.zeros((n_columns, width))
-    slope = np.zeros((n_columns, width))
-    residual = np.empty(n_samples)
-    mean = 0.0
-    count = 0
-    for s in range(n_samples):
-        if fit_on[s]:
-            mean += targets[s]
-            count += 1
-    mean = mean / max(count, 1)
-    for s in range(n_samples):
-        residual[s] = targets[s] - mean
-    sums = np.empty(width)
-    counts = np.empty(width)
-    cross = np.empty(width)
-    square = np.empty(width)
-    deviation_sums = np.empty(width)
-    for _ in range(sweeps):
-        for j in range(n_columns):
-            for level in range(n_levels[j]):
-                sums[level] = 0.0
-                counts[level] = 0.0
-                cross[level] = 0.0
-                square[level] = 0.0
-                deviation_sums[level] = 0.0
-            for s in range(n_samples):
-                level = levels[s, j]
-                d = deviations[s, j]
-                partial = residual[s] + gamma[j, level] + slope[j, level] * d
-                residual[s] = partial
-                if fit_on[s]:
-                    sums[level] += partial
-                    counts[level] += 1.0
-                    cross[level] += partial * d
-                    square[level] += d * d
-                    deviation_sums[level] += d
-            for level in range(n_levels[j]):
-                c = counts[level]
-                if c > 0:
-                    mean_y = sums[level] / c
-                    mean_d = deviation_sums[level] / c
-                    spread = square[level] - c * mean_d * mean_d
-                    b = (cross[level] - c * mean_d * mean_y) / spread if spread > 1e-9 * square[level] else 0.0
-                    slope[j, level] = b
-                    gamma[j, level] = mean_y - b * mean_d
-                else:
-                    slope[j, level] = 0.0
-                    gamma[j, level] = 0.0
-            for s in range(n_samples):
-                level = levels[s, j]
-                residual[s] -= gamma[j, level] + slope[j, level] * deviations[s, j]
-    for level in range(width):
-        gamma[0, level] += mean
-    return gamma, slope
-
-
-@numba.njit(cache=True)
-def additive_predict(levels, deviations, gamma, slope):
-    """``g`` of :func:`additive_fit` at each sample."""
-    n_samples, n_columns = levels.shape
-    out = np.empty(n_samples)
-    for s in range(n_samples):
-        total = 0.0
-        for j in range(n_columns):
-            level = levels[s, j]
-            total += gamma[j, level] + slope[j, level] * deviations[s, j]
-        out[s] = total
+    n_columns, n_samples = levels.shape
+    n_outputs = targets.shape[1]
+    n_sums = 3 + 2 * n_outputs
+    out = np.zeros((2, n_columns, width, n_sums))
+    flat = np.zeros(2 * width * n_sums)  # one column's sums, (half, level, sum) flat: unsigned offsets
+    stride = np.uint64(n_sums)
+    half = np.uint64(width * n_sums)
+    one = np.uint64(1)
+    y = targets.T.copy()  # (outputs, samples)
+    for j in range(np.uint64(n_columns)):
+        flat[:] = 0.0
+        for s in range(np.uint64(n_samples)):
+            o = (s & one) * half + np.uint64(levels[j, s]) * stride
+            d = deviations[j, s]
+            flat[o] += 1.0
+            flat[o + one] += d
+            flat[o + np.uint64(2)] += d * d
+            for k in range(np.uint64(n_outputs)):
+                value = y[k, s]
+                flat[o + np.uint64(3) + np.uint64(2) * k] += value
+                flat[o + np.uint64(4) + np.uint64(2) * k] += d * value
+        for h in range(2):
+            for level in range(width):
+                for m in range(n_sums):
+                    out[h, j, level, m] = flat[(h * width + level) * n_sums + m]
     return out
 
 
-@numba.njit(cache=True)
-def centred_gram(design, weights, x_mean, take):
-    """``sum w (x - x_mean)(x - x_mean)'`` over the samples with ``take``, about a given mean."""
-    n_samples, n_players = design.shape
-    gram = np.zeros((n_players, n_players))
+@numba.njit(cache=True, nogil=True)
+def control_model(sums, row_levels, frequencies, like_row, membership):
+    """The additive model of each half from :func:`control_sums` and its exact surrogate coefficients.
+
+    Within each level of each column, the least-squares line of the outputs on the deviations
+    (slope 0 when they hardly vary); ``gamma`` is its value at deviation 0 minus the half's mean.
+    Players are drawn independently, so these marginal fits are the additive projection up to
+    sampling noise (which only costs variance: a half's model is applied to the other half).
+    ``Delta_p = sum_{j in p} gamma_j(row) - (E gamma_j - q_p gamma_j(row)) / (1 - q_p)`` with ``q_p =
+    like_row[p]`` the background share like the row (0 where ``q_p = 1``) and ``E`` over the background
+    ``frequencies`` of column ``j``'s levels; ``membership`` (columns, players) is 0/1.
+    Returns ``mean`` (2, k), ``gamma`` and ``slope`` (2, columns, width, k), ``deltas`` (2, players, k).
+    """
+    _, n_columns, width, n_sums = sums.shape
+    n_outputs = (n_sums - 3) // 2
+    n_players = membership.shape[1]
+    mean = np.zeros((2, n_outputs))
+    gamma = np.zeros((2, n_columns, width, n_outputs))
+    slope = np.zeros((2, n_columns, width, n_outputs))
+    deltas = np.zeros((2, n_players, n_outputs))
+    for h in range(2):
+        count = 0.0
+        for level in range(width):
+            count += sums[h, 0, level, 0]
+            for k in range(n_outputs):
+                mean[h, k] += sums[h, 0, level, 3 + 2 * k]
+        for k in range(n_outputs):
+            mean[h, k] /= max(count, 1.0)
+        for j in range(n_columns):
+            for level in range(width):
+                n = sums[h, j, level, 0]
+                if n == 0:
+                    continue
+                mean_d = sums[h, j, level, 1] / n
+                spread = sums[h, j, level, 2] - n * mean_d * mean_d
+                for k in range(n_outputs):
+                    mean_y = sums[h, j, level, 3 + 2 * k] / n
+                    b = 0.0
+                    if spread > 1e-9 * sums[h, j, level, 2]:
+                        b = (sums[h, j, level, 4 + 2 * k] - n * mean_d * mean_y) / spread
+                    slope[h, j, level, k] = b
+                    gamma[h, j, level, k] = mean_y - b * mean_d - mean[h, k]
+        for j in range(n_columns):
+            for p in range(n_players):
+                if membership[j, p] == 0.0 or like_row[p] >= 1.0:
+                    continue
+                q = like_row[p]
+                for k in range(n_outputs):
+                    own = gamma[h, j, row_levels[j], k]
+                    expected = 0.0
+                    for level in range(width):
+                        expected += frequencies[j, level] * gamma[h, j, level, k]
+                    deltas[h, p, k] += own - (expected - q * own) / (1.0 - q)
+    return mean, gamma, slope, deltas
+
+
+@numba.njit(cache=True, nogil=True)
+def fold_pattern_sums(sums, bits, deltas):
+    """Per pattern over both halves: counts, the outputs' sums and squares, and those of the pseudo-outputs.
+
+    ``sums`` from :func:`control_residuals`; a sample of half ``h`` was corrected with the other
+    half's model, whose ``Delta`` goes back: pseudo-output ``e + bits[P] . deltas[1 - h]``.
+    """
+    n_patterns, n_players = bits.shape
+    n_outputs = deltas.shape[2]
+    counts = np.zeros(n_patterns)
+    y_sums = np.zeros((n_patterns, n_outputs))
+    y_squares = np.zeros((n_patterns, n_outputs))
+    t_sums = np.zeros((n_patterns, n_outputs))
+    t_squares = np.zeros((n_patterns, n_outputs))
+    for q in range(n_patterns):
+        for h in range(2):
+            n = sums[h, q, 0]
+            if n == 0:
+                continue
+            counts[q] += n
+            for k in range(n_outputs):
+                c = 0.0
+                for a in range(n_players):
+                    c += bits[q, a] * deltas[1 - h, a, k]
+                e_sum, e_square = sums[h, q, 3 + 4 * k], sums[h, q, 4 + 4 * k]
+                y_sums[q, k] += sums[h, q, 1 + 4 * k]
+                y_squares[q, k] += sums[h, q, 2 + 4 * k]
+                t_sums[q, k] += e_sum + n * c
+                t_squares[q, k] += e_square + 2.0 * c * e_sum + n * c * c
+    return counts, y_sums, y_squares, t_sums, t_squares
+
+
+@numba.njit(cache=True, nogil=True)
+def control_residuals(levels, deviations, targets, mean, gamma, slope, patterns, n_patterns, shift):
+    """Outputs minus the additive model fitted on the other half, and their sums per bit pattern.
+
+    ``levels`` and ``deviations`` are (columns, samples). ``e[s, k] = y[s, k] - mean[o, k] - sum_j
+    (gamma[o, j, l, k] + slope[o, j, l, k] * d)`` with ``o = 1 - s % 2`` (cross-fitting: a sample is
+    corrected by the fit it took no part in). When ``n_patterns > 0``, ``sums[h, P]`` holds, over
+    the samples of half ``h`` whose binary features have bits ``P``: ``[count]`` then per output
+    ``[sum y', sum y'^2, sum e, sum e^2]`` with ``y' = y - shift``.
+    """
+    n_columns, n_samples = levels.shape
+    n_outputs = targets.shape[1]
+    width = gamma.shape[2]
+    one = np.uint64(1)
+    residual = np.empty((n_outputs, n_samples))  # (outputs, samples) while columns are taken out
+    for k in range(n_outputs):
+        for s in range(n_samples):
+            residual[k, s] = targets[s, k] - mean[1 - (s & 1), k]
+    line = np.empty(2 * width * 2)  # a column's (other half, level) -> gamma, slope of one output
+    for k in range(n_outputs):
+        for j in range(n_columns):
+            for other in range(2):
+                for level in range(width):
+                    line[(other * width + level) * 2] = gamma[other, j, level, k]
+                    line[(other * width + level) * 2 + 1] = slope[other, j, level, k]
+            for s in range(np.uint64(n_samples)):
+                o = ((one - (s & one)) * np.uint64(width) + np.uint64(levels[j, s])) * np.uint64(2)
+                residual[k, s] -= line[o] + line[o + one] * deviations[j, s]
+    residuals = np.ascontiguousarray(residual.T)
+    sums = np.zeros((2, max(n_patterns, 1), 1 + 4 * n_outputs))
+    if n_patterns > 0:
+        for s in range(n_samples):
+            h = s & 1
+            pattern = patterns[s]
+            sums[h, pattern, 0] += 1.0
+            for k in range(n_outputs):
+                y = targets[s, k] - shift[k]
+                e = residuals[s, k]
+                sums[h, pattern, 1 + 4 * k] += y
+                sums[h, pattern, 2 + 4 * k] += y * y
+                sums[h, pattern, 3 + 4 * k] += e
+                sums[h, pattern, 4 + 4 * k] += e * e
+    return residuals, sums
+
+
+@numba.njit(cache=True, nogil=True)
+def pattern_fit(bits, weights, counts, sums, squares, outcome_sums, outcome_squares, alpha):
+    """Weighted ridge on every player from sums per bit pattern: the dense fit's numbers in ``O(patterns p^2)``.
+
+    Pattern ``P`` has binary features ``bits[P]``, kernel weight ``weights[P]`` and ``counts[P]``
+    samples, whose regression targets sum to ``sums[P, k]`` (squares ``squares[P, k]``) and whose
+    model outputs (shifted) to ``outcome_sums`` / ``outcome_squares``. Centred normal equations
+    ``A = X'WX + alpha I``, ``beta = A^-1 X'Wy``; sandwich ``A^-1 (n / (n - 1) sum_s w_s^2 r_s^2 x_s
+    x_s') A^-1`` (centred ``x``), where per pattern ``sum r^2 = S2 - 2 c S1 + n c^2``. Returns
+    ``coef`` (p, k), ``intercept`` (k, outcome, shifted), ``stderr`` (p, k), ``r2`` (k, of the
+    outcome), ``outcome_square`` (k, weighted centred sum of squares of the outcome) and the total weight.
+    """
+    n_patterns, n_players = bits.shape
+    n_outputs = sums.shape[1]
+    total = 0.0
+    samples = 0.0
+    x_mean = np.zeros(n_players)
+    y_mean = np.zeros(n_outputs)
+    outcome_mean = np.zeros(n_outputs)
+    for q in range(n_patterns):
+        mass = weights[q] * counts[q]
+        total += mass
+        samples += counts[q]
+        for a in range(n_players):
+            x_mean[a] += mass * bits[q, a]
+        for k in range(n_outputs):
+            y_mean[k] += weights[q] * sums[q, k]
+            outcome_mean[k] += weights[q] * outcome_sums[q, k]
+    x_mean /= total
+    y_mean /= total
+    outcome_mean /= total
+    system = np.zeros((n_players, n_players))
+    moment = np.zeros((n_players, n_outputs))
+    outcome_square = np.zeros(n_outputs)
     centred = np.empty(n_players)
-    for s in range(n_samples):
-        if not take[s]:
+    for q in range(n_patterns):
+        if counts[q] == 0:
             continue
-        w = weights[s]
-        for p in range(n_players):
-            centred[p] = design[s, p] - x_mean[p]
-        for p in range(n_players):
-            wp = w * centred[p]
-            for q in range(n_players):
-                gram[p, q] += wp * centred[q]
-    for p in range(n_players):
-        for q in range(p):
-            gram[p, q] = gram[q, p]
-    return gram
+        w = weights[q]
+        for a in range(n_players):
+            centred[a] = bits[q, a] - x_mean[a]
+        for a in range(n_players):
+            wa = w * counts[q] * centred[a]
+            for b in range(n_players):
+                system[a, b] += wa * centred[b]
+            for k in range(n_outputs):
+                moment[a, k] += w * centred[a] * (sums[q, k] - counts[q] * y_mean[k])
+        for k in range(n_outputs):
+            m = outcome_mean[k]
+            outcome_square[k] += w * (outcome_squares[q, k] - 2.0 * m * outcome_sums[q, k] + counts[q] * m * m)
+    for a in range(n_players):
+        system[a, a] += alpha
+    inverse = np.linalg.inv(system)
+    coef = inverse @ moment
+    intercept = outcome_mean - x_mean @ coef
+    factor = samples / (samples - 1.0) if samples > 1.0 else 1.0
+    stderr = np.zeros((n_players, n_outputs))
+    r2 = np.zeros(n_outputs)
+    meat = np.zeros((n_players, n_players))
+    for k in range(n_outputs):
+        meat[:, :] = 0.0
+        residual_square = 0.0
+        for q in range(n_patterns):
+            n = counts[q]
+            if n == 0:
+                continue
+            fitted = 0.0
+            for a in range(n_players):
+                centred[a] = bits[q, a] - x_mean[a]
+                fitted += centred[a] * coef[a, k]
+            level = y_mean[k] + fitted
+            spread = max(squares[q, k] - 2.0 * level * sums[q, k] + n * level * level, 0.0)
+            scale = weights[q] * weights[q] * spread
+            for a in range(n_players):
+                for b in range(n_players):
+                    meat[a, b] += scale * centred[a] * centred[b]
+            level = outcome_mean[k] + fitted
+            residual_square += weights[q] * (outcome_squares[q, k] - 2.0 * level * outcome_sums[q, k]
+                                             + n * level * level)
+        covariance = inverse @ meat @ inverse
+        for a in range(n_players):
+            stderr[a, k] = math.sqrt(max(factor * covariance[a, a], 0.0))
+        r2[k] = 1.0 - residual_square / outcome_square[k] if outcome_square[k] > 0 else np.nan
+    return coef, intercept, stderr, r2, outcome_square, total

@@ -1,0 +1,65 @@
+"""LIME's fits: the fit from sums per bit pattern equals the dense one; the control variate's choice."""
+
+import numpy as np
+import pytest
+from naive import naive_ridge, naive_ridge_stderr
+
+from tabxai._kernels.lime import kernel_weights
+from tabxai._lime_fit import dense_fit, fit_row, pattern_bits, pattern_fit, pattern_space
+
+
+def _samples(seed, n_samples=600, n_players=4, n_outputs=2):
+    rng = np.random.default_rng(seed)
+    binary = (rng.random((n_samples, n_players)) < 0.4).astype(np.uint8)
+    binary[0] = 1
+    patterns = binary.astype(np.int64) @ (1 << np.arange(n_players))
+    levels = np.where(binary == 1, 1, rng.integers(2, 5, size=binary.shape)).astype(np.int32)
+    deviations = rng.normal(size=binary.shape) * 0.3
+    y = np.column_stack([binary @ rng.normal(size=n_players) + np.sin(3 * deviations).sum(axis=1)
+                         + 0.2 * rng.normal(size=n_samples) + 10.0 * k for k in range(n_outputs)])
+    return binary, patterns, y, levels, deviations
+
+
+@pytest.mark.parametrize("n_features", [None, 2])
+def test_the_pattern_fit_equals_the_dense_fit(n_features):
+    binary, patterns, y, _, _ = _samples(0)
+    bits = pattern_bits(binary.shape[1])
+    weights = kernel_weights(bits, 1.5)
+    counts = np.bincount(patterns, minlength=len(bits)).astype(float)
+    shift = y[0]
+    sums = np.stack([np.bincount(patterns, weights=y[:, k] - shift[k], minlength=len(bits)) for k in range(2)], 1)
+    squares = np.stack([np.bincount(patterns, weights=(y[:, k] - shift[k]) ** 2, minlength=len(bits))
+                        for k in range(2)], 1)
+    fast = pattern_fit(bits, weights, counts, sums, squares, sums, squares, shift, np.abs(y).max(axis=0), 1.0,
+                       n_features)
+    design = binary.astype(float)
+    dense = dense_fit(design, kernel_weights(design, 1.5), y, 1.0, n_features)
+    for name in ["coef", "intercept", "stderr", "r2"]:
+        np.testing.assert_allclose(getattr(fast, name), getattr(dense, name), rtol=1e-9, atol=1e-11, err_msg=name)
+    if n_features is None:
+        beta, intercept, _ = naive_ridge(design, y[:, 1], kernel_weights(design, 1.5), 1.0)
+        np.testing.assert_allclose(fast.coef[:, 1], beta, atol=1e-10)
+        np.testing.assert_allclose(fast.stderr[:, 1], naive_ridge_stderr(design, y[:, 1], kernel_weights(design, 1.5),
+                                                                         1.0, np.arange(len(y))), rtol=1e-8)
+
+
+def test_the_row_fit_is_the_same_through_patterns_or_the_dense_design():
+    binary, patterns, y, levels, deviations = _samples(1)
+    control = {"width": 5, "row_levels": np.ones(4, dtype=np.int64),
+               "frequencies": np.tile([0, 0.3, 0.3, 0.2, 0.2], (4, 1)), "like_row": np.full(4, 0.3),
+               "membership": np.eye(4)}
+    fast, used_fast = fit_row(binary, patterns, y, levels, deviations, control, 1.5, 1.0, None, pattern_bits(4))
+    dense, used_dense = fit_row(binary, patterns, y, levels, deviations, control, 1.5, 1.0, None, None)
+    np.testing.assert_array_equal(used_fast, used_dense)
+    assert used_fast.all()  # the within-bin curve is additive: the control variate removes it
+    np.testing.assert_allclose(fast.coef, dense.coef, rtol=1e-9, atol=1e-11)
+    np.testing.assert_allclose(fast.stderr, dense.stderr, rtol=1e-9)
+    plain, used = fit_row(binary, patterns, y, levels, deviations, None, 1.5, 1.0, None, None)
+    assert not used.any()
+    assert np.all((fast.stderr ** 2).sum(axis=0) < (plain.stderr ** 2).sum(axis=0))
+
+
+def test_patterns_are_used_only_where_they_are_fewer_than_the_samples():
+    assert pattern_space(8, 5000) == 256
+    assert pattern_space(12, 5000) == 0
+    assert pattern_space(8, 200) == 0

@@ -1,0 +1,126 @@
+"""The lime sampler's kernels: counter-based uniforms, the quantile table, the distribution of each bin."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import tabxai as tx
+from tabxai._kernels.lime_sampler import (
+    _within_bin,
+    counter_uniforms,
+    quantile_table,
+    truncated_normal,
+    truncation_table,
+)
+
+BINS = [  # low, high, mean, std: central, skewed, both bounds in a tail, deep tail, nearly constant, a point
+    (-1.0, 2.0, 0.5, 1.0), (-122.34, -122.25, -122.271, 0.016), (566.0, 3864.0, 974.8, 477.7), (3.0, 4.0, 0.0, 1.0),
+    (-40.0, -39.0, 0.0, 1.0), (0.0, 1.0, 0.5, 1e-11), (1.0, 1.0, 1.0, 1.0)]
+
+
+def _table(bins, n_intervals=64, tolerance=1e-8):
+    tables = np.zeros((1, len(bins), 8))
+    flipped = np.zeros((1, len(bins)), dtype=bool)
+    for b, (low, high, mean, std) in enumerate(bins):
+        a, z, pa, pz, flip = truncation_table(low, high, mean, std)
+        tables[0, b], flipped[0, b] = (low, high, mean, std, a, z, pa, pz), flip
+    return tables, flipped, quantile_table(tables, flipped, n_intervals, tolerance, 256)
+
+
+def test_the_quantile_table_is_within_1e_8_of_the_bin_of_the_exact_quantile():
+    tables, flipped, (splits, offsets, coefficients, exact) = _table(BINS)
+    grid = np.concatenate([np.linspace(0, 1, 4001), [1e-12, 1e-7, 1 - 1e-7, 1 - 1e-12]])
+    for b, (low, high, mean, std) in enumerate(BINS):
+        table = np.array([_within_bin(splits, offsets, coefficients, exact, tables, flipped, 0, b, v)
+                          for v in grid])
+        exact_values = np.array([truncated_normal(low, high, mean, std, v) for v in grid])
+        assert np.all((table >= low) & (table <= high))
+        np.testing.assert_allclose(table, exact_values, rtol=0, atol=1e-8 * (high - low))
+        if high > low and std > 1e-6 and high > mean - 37 * std:  # scipy's own quantile, where it is accurate
+            reference = stats.truncnorm.ppf(grid[1:-5], (low - mean) / std, (high - mean) / std, loc=mean, scale=std)
+            np.testing.assert_allclose(table[1:-5], reference, rtol=0, atol=2e-8 * (high - low))
+    assert exact.mean() < 0.02  # pieces computed exactly: only where a bin ends deep in a tail
+
+
+def test_counter_uniforms_are_uniform_independent_and_keyed():
+    u = counter_uniforms(np.uint64(2024), 0, 20_000, 5)
+    assert stats.kstest(u.ravel(), "uniform").pvalue > 1e-3
+    assert abs(np.corrcoef(u[:, 0], u[:, 1])[0, 1]) < 0.03
+    np.testing.assert_array_equal(counter_uniforms(np.uint64(2024), 100, 5, 5), u[100:105])
+    assert not np.any(counter_uniforms(np.uint64(2025), 0, 20_000, 5) == u)
+
+
+@pytest.fixture(scope="module")
+def explainer_and_rows():
+    rng = np.random.default_rng(3)
+    background = pd.DataFrame({"a": rng.normal(size=600), "b": rng.lognormal(size=600),
+                               "c": rng.gamma(0.7, size=600), "d": rng.integers(0, 5, size=600)})
+    explainer = tx.LimeTabular(lambda frame: frame["a"].to_numpy(), background, n_samples=100, random_state=0)
+    return explainer, background.to_numpy(dtype=float)
+
+
+def test_each_bin_draws_its_truncated_normal_with_the_background_frequencies(explainer_and_rows):
+    explainer, background = explainer_and_rows
+    discretizer = explainer._discretizer
+    codes = background
+    row_keys = discretizer.keys(codes[:1])[0]
+    n = 60_000
+    samples, sample = explainer._neighbourhood(codes[0], row_keys, np.uint64(77), 0, n, False)
+    keys = discretizer.keys(samples)
+    for slot, j in enumerate(discretizer.numeric):
+        edges = discretizer.edges[slot]
+        frequencies = np.bincount(np.searchsorted(edges, background[:, j]), minlength=len(edges) + 1) / len(background)
+        counts = np.bincount(keys[:, j], minlength=len(edges) + 1)
+        z = (counts - n * frequencies) / np.sqrt(n * frequencies * (1 - frequencies))
+        assert np.all(np.abs(z) < 4), (j, z)  # bin masses
+        np.testing.assert_array_equal(sample.binary[:, slot], keys[:, j] == row_keys[j])
+        if discretizer.integral[slot]:
+            continue
+        for b in range(len(edges) + 1):
+            low, high, mean, std = discretizer.tables[slot, b, :4]
+            inside = samples[keys[:, j] == b, j]
+            law = stats.truncnorm((low - mean) / std, (high - mean) / std, loc=mean, scale=std)
+            assert stats.kstest(inside, law.cdf).pvalue > 1e-3, (j, b)  # the bin's truncated normal
+
+
+def test_integer_columns_keep_background_values(explainer_and_rows):
+    explainer, background = explainer_and_rows
+    codes = background
+    keys = explainer._discretizer.keys(codes[:1])[0]
+    samples, _ = explainer._neighbourhood(codes[5], keys, np.uint64(3), 0, 2000, True)
+    assert set(np.unique(samples[:, 3])) <= set(np.unique(background[:, 3]))
+
+
+def test_a_request_filled_in_pieces_equals_one_filled_at_once(explainer_and_rows):
+    explainer, background = explainer_and_rows
+    codes = background
+    keys = explainer._discretizer.keys(codes[:1])[0]
+    whole, whole_sample = explainer._neighbourhood(codes[0], keys, np.uint64(9), 40, 300, True)
+    pieces = np.empty_like(whole)
+    sample = explainer._new_samples(301, True)
+    for start, stop in [(0, 1), (1, 130), (130, 301)]:
+        explainer._draw(codes[0], keys, np.uint64(9), 40, True, start, pieces[start:stop], sample)
+    np.testing.assert_array_equal(pieces, whole)
+    np.testing.assert_array_equal(sample.binary, whole_sample.binary)
+    np.testing.assert_array_equal(sample.deviations, whole_sample.deviations)
+
+
+def test_a_weighted_background_gives_its_weighted_bin_masses():
+    rng = np.random.default_rng(12)
+    background = pd.DataFrame({"a": rng.normal(size=80), "b": rng.integers(0, 4, size=80)})
+    repeats = rng.integers(1, 4, size=80)
+    weighted = tx.LimeTabular(lambda frame: frame["a"].to_numpy(), tx.IndependentMasker(background, weights=repeats),
+                              n_samples=100, random_state=0)
+    codes = background.to_numpy(dtype=float)
+    keys = weighted._discretizer.keys(codes[:1])[0]
+    n = 40_000
+    samples, _ = weighted._neighbourhood(codes[0], keys, np.uint64(5), 0, n, False)
+    sample_keys = weighted._discretizer.keys(samples)
+    share = repeats / repeats.sum()
+    for j in range(2):
+        expected = np.bincount(weighted._background_keys[:, j], weights=share)
+        counts = np.bincount(sample_keys[:, j], minlength=len(expected))
+        z = (counts - n * expected) / np.sqrt(n * expected * (1 - expected))
+        assert np.all(np.abs(z) < 4), (j, z)
+    assert set(np.unique(samples[:, 1])) <= set(range(4))
