@@ -65,7 +65,8 @@ def main(argv=None):
         f"Last machine: {platform.machine()}, {platform.python_version()}, "
         f"{__import__('os').cpu_count()} CPUs.\n\n"
     )
-    body = "".join(MARK.format(name) + "\n" + sections[name] + "\n" for name in available if name in sections)
+    # the file's own order of sections is kept (a section run for the first time goes last)
+    body = "".join(MARK.format(name) + "\n" + sections[name] + "\n" for name in sections if name in available)
     DOC.parent.mkdir(exist_ok=True)
     DOC.write_text(header + body)
     print(f"wrote {DOC}")
