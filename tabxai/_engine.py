@@ -181,7 +181,7 @@ def map_row_blocks(function, n_rows, n_jobs, *, progress=False, block_size=None)
 
 # --- rows built by a method's own kernel -----------------------------------------------------------
 
-def stream_rows(model, n_rows, n_columns, fill, consume, *, progress=None, dtype=np.float64):
+def stream_rows(model, n_rows, n_columns, fill, consume, *, progress=None, dtype=np.float64, read_only=False, order="C"):
     """Ask the model about ``n_rows`` rows that a method builds, in chunks of at most ``model.max_rows``.
 
     For methods whose rows are not (explained row, coalition) pairs over a background (permutation
@@ -202,17 +202,23 @@ def stream_rows(model, n_rows, n_columns, fill, consume, *, progress=None, dtype
     dtype : float64 or float32, default=float64
         Dtype of the rows (a masker's ``dtype``: images are filled in the model's float32, which
         halves the bytes written and spares the model a conversion).
+    read_only : bool, default=False
+        Hand the model each chunk as a read-only view, for a ``fill`` that keeps what the buffer
+        held from one chunk to the next and writes only what changes (a model that writes into its
+        input then fails loudly instead of changing the rows of later chunks).
     """
     if n_rows == 0:
         return
     chunk = min(model.max_rows, n_rows)
-    buffer = np.empty((chunk, n_columns), dtype=dtype)
+    buffer = np.empty((chunk, n_columns), dtype=dtype, order=order)
     bar = progress_bar(progress_enabled(progress, n_rows), n_rows, "rows")
     try:
         for start in range(0, n_rows, chunk):
             stop = min(start + chunk, n_rows)
             rows = buffer[: stop - start]
             fill(start, stop, rows)
+            if read_only:
+                rows.flags.writeable = False
             consume(np.ascontiguousarray(model(rows, start)), start)
             if bar is not None:
                 bar.update(stop - start)

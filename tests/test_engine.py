@@ -95,3 +95,35 @@ def test_progress_bar_on_request_and_off_by_default(capsys):
     assert "rows/s" in shown and "/160" in shown  # 2 rows x 16 coalitions x 5 background rows
     tx.ExactShapley(lambda d: d[:, 0], background).explain(X)
     assert capsys.readouterr().err == ""
+
+
+def test_stream_rows_can_hand_the_model_read_only_column_major_rows():
+    from tabxai._engine import stream_rows
+    from tabxai.model import ModelError
+
+    codes = np.arange(30.0).reshape(10, 3)
+    schema = TabularSchema.from_data(codes)
+    seen = []
+
+    def fill(start, stop, out):
+        out[:] = codes[start:stop]
+
+    def looks(rows):
+        seen.append((rows.flags.writeable, rows.flags.f_contiguous, rows.copy()))
+        return rows.sum(axis=1)
+
+    model = as_model(looks, max_rows=4).bind(schema)
+    sums = []
+    stream_rows(model, 10, 3, fill, lambda outputs, start: sums.append(outputs[:, 0].copy()), read_only=True,
+                order="F")
+    np.testing.assert_array_equal(np.concatenate(sums), codes.sum(axis=1))
+    assert [w for w, _, _ in seen] == [False] * 3 and seen[0][1]
+    np.testing.assert_array_equal(np.concatenate([rows for _, _, rows in seen]), codes)
+
+    def writes(rows):
+        rows[:, 0] = 0.0
+        return rows.sum(axis=1)
+
+    with pytest.raises(ModelError, match="read-only"):
+        stream_rows(as_model(writes, max_rows=4).bind(schema), 10, 3, fill, lambda outputs, start: None,
+                    read_only=True)
