@@ -9,13 +9,14 @@ explained rows, in parallel through joblib, with results in row order whatever `
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import numpy as np
 from joblib import Parallel, delayed
 
-__all__ = ["coalition_outputs", "coalition_values", "expected_value", "map_row_blocks", "predict", "progress_bar",
-           "progress_enabled", "reference_outputs", "single_blas_thread", "stream_rows"]
+__all__ = ["coalition_outputs", "coalition_values", "expected_value", "finite_values", "map_row_blocks", "predict",
+           "progress_bar", "progress_enabled", "reference_outputs", "single_blas_thread", "stream_rows"]
 
 _AUTO_PROGRESS_ROWS = 2_000_000
 _CONTROLLER = []  # one threadpoolctl controller per process: finding the libraries costs milliseconds
@@ -90,7 +91,7 @@ def coalition_values(model, masker, rows, coalitions, pair_row, pair_mask, *, pr
         masker.reduce(outputs, start, totals[0])
 
     stream_rows(model, n_pairs * masker.rows_per_pair, rows.shape[1], fill, consume, progress=progress,
-                dtype=getattr(masker, "dtype", np.float64))
+                dtype=getattr(masker, "dtype", np.float64), finite=finite_values(masker, rows))
     if not totals:
         return np.zeros((0, model.n_outputs or 1), dtype=np.float64)
     return totals[0]
@@ -181,7 +182,8 @@ def map_row_blocks(function, n_rows, n_jobs, *, progress=False, block_size=None)
 
 # --- rows built by a method's own kernel -----------------------------------------------------------
 
-def stream_rows(model, n_rows, n_columns, fill, consume, *, progress=None, dtype=np.float64, read_only=False, order="C"):
+def stream_rows(model, n_rows, n_columns, fill, consume, *, progress=None, dtype=np.float64, read_only=False, order="C",
+                finite=False):
     """Ask the model about ``n_rows`` rows that a method builds, in chunks of at most ``model.max_rows``.
 
     For methods whose rows are not (explained row, coalition) pairs over a background (permutation
@@ -206,12 +208,37 @@ def stream_rows(model, n_rows, n_columns, fill, consume, *, progress=None, dtype
         Hand the model each chunk as a read-only view, for a ``fill`` that keeps what the buffer
         held from one chunk to the next and writes only what changes (a model that writes into its
         input then fails loudly instead of changing the rows of later chunks).
+    order : {"C", "F"}, default="C"
+        Memory layout of the buffer: "F" (column-major) for fills that write a few columns.
+    finite : bool, default=False
+        Every value the rows are made of is known to be finite: scikit-learn estimators are called
+        with ``assume_finite`` and skip their finiteness scan of every chunk (a scan that would pass;
+        on a cheap model it costs a sizeable share of the call). The outputs are checked as always.
     """
     if n_rows == 0:
         return
     chunk = min(model.max_rows, n_rows)
     buffer = np.empty((chunk, n_columns), dtype=dtype, order=order)
     bar = progress_bar(progress_enabled(progress, n_rows), n_rows, "rows")
+    with _finiteness_known(finite):
+        _stream(model, n_rows, chunk, buffer, fill, consume, bar, read_only)
+
+
+def _finiteness_known(finite):
+    """scikit-learn's ``assume_finite`` when ``finite``, else a context that changes nothing."""
+    if not finite:
+        return contextlib.nullcontext()
+    from sklearn import config_context
+
+    return config_context(assume_finite=True)
+
+
+def finite_values(masker, rows):
+    """Whether every value a masker builds rows from (its references and ``rows``) is finite."""
+    return bool(getattr(masker, "finite", False)) and bool(np.isfinite(rows).all())
+
+
+def _stream(model, n_rows, chunk, buffer, fill, consume, bar, read_only):
     try:
         for start in range(0, n_rows, chunk):
             stop = min(start + chunk, n_rows)
@@ -256,7 +283,7 @@ def coalition_outputs(model, masker, rows, coalitions, pair_row, pair_mask, *, p
         result[0][start:start + outputs.shape[0]] = outputs
 
     stream_rows(model, n_total, rows.shape[1], fill, consume, progress=progress,
-                dtype=getattr(masker, "dtype", np.float64))
+                dtype=getattr(masker, "dtype", np.float64), finite=finite_values(masker, rows))
     if not result:
         return np.zeros((n_pairs, per_pair, model.n_outputs or 1), dtype=np.float64)
     return result[0].reshape(n_pairs, per_pair, result[0].shape[1])

@@ -11,10 +11,10 @@ how columns are grouped.
 
 Cheap models make the bookkeeping count: model calls hold whole tasks (as many as ``max_rows``
 allows), the buffer keeps the data between calls so a task writes only its group's columns and
-puts back the previous task's (the model gets the rows read-only), a permutation is a Fisher-Yates
-shuffle in a kernel driven by one vectorised draw of uniforms, and when every repeat uses all rows
-the model is called with scikit-learn's finiteness checks off: the baseline call validated these
-very values, which permuted rows only rearrange.
+puts back the previous task's (the model gets the rows read-only), a permutation is an exact Fisher-Yates
+shuffle in a kernel driven by one vectorised draw of raw random words, and when the data holds no missing or
+infinite value scikit-learn estimators skip their finiteness scan of every call (permuted rows only
+rearrange those values).
 """
 
 from __future__ import annotations
@@ -160,6 +160,7 @@ class _Plan:
         self.codes = codes
         self.default_call_rows = default_call_rows
         self.columns = np.ascontiguousarray(codes.T)
+        self.finite = bool(np.isfinite(codes).all())  # then so are the permuted rows
         self.sample_rows = sample_rows
         self.group_masks = group_masks
         self.targets = targets
@@ -314,10 +315,8 @@ class _Plan:
                 responses = {name: self.replay.convert(name, part) for name, part in zip(methods, stacked.split(block))}
                 scores.append(self._score(tasks[u, 0], responses, self._builder(tasks[u:u + 1], seed)))
 
-        # every repeat on all rows: the baseline call validated these values, permuted rows rearrange them
-        with config_context(assume_finite=self.all_rows):
-            stream_rows(stacked, n_tasks * m, self.codes.shape[1], fill, consume, progress=progress, read_only=True,
-                        order="F")
+        stream_rows(stacked, n_tasks * m, self.codes.shape[1], fill, consume, progress=progress, read_only=True,
+                    order="F", finite=self.finite)
         return scores
 
     def _direct_score(self, sample, targets, predicted):
