@@ -14,6 +14,8 @@ pairs and used on the odd ones, ``h_1`` the other way round. ``c`` (one per outp
 minimises the variance of the stratified estimate, estimated from the same units, so the adjusted
 estimate is approximately unbiased (bias of order 1/n), like KernelSHAP's. Efficiency stays exact:
 along an order ``G_u`` sums to ``h(N) - h(empty)``, as ``phi(h)`` does, so each ``A_u`` sums as ``D_u``.
+A player whose contributions are zero in every unit (a dummy) is hidden from the surrogate, so it
+keeps exactly zero.
 The estimate and its standard error are the plain ones (:class:`PermutationShapley`) applied to ``A_u``.
 
 ``adjustment="auto"`` decides per explained row, with KernelSHAP's pilot (:class:`AutoAdjustment`:
@@ -93,6 +95,8 @@ class PermutationAdjustment:
         trees = self.full
         everyone = np.arange(len(units.background))
         estimates = units.estimates(everyone)
+        # a player with no contribution in any unit (a dummy) stays out of the surrogate: exactly zero again
+        units.silent = ~(estimates != 0).any(axis=(0, 2))
         centred = np.zeros_like(estimates)  # G_u - phi(h) of the surrogate that did not see unit u
         for k in range(units.n_outputs):
             for fold in (0, 1):
@@ -124,6 +128,7 @@ class Units:
         self.design, self.key = design[None], np.array([key], dtype=np.uint64)
         self.background = np.ascontiguousarray(unit_background, dtype=np.int64)
         self.pair = np.ascontiguousarray(unit_pair, dtype=np.int64)
+        self.silent = np.zeros(self.n_players, dtype=np.bool_)  # players the surrogate does not see
 
     def where(self, condition):
         return np.flatnonzero(condition)
@@ -133,9 +138,11 @@ class Units:
         return (units[:, None] * self.per_unit + np.arange(self.per_unit)).ravel()
 
     def coalitions(self, units):
+        """The units' coalitions as surrogate features: players in :attr:`silent` always out."""
         out = np.empty((len(units) * self.per_unit, self.n_players), dtype=np.bool_)
         fill_order_coalitions(self.design, self.key, np.zeros(len(units), dtype=np.int64), self.background[units],
                               self.pair[units], 0, len(out), out)
+        out[:, self.silent] = False
         return out
 
     def estimates(self, units, values=None, full=None, empty=None):
