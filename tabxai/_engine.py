@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import time
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -91,7 +92,8 @@ def coalition_values(model, masker, rows, coalitions, pair_row, pair_mask, *, pr
         masker.reduce(outputs, start, totals[0])
 
     stream_rows(model, n_pairs * masker.rows_per_pair, rows.shape[1], fill, consume, progress=progress,
-                dtype=getattr(masker, "dtype", np.float64), finite=finite_values(masker, rows))
+                dtype=getattr(masker, "dtype", np.float64), finite=finite_values(masker, rows),
+                grow_to=getattr(masker, "grow_rows", None))
     if not totals:
         return np.zeros((0, model.n_outputs or 1), dtype=np.float64)
     return totals[0]
@@ -183,7 +185,7 @@ def map_row_blocks(function, n_rows, n_jobs, *, progress=False, block_size=None)
 # --- rows built by a method's own kernel -----------------------------------------------------------
 
 def stream_rows(model, n_rows, n_columns, fill, consume, *, progress=None, dtype=np.float64, read_only=False, order="C",
-                finite=False):
+                finite=False, grow_to=None):
     """Ask the model about ``n_rows`` rows that a method builds, in chunks of at most ``model.max_rows``.
 
     For methods whose rows are not (explained row, coalition) pairs over a background (permutation
@@ -214,14 +216,19 @@ def stream_rows(model, n_rows, n_columns, fill, consume, *, progress=None, dtype
         Every value the rows are made of is known to be finite: scikit-learn estimators are called
         with ``assume_finite`` and skip their finiteness scan of every chunk (a scan that would pass;
         on a cheap model it costs a sizeable share of the call). The outputs are checked as always.
+    grow_to : int, default=None
+        Pick the batch size the model likes, up to this many rows: calls start at ``model.max_rows``
+        rows and double while a call's time per row (filling included) drops by at least 5%; the
+        first size that does not gain is kept. Only speed depends on it (rows and results never do).
     """
     if n_rows == 0:
         return
     chunk = min(model.max_rows, n_rows)
-    buffer = np.empty((chunk, n_columns), dtype=dtype, order=order)
+    sizes = _ChunkSizes(chunk, min(max(chunk, grow_to or chunk), n_rows))
+    buffer = np.empty((sizes.largest, n_columns), dtype=dtype, order=order)
     bar = progress_bar(progress_enabled(progress, n_rows), n_rows, "rows")
     with _finiteness_known(finite):
-        _stream(model, n_rows, chunk, buffer, fill, consume, bar, read_only)
+        _stream(model, n_rows, sizes, buffer, fill, consume, bar, read_only)
 
 
 def _finiteness_known(finite):
@@ -238,17 +245,41 @@ def finite_values(masker, rows):
     return bool(getattr(masker, "finite", False)) and bool(np.isfinite(rows).all())
 
 
-def _stream(model, n_rows, chunk, buffer, fill, consume, bar, read_only):
+class _ChunkSizes:
+    """Rows per call: ``first``, doubled up to ``largest`` while the time per row drops by 5% or more."""
+
+    def __init__(self, first, largest):
+        self.size, self.largest = first, largest
+        self.previous = None  # (rows, seconds per row) of the last full call at the size before
+        self.settled = first >= largest
+
+    def record(self, rows, seconds):
+        if self.settled or rows < self.size:
+            return
+        rate = seconds / rows
+        if self.previous is not None and rate > 0.95 * self.previous[1]:  # no gain: back to the smaller size
+            self.size, self.settled = self.previous[0], True
+            return
+        self.previous = (rows, rate)
+        self.size = min(2 * self.size, self.largest)
+        self.settled = self.size == rows
+
+
+def _stream(model, n_rows, sizes, buffer, fill, consume, bar, read_only):
     try:
-        for start in range(0, n_rows, chunk):
-            stop = min(start + chunk, n_rows)
+        start = 0
+        while start < n_rows:
+            stop = min(start + sizes.size, n_rows)
+            began = time.perf_counter()
             rows = buffer[: stop - start]
             fill(start, stop, rows)
             if read_only:
                 rows.flags.writeable = False
             consume(np.ascontiguousarray(model(rows, start)), start)
+            sizes.record(stop - start, time.perf_counter() - began)
             if bar is not None:
                 bar.update(stop - start)
+            start = stop
     finally:
         if bar is not None:
             bar.close()
@@ -283,7 +314,8 @@ def coalition_outputs(model, masker, rows, coalitions, pair_row, pair_mask, *, p
         result[0][start:start + outputs.shape[0]] = outputs
 
     stream_rows(model, n_total, rows.shape[1], fill, consume, progress=progress,
-                dtype=getattr(masker, "dtype", np.float64), finite=finite_values(masker, rows))
+                dtype=getattr(masker, "dtype", np.float64), finite=finite_values(masker, rows),
+                grow_to=getattr(masker, "grow_rows", None))
     if not result:
         return np.zeros((n_pairs, per_pair, model.n_outputs or 1), dtype=np.float64)
     return result[0].reshape(n_pairs, per_pair, result[0].shape[1])

@@ -127,3 +127,34 @@ def test_stream_rows_can_hand_the_model_read_only_column_major_rows():
     with pytest.raises(ModelError, match="read-only"):
         stream_rows(as_model(writes, max_rows=4).bind(schema), 10, 3, fill, lambda outputs, start: None,
                     read_only=True)
+
+
+def test_stream_rows_grows_calls_while_the_time_per_row_drops_and_never_changes_results():
+    from tabxai._engine import _ChunkSizes, stream_rows
+
+    sizes = _ChunkSizes(10, 80)
+    for rows, seconds in [(10, 1.0), (20, 1.0), (40, 1.96)]:  # halves, then 0.98 of the rate: no longer a gain
+        assert sizes.size == rows
+        sizes.record(rows, seconds)
+    assert sizes.size == 20 and sizes.settled
+    sizes = _ChunkSizes(10, 25)
+    sizes.record(10, 1.0)
+    assert sizes.size == 20
+    sizes.record(20, 1.0)
+    assert sizes.size == 25
+    sizes.record(25, 0.5)
+    assert sizes.settled and sizes.size == 25
+
+    codes = np.arange(300.0).reshape(100, 3)
+    seen = []
+
+    def model_rows(rows):
+        seen.append(len(rows))
+        return rows.sum(axis=1)
+
+    model = as_model(model_rows, max_rows=7).bind(TabularSchema.from_data(codes))
+    parts = []
+    stream_rows(model, 100, 3, lambda start, stop, out: out.__setitem__(slice(None), codes[start:stop]),
+                lambda outputs, start: parts.append((start, outputs[:, 0].copy())), grow_to=56)
+    assert sum(seen) == 100 and seen[0] == 7 and max(seen) <= 56
+    np.testing.assert_array_equal(np.concatenate([p for _, p in sorted(parts, key=lambda x: x[0])]), codes.sum(axis=1))
