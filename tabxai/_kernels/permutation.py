@@ -154,21 +154,18 @@ def accumulate_units(outputs, row_outputs, background_outputs, designs, keys, un
     n_players, n_outputs). ``outputs`` (n_units * 2 * (n - 1), n_outputs) are the values of the units'
     model rows; ``row_outputs`` ``f(x)`` per explained row, ``background_outputs`` ``f(b)``.
     """
-    n_players = designs.shape[2]
-    n_outputs = outputs.shape[1]
-    sigma = np.empty(n_players, dtype=np.int64)
-    order = np.empty(n_players, dtype=np.int64)
-    estimate = np.empty(n_players, dtype=np.float64)
-    for u in range(unit_row.shape[0]):
+    n_units, n_players, n_outputs = unit_row.shape[0], designs.shape[2], outputs.shape[1]
+    estimates = np.empty((n_units, n_players, n_outputs))
+    unit_estimates(outputs, row_outputs, background_outputs, designs, keys, unit_row, unit_background, unit_pair,
+                   estimates)
+    for u in range(n_units):
         i = unit_row[u]
         b = unit_background[u]
-        unit_order(designs[i], keys[i], b, unit_pair[u], sigma, order)
         for k in range(n_outputs):
-            _pair_estimate(outputs, u, k, row_outputs[i, k], background_outputs[b, k], order, estimate)
             for p in range(n_players):
                 if unit_pair[u] == 0:
-                    shift[i, b, p, k] = estimate[p]
-                d = estimate[p] - shift[i, b, p, k]
+                    shift[i, b, p, k] = estimates[u, p, k]
+                d = estimates[u, p, k] - shift[i, b, p, k]
                 sum1[i, b, p, k] += d
                 sum2[i, b, p, k] += d * d
 
