@@ -4,7 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tabxai._engine import coalition_values, map_row_blocks
-from tabxai._kernels.masking import accumulate_weighted, fill_masked_rows
+from tabxai._kernels.masking import accumulate_weighted, fill_masked_rows, refill_masked_columns
 from tabxai.data import TabularSchema
 from tabxai.maskers import IndependentMasker
 from tabxai.model import as_model
@@ -43,6 +43,25 @@ def test_fill_equals_naive_for_any_slice(request, chunk):
         players = np.arange(background.shape[1], dtype=np.int64)  # one player per column
         fill_masked_rows(rows, background, masks, players, pair_row, pair_mask, start, stop, got[start:stop])
     np.testing.assert_array_equal(got, expected)
+
+
+@given(requests(), st.integers(1, 4), st.sampled_from(["C", "F"]))
+def test_a_reused_buffer_refilled_by_columns_equals_naive_rows(request, pairs_per_call, order):
+    """Calls of whole pairs into one buffer: only changed columns are written, the rows are the naive ones
+    (NaN in the background included); a shorter last call leaves its blocks unknown."""
+    rows, background, masks, pair_row, pair_mask = request
+    expected = _naive_rows(rows, background, masks, pair_row, pair_mask)
+    n_background = len(background)
+    chunk = pairs_per_call * n_background
+    buffer = np.full((chunk, background.shape[1]), -99.0, order=order)
+    slot_row, slot_mask = np.full(pairs_per_call, -1), np.full(pairs_per_call, -1)
+    players = np.arange(background.shape[1], dtype=np.int64)
+    for start in range(0, len(expected), chunk):
+        stop = min(start + chunk, len(expected))
+        out = buffer[:stop - start]
+        refill_masked_columns(rows, np.ascontiguousarray(background.T), masks, players, pair_row, pair_mask,
+                              start, stop, out, slot_row, slot_mask)
+        np.testing.assert_array_equal(out, expected[start:stop])
 
 
 @given(requests(), st.integers(1, 7))
