@@ -366,7 +366,8 @@ def _permutation_auto(quick):
                              auto_error, f"{auto_coverage:.3f}", f"{plain_coverage:.3f}"]])
     cost = markdown_table(["where it cannot pay (`n_permutations=\"auto\"`)", "rows adjusted",
                            "**`auto` / `None`, wall time** (target <= 1.1)", "`auto` / `None`, CPU time"], cost_rows)
-    return intro + table + "\n\nWhere it does not pay, the default costs its pilot, median over alternated runs:\n\n" + cost
+    return (intro + table + "\n\nWhere it does not pay, the default costs its pilot, median over alternated runs:\n\n"
+            + cost)
 
 
 def run(quick=False):

@@ -94,9 +94,9 @@ def explain(model, image, *, method="kernel-shap", segments=None, fill="mean", o
         RISE: probability that a cell is kept.
     max_rows : int, default=None
         Most images per model call; bounds memory, never changes results. Default: calls of 8 MiB of
-        masked images (at most 1,024: one buffer reused call after call) for the Shapley and LIME
-        methods grow, doubling, to the size the model likes (up to 32 MiB): while the time per image drops. Masked images are float32 for a float32
-        or 8- and 16-bit integer image (a network's own dtype), float64 otherwise.
+        masked images (at most 1,024: one buffer reused call after call) which, for the Shapley and
+        LIME methods, double while the model's time per image drops (up to 32 MiB). Masked images are
+        float32 for a float32 or 8- and 16-bit integer image (a network's own dtype), float64 otherwise.
     n_jobs : int, default=None
         Parallel jobs of the Shapley and LIME explainers (one image: no effect on results).
     progress : bool, default=None

@@ -185,7 +185,8 @@ class _Plan:
     def _fill(self, tasks, permutations, first, start, stop, out):
         unknown = np.full(1, -1, dtype=np.int64)  # a fresh buffer: whole rows are written
         fill_permuted_rows(self.columns, self.sample_rows, permutations, first, tasks[:, 0].copy(),
-                           tasks[:, 1].copy(), self.group_masks, start, stop, out, unknown, unknown.copy(), self.all_rows)
+                           tasks[:, 1].copy(), self.group_masks, start, stop, out, unknown, unknown.copy(),
+                           self.all_rows)
 
     def _score(self, sample, responses, build, validate=False):
         if self.all_rows:
@@ -309,7 +310,8 @@ class _Plan:
                         continue
                     block = pending.pop(u)
                 if direct_targets is not None:  # raw outputs (label positions, values) straight into the metric
-                    predicted = block[:, 0] if self.replay.classes is not None else self.replay.convert("predict", block)
+                    predicted = block[:, 0] if self.replay.classes is not None else \
+                        self.replay.convert("predict", block)
                     scores.append(self._direct_score(tasks[u, 0], direct_targets, predicted))
                     continue
                 responses = {name: self.replay.convert(name, part) for name, part in zip(methods, stacked.split(block))}

@@ -51,7 +51,8 @@ def test_equals_a_naive_loop_with_the_same_permutations(classification, max_rows
     players = [[0], [1, 3], [2], [4]]
     assert result.feature_names == ("x0", "pair", "x2", "x4")
     for g, columns in enumerate(players):
-        permutations = task_permutations(seed, [r * (X.shape[1] + 1) + 1 + min(columns) for r in range(n_repeats)], len(X))
+        keys = [r * (X.shape[1] + 1) + 1 + min(columns) for r in range(n_repeats)]
+        permutations = task_permutations(seed, keys, len(X))
         scores = naive_permutation_scores(lambda data, target: scorer(model, data, target), X, y, columns,
                                           permutations)
         np.testing.assert_allclose(result.importances[g], baseline - scores, atol=1e-12)
