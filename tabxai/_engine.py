@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import threading
 import time
 
 import numpy as np
@@ -225,10 +226,31 @@ def stream_rows(model, n_rows, n_columns, fill, consume, *, progress=None, dtype
         return
     chunk = min(model.max_rows, n_rows)
     sizes = _ChunkSizes(chunk, min(max(chunk, grow_to or chunk), n_rows))
-    buffer = np.empty((sizes.largest, n_columns), dtype=dtype, order=order)
     bar = progress_bar(progress_enabled(progress, n_rows), n_rows, "rows")
-    with _finiteness_known(finite):
+    with _buffer((sizes.largest, n_columns), dtype, order) as buffer, _finiteness_known(finite):
         _stream(model, n_rows, sizes, buffer, fill, consume, bar, read_only)
+
+
+_SPARE = threading.local()  # per thread: memory of the last request's buffer, lent to the next
+_SPARE_BYTES = 64 * 2 ** 20
+
+
+@contextlib.contextmanager
+def _buffer(shape, dtype, order):
+    """A buffer of ``shape``, lent from the memory the previous request of this thread used when it is large
+    enough: fresh memory costs a page fault and the kernel's zeroing per 4 KiB page (tens of milliseconds
+    for a few hundred images). A request made while another streams (nested) gets its own memory."""
+    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    spare, busy = getattr(_SPARE, "memory", None), getattr(_SPARE, "busy", False)
+    lend = spare is not None and spare.nbytes >= size and not busy
+    memory = spare if lend else np.empty(size, dtype=np.uint8)
+    _SPARE.busy = True
+    try:
+        yield np.ndarray(shape, dtype=dtype, buffer=memory, order=order)
+    finally:
+        _SPARE.busy = busy  # a nested request leaves the outer one's memory lent
+        if not busy and not lend and size <= _SPARE_BYTES:
+            _SPARE.memory = memory
 
 
 def _finiteness_known(finite):

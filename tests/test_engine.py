@@ -177,3 +177,19 @@ def test_stream_rows_grows_calls_while_the_time_per_row_drops_and_never_changes_
                 lambda outputs, start: parts.append((start, outputs[:, 0].copy())), grow_to=56)
     assert sum(seen) == 100 and seen[0] == 7 and max(seen) <= 56
     np.testing.assert_array_equal(np.concatenate([p for _, p in sorted(parts, key=lambda x: x[0])]), codes.sum(axis=1))
+
+
+def test_requests_reuse_the_memory_of_the_previous_one_unless_nested():
+    from tabxai import _engine
+
+    _engine._SPARE.memory = None  # what earlier requests of this thread left
+    with _engine._buffer((100, 3), np.float64, "F") as first:
+        first[:] = 1.0
+        with _engine._buffer((10, 3), np.float64, "C") as nested:  # while another request streams: its own memory
+            assert not np.shares_memory(first, nested)
+    with _engine._buffer((50, 2), np.float32, "C") as second:  # smaller: lent the memory of the first
+        assert np.shares_memory(second, first) and second.flags.c_contiguous and second.flags.writeable
+    with _engine._buffer((1000, 3), np.float64, "C") as larger:  # larger: fresh memory, kept for the next
+        assert not np.shares_memory(larger, first)
+    with _engine._buffer((1000, 3), np.float64, "C") as again:
+        assert np.shares_memory(again, larger)
