@@ -9,13 +9,16 @@ explained rows, in parallel through joblib, with results in row order whatever `
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import threading
+import time
 
 import numpy as np
 from joblib import Parallel, delayed
 
-__all__ = ["coalition_outputs", "coalition_values", "expected_value", "map_row_blocks", "predict", "progress_bar",
-           "progress_enabled", "reference_outputs", "single_blas_thread", "stream_rows"]
+__all__ = ["coalition_outputs", "coalition_values", "expected_value", "finite_values", "map_row_blocks", "predict",
+           "progress_bar", "progress_enabled", "reference_outputs", "single_blas_thread", "stream_rows"]
 
 _AUTO_PROGRESS_ROWS = 2_000_000
 _CONTROLLER = []  # one threadpoolctl controller per process: finding the libraries costs milliseconds
@@ -90,7 +93,8 @@ def coalition_values(model, masker, rows, coalitions, pair_row, pair_mask, *, pr
         masker.reduce(outputs, start, totals[0])
 
     stream_rows(model, n_pairs * masker.rows_per_pair, rows.shape[1], fill, consume, progress=progress,
-                dtype=getattr(masker, "dtype", np.float64))
+                dtype=getattr(masker, "dtype", np.float64), finite=finite_values(masker, rows),
+                grow_to=getattr(masker, "grow_rows", None))
     if not totals:
         return np.zeros((0, model.n_outputs or 1), dtype=np.float64)
     return totals[0]
@@ -181,7 +185,8 @@ def map_row_blocks(function, n_rows, n_jobs, *, progress=False, block_size=None)
 
 # --- rows built by a method's own kernel -----------------------------------------------------------
 
-def stream_rows(model, n_rows, n_columns, fill, consume, *, progress=None, dtype=np.float64):
+def stream_rows(model, n_rows, n_columns, fill, consume, *, progress=None, dtype=np.float64, read_only=False, order="C",
+                finite=False, grow_to=None):
     """Ask the model about ``n_rows`` rows that a method builds, in chunks of at most ``model.max_rows``.
 
     For methods whose rows are not (explained row, coalition) pairs over a background (permutation
@@ -202,20 +207,101 @@ def stream_rows(model, n_rows, n_columns, fill, consume, *, progress=None, dtype
     dtype : float64 or float32, default=float64
         Dtype of the rows (a masker's ``dtype``: images are filled in the model's float32, which
         halves the bytes written and spares the model a conversion).
+    read_only : bool, default=False
+        Hand the model each chunk as a read-only view, for a ``fill`` that keeps what the buffer
+        held from one chunk to the next and writes only what changes (a model that writes into its
+        input then fails loudly instead of changing the rows of later chunks).
+    order : {"C", "F"}, default="C"
+        Memory layout of the buffer: "F" (column-major) for fills that write a few columns.
+    finite : bool, default=False
+        Every value the rows are made of is known to be finite: scikit-learn estimators are called
+        with ``assume_finite`` and skip their finiteness scan of every chunk (a scan that would pass;
+        on a cheap model it costs a sizeable share of the call). The outputs are checked as always.
+    grow_to : int, default=None
+        Pick the batch size the model likes, up to this many rows: calls start at ``model.max_rows``
+        rows and double while a call's time per row (filling included) drops by at least 5%; the
+        first size that does not gain is kept. Only speed depends on it (rows and results never do).
     """
     if n_rows == 0:
         return
     chunk = min(model.max_rows, n_rows)
-    buffer = np.empty((chunk, n_columns), dtype=dtype)
+    sizes = _ChunkSizes(chunk, min(max(chunk, grow_to or chunk), n_rows))
     bar = progress_bar(progress_enabled(progress, n_rows), n_rows, "rows")
+    with _buffer((sizes.largest, n_columns), dtype, order) as buffer, _finiteness_known(finite):
+        _stream(model, n_rows, sizes, buffer, fill, consume, bar, read_only)
+
+
+_SPARE = threading.local()  # per thread: memory of the last request's buffer, lent to the next
+_SPARE_BYTES = 64 * 2 ** 20
+
+
+@contextlib.contextmanager
+def _buffer(shape, dtype, order):
+    """A buffer of ``shape``, lent from the memory the previous request of this thread used when it is large
+    enough: fresh memory costs a page fault and the kernel's zeroing per 4 KiB page (tens of milliseconds
+    for a few hundred images). A request made while another streams (nested) gets its own memory."""
+    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    spare, busy = getattr(_SPARE, "memory", None), getattr(_SPARE, "busy", False)
+    lend = spare is not None and spare.nbytes >= size and not busy
+    memory = spare if lend else np.empty(size, dtype=np.uint8)
+    _SPARE.busy = True
     try:
-        for start in range(0, n_rows, chunk):
-            stop = min(start + chunk, n_rows)
+        yield np.ndarray(shape, dtype=dtype, buffer=memory, order=order)
+    finally:
+        _SPARE.busy = busy  # a nested request leaves the outer one's memory lent
+        if not busy and not lend and size <= _SPARE_BYTES:
+            _SPARE.memory = memory
+
+
+def _finiteness_known(finite):
+    """scikit-learn's ``assume_finite`` when ``finite``, else a context that changes nothing."""
+    if not finite:
+        return contextlib.nullcontext()
+    from sklearn import config_context
+
+    return config_context(assume_finite=True)
+
+
+def finite_values(masker, rows):
+    """Whether every value a masker builds rows from (its references and ``rows``) is finite."""
+    return bool(getattr(masker, "finite", False)) and bool(np.isfinite(rows).all())
+
+
+class _ChunkSizes:
+    """Rows per call: ``first``, doubled up to ``largest`` while the time per row drops by 5% or more."""
+
+    def __init__(self, first, largest):
+        self.size, self.largest = first, largest
+        self.previous = None  # (rows, seconds per row) of the last full call at the size before
+        self.settled = first >= largest
+
+    def record(self, rows, seconds):
+        if self.settled or rows < self.size:
+            return
+        rate = seconds / rows
+        if self.previous is not None and rate > 0.95 * self.previous[1]:  # no gain: back to the smaller size
+            self.size, self.settled = self.previous[0], True
+            return
+        self.previous = (rows, rate)
+        self.size = min(2 * self.size, self.largest)
+        self.settled = self.size == rows
+
+
+def _stream(model, n_rows, sizes, buffer, fill, consume, bar, read_only):
+    try:
+        start = 0
+        while start < n_rows:
+            stop = min(start + sizes.size, n_rows)
+            began = time.perf_counter()
             rows = buffer[: stop - start]
             fill(start, stop, rows)
+            if read_only:
+                rows.flags.writeable = False
             consume(np.ascontiguousarray(model(rows, start)), start)
+            sizes.record(stop - start, time.perf_counter() - began)
             if bar is not None:
                 bar.update(stop - start)
+            start = stop
     finally:
         if bar is not None:
             bar.close()
@@ -250,7 +336,8 @@ def coalition_outputs(model, masker, rows, coalitions, pair_row, pair_mask, *, p
         result[0][start:start + outputs.shape[0]] = outputs
 
     stream_rows(model, n_total, rows.shape[1], fill, consume, progress=progress,
-                dtype=getattr(masker, "dtype", np.float64))
+                dtype=getattr(masker, "dtype", np.float64), finite=finite_values(masker, rows),
+                grow_to=getattr(masker, "grow_rows", None))
     if not result:
         return np.zeros((n_pairs, per_pair, model.n_outputs or 1), dtype=np.float64)
     return result[0].reshape(n_pairs, per_pair, result[0].shape[1])

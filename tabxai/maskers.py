@@ -113,6 +113,7 @@ class IndependentMasker(Masker):
         self.background = background
         self.weights = normalized
         self.codes = None
+        self.finite = False  # every background value is finite (known once bound)
         self.player_of_column = None
 
     @property
@@ -132,6 +133,7 @@ class IndependentMasker(Masker):
         bound.background = self.background
         bound.weights = self.weights
         bound.codes = schema.encode(self.background, what="background")
+        bound.finite = bool(np.isfinite(bound.codes).all())
         bound.player_of_column = np.ascontiguousarray(players.player_of_column, dtype=np.int64)
         return bound
 
@@ -158,6 +160,7 @@ class IndependentMasker(Masker):
         bound.background = self.background
         bound.weights = self.weights[references] / self.weights[references].sum()
         bound.codes = np.ascontiguousarray(self.codes[references])
+        bound.finite = bool(np.isfinite(bound.codes).all())
         bound.player_of_column = self.player_of_column
         return bound
 

@@ -131,6 +131,8 @@ def _equal(a, b):
 class _LabelPositions:
     """A classifier's ``predict`` as positions of its labels in ``classes_``: numbers the adapter can check."""
 
+    _FEW = 8  # up to this many numeric classes, one comparison per class beats a hash lookup
+
     def __init__(self, predict, classes):
         self.predict = predict
         self.classes = classes
@@ -138,12 +140,36 @@ class _LabelPositions:
     def __call__(self, data):
         import pandas as pd
 
-        positions = pd.Index(self.classes).get_indexer(np.asarray(self.predict(data)).ravel())
+        labels = np.asarray(self.predict(data)).ravel()
+        positions = self._few_numeric(labels)
+        if positions is None:
+            positions = pd.Index(self.classes).get_indexer(labels)
         if (positions < 0).any():
-            unknown = [_label(v) for v in pd.unique(np.asarray(self.predict(data)).ravel()[positions < 0])[:5]]
+            unknown = [_label(v) for v in pd.unique(labels[positions < 0])[:5]]
             raise ValueError(f"the model's decisions hold labels {list(unknown)} that are not its classes "
                              f"{list(self.classes)}")
         return positions.astype(np.float64)
+
+    def _few_numeric(self, labels):
+        """Positions of numeric labels without a hash lookup; None for other labels or many classes.
+
+        Classes ``0 ... k - 1`` (the common case) are their own positions; other numeric classes are
+        compared in turn, with arithmetic rather than masked assignment (a mask that changes from
+        row to row costs a mispredicted branch per row).
+        """
+        classes = np.asarray(self.classes)
+        if classes.dtype.kind not in "iub" or labels.dtype.kind not in "iub":
+            return None
+        if labels.size and np.array_equal(classes, np.arange(len(classes))):
+            low, high = labels.min(), labels.max()
+            if low >= 0 and high < len(classes):
+                return labels
+        if len(classes) > self._FEW:
+            return None
+        positions = np.full(labels.shape, -1, dtype=np.intp)
+        for k, label in enumerate(classes):  # classes_ are distinct: at most one comparison holds per row
+            positions += (labels == label) * (k + 1)
+        return positions
 
 
 class _CallableDecisions:

@@ -239,6 +239,31 @@ def naive_permutation_scores(score, X, y, columns, permutations):
     return np.array(scores)
 
 
+def naive_lemire_shuffle(words, n):
+    """A permutation of ``range(n)`` by Fisher-Yates, each swap index drawn as in Lemire (2019).
+
+    ``words`` are unsigned 64-bit integers; their 32-bit halves (low first) are used in turn. The
+    index for position ``i`` (from ``n - 1`` down to 1) is ``(x * (i + 1)) >> 32`` for the first half-word
+    ``x`` whose ``(x * (i + 1)) mod 2**32`` is at least ``2**32 mod (i + 1)`` (rejection keeps it uniform).
+    Python integers, no tricks.
+    """
+    halves = []
+    for word in words:
+        halves += [int(word) % 2 ** 32, int(word) // 2 ** 32]
+    order = list(range(n))
+    used = 0
+    for i in range(n - 1, 0, -1):
+        bound = i + 1
+        while True:
+            x = halves[used]
+            used += 1
+            if (x * bound) % 2 ** 32 >= 2 ** 32 % bound:
+                break
+        j = (x * bound) // 2 ** 32
+        order[i], order[j] = order[j], order[i]
+    return np.array(order)
+
+
 # --- inspection: end ---
 
 # --- rules: begin ---

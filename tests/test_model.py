@@ -256,3 +256,20 @@ def test_decisions_of_a_callable_by_labels_threshold_or_largest_output():
     odd = as_model(proba, classes=("no", "yes"), decision=lambda rows: ["maybe"] * len(rows)).bind(schema)
     with pytest.raises(ModelError, match=r"labels \['maybe'\] that are not its classes \['no', 'yes'\]"):
         predict_codes(odd.decisions(), codes)
+
+
+@pytest.mark.parametrize("classes, labels", [
+    ([0, 1], [1, 0, 1, 1]),  # classes 0 ... k - 1: their own positions
+    ([1, 4, 9], [9, 1, 4, 4]),  # a few numbers: compared in turn
+    ([False, True], [True, False, False]),
+    (["no", "yes"], ["yes", "yes", "no"]),  # other labels: a hash lookup
+    (list(range(20, 40)), [39, 20, 25]),  # many classes: a hash lookup
+])
+def test_a_classifiers_decisions_are_positions_of_its_labels(classes, labels):
+    from tabxai.model import _LabelPositions
+
+    positions = _LabelPositions(lambda data: np.array(labels), np.array(classes))(None)
+    np.testing.assert_array_equal(positions, [classes.index(label) for label in labels])
+    assert positions.dtype == np.float64
+    with pytest.raises(ValueError, match=r"labels \['?7'?\] that are not its classes"):
+        _LabelPositions(lambda data: np.array(labels[:1] + [7]), np.array(classes))(None)

@@ -64,3 +64,43 @@ def accumulate_weighted(outputs, weights, start, totals):
                 bb += 1
             totals[q, k] = total
         r = block_stop
+
+
+@numba.njit(cache=True, nogil=True)
+def refill_masked_columns(rows, background_columns, coalitions, player_of_column, pair_row, pair_mask, start, stop,
+                          out, slot_row, slot_mask):
+    """:func:`fill_masked_rows` column by column into a buffer that keeps its rows from call to call.
+
+    ``background_columns`` is the background transposed (n_columns, n_background), contiguous. ``start``
+    must be a multiple of ``n_background``: block ``k`` of ``n_background`` rows of ``out`` belongs to
+    pair ``start // n_background + k``. ``slot_row`` and ``slot_mask`` say which explained row and
+    coalition each block holds (-1: unknown); a column is written only where its source changed (the
+    coalition moved its player in or out, or the explained row changed where it is on), and the arrays
+    are updated. For a column-major ``out`` each written column of a block is one contiguous run.
+    """
+    n_columns, n_background = background_columns.shape
+    first = start // n_background
+    for q in range(first, (stop + n_background - 1) // n_background):
+        k = q - first
+        o = k * n_background
+        n = min(stop, (q + 1) * n_background) - q * n_background
+        row = pair_row[q]
+        coalition = coalitions[pair_mask[q]]
+        known = k < slot_row.shape[0] and slot_row[k] >= 0 and n == n_background
+        for j in range(n_columns):
+            on = coalition[player_of_column[j]]
+            if known:
+                was_on = coalitions[slot_mask[k], player_of_column[j]]
+                if on == was_on and (not on or slot_row[k] == row):
+                    continue
+            if on:
+                value = rows[row, j]
+                for b in range(n):
+                    out[o + b, j] = value
+            else:
+                column = background_columns[j]
+                for b in range(n):
+                    out[o + b, j] = column[b]
+        if k < slot_row.shape[0]:
+            slot_row[k] = row if n == n_background else -1
+            slot_mask[k] = pair_mask[q] if n == n_background else -1

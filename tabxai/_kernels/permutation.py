@@ -154,9 +154,54 @@ def accumulate_units(outputs, row_outputs, background_outputs, designs, keys, un
     n_players, n_outputs). ``outputs`` (n_units * 2 * (n - 1), n_outputs) are the values of the units'
     model rows; ``row_outputs`` ``f(x)`` per explained row, ``background_outputs`` ``f(b)``.
     """
+    n_units, n_players, n_outputs = unit_row.shape[0], designs.shape[2], outputs.shape[1]
+    estimates = np.empty((n_units, n_players, n_outputs))
+    unit_estimates(outputs, row_outputs, background_outputs, designs, keys, unit_row, unit_background, unit_pair,
+                   estimates)
+    for u in range(n_units):
+        i = unit_row[u]
+        b = unit_background[u]
+        for k in range(n_outputs):
+            for p in range(n_players):
+                if unit_pair[u] == 0:
+                    shift[i, b, p, k] = estimates[u, p, k]
+                d = estimates[u, p, k] - shift[i, b, p, k]
+                sum1[i, b, p, k] += d
+                sum2[i, b, p, k] += d * d
+
+
+@numba.njit(cache=True, nogil=True)
+def _pair_estimate(values, u, k, full, empty, order, estimate):
+    """Player estimates of unit ``u`` (output ``k``): mean marginal contribution along its order and the reverse.
+
+    ``values[u * 2 * (n - 1) + c, k]`` are the unit's coalition values (prefixes, then complements),
+    ``full`` and ``empty`` the values of the full and empty coalitions.
+    """
+    n_players = order.shape[0]
+    first = u * 2 * (n_players - 1)
+    before = empty  # forward: v(prefix of size t + 1) - v(prefix of size t)
+    for t in range(n_players - 1):
+        after = values[first + t, k]
+        estimate[order[t]] = after - before
+        before = after
+    estimate[order[n_players - 1]] = full - before
+    # reverse: order[t] joins the players after it, v(order[t:]) - v(order[t + 1:])
+    upper = full
+    for t in range(n_players):
+        lower = empty if t == n_players - 1 else values[first + n_players - 1 + t, k]
+        estimate[order[t]] = 0.5 * (estimate[order[t]] + (upper - lower))
+        upper = lower
+
+
+@numba.njit(cache=True, nogil=True)
+def unit_estimates(values, full, empty, designs, keys, unit_row, unit_background, unit_pair, out):
+    """Each unit's pair estimate ``out[u]`` (n_players, n_outputs) from its coalition values.
+
+    As :func:`accumulate_units` without the sums: ``values`` (n_units * 2 * (n - 1), n_outputs), ``full``
+    (n_rows, n_outputs) and ``empty`` (n_background, n_outputs) the values of the full and empty
+    coalitions (the model's, or a surrogate's with one row of each).
+    """
     n_players = designs.shape[2]
-    n_outputs = outputs.shape[1]
-    per_unit = 2 * (n_players - 1)
     sigma = np.empty(n_players, dtype=np.int64)
     order = np.empty(n_players, dtype=np.int64)
     estimate = np.empty(n_players, dtype=np.float64)
@@ -164,25 +209,8 @@ def accumulate_units(outputs, row_outputs, background_outputs, designs, keys, un
         i = unit_row[u]
         b = unit_background[u]
         unit_order(designs[i], keys[i], b, unit_pair[u], sigma, order)
-        first = u * per_unit
-        for k in range(n_outputs):
-            full = row_outputs[i, k]
-            empty = background_outputs[b, k]
-            before = empty  # forward: v(prefix of size t + 1) - v(prefix of size t)
-            for t in range(n_players - 1):
-                after = outputs[first + t, k]
-                estimate[order[t]] = after - before
-                before = after
-            estimate[order[n_players - 1]] = full - before
-            # reverse: order[t] joins the players after it, v(order[t:]) - v(order[t + 1:])
-            upper = full
-            for t in range(n_players):
-                lower = empty if t == n_players - 1 else outputs[first + n_players - 1 + t, k]
-                estimate[order[t]] = 0.5 * (estimate[order[t]] + (upper - lower))
-                upper = lower
+        for k in range(values.shape[1]):
+            _pair_estimate(values, u, k, full[min(i, full.shape[0] - 1), k], empty[min(b, empty.shape[0] - 1), k],
+                           order, estimate)
             for p in range(n_players):
-                if unit_pair[u] == 0:
-                    shift[i, b, p, k] = estimate[p]
-                d = estimate[p] - shift[i, b, p, k]
-                sum1[i, b, p, k] += d
-                sum2[i, b, p, k] += d * d
+                out[u, p, k] = estimate[p]

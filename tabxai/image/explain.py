@@ -93,9 +93,10 @@ def explain(model, image, *, method="kernel-shap", segments=None, fill="mean", o
     keep_prob : float, default=0.5
         RISE: probability that a cell is kept.
     max_rows : int, default=None
-        Most images per model call (default: 8 MiB of masked images, at most 1,024: one buffer reused
-        call after call); bounds memory, never changes results. Masked images are float32 for a float32
-        or 8- and 16-bit integer image (a network's own dtype), float64 otherwise.
+        Most images per model call; bounds memory, never changes results. Default: calls of 8 MiB of
+        masked images (at most 1,024: one buffer reused call after call) which, for the Shapley and
+        LIME methods, double while the model's time per image drops (up to 32 MiB). Masked images are
+        float32 for a float32 or 8- and 16-bit integer image (a network's own dtype), float64 otherwise.
     n_jobs : int, default=None
         Parallel jobs of the Shapley and LIME explainers (one image: no effect on results).
     progress : bool, default=None
@@ -156,7 +157,10 @@ def explain(model, image, *, method="kernel-shap", segments=None, fill="mean", o
     budget = _budget(method, n_samples, n_segments)
     n_jobs = check_n_jobs(n_jobs)
     check_bool(progress, "progress", allow_none=True)
-    max_rows = masker.batch_rows if max_rows is None else check_int(max_rows, "max_rows", min_value=1)
+    if max_rows is None:  # start at 8 MiB of images, and let calls grow to the batch size the model likes
+        max_rows, masker.grow_rows = masker.batch_rows, masker.largest_batch_rows
+    else:
+        max_rows = check_int(max_rows, "max_rows", min_value=1)
     parameters = {"segments": "given" if segments_given else "grid", "fill": _describe_fill(fill),
                   "n_samples": n_samples, "layout": layout, "value_range": masker.value_range,
                   "max_rows": max_rows, "n_jobs": n_jobs, "n_segments": n_segments}

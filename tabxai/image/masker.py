@@ -23,6 +23,7 @@ __all__ = ["ImageMasker", "fill_dtype", "fill_image"]
 
 _BATCH_BYTES = 8 * 2**20  # default model batches: this much image data, reused chunk after chunk
 _MAX_BATCH = 1024
+_GROW_BYTES = 32 * 2**20  # batches may grow to this much image data where the model computes faster per image
 
 
 def fill_dtype(image):
@@ -120,6 +121,12 @@ class ImageMasker(Masker):
     batch_rows : int
         Images per model call by default: 8 MiB of masked images (at most 1,024): one buffer, reused
         chunk after chunk, small enough to stay in memory the process already holds.
+    largest_batch_rows : int
+        32 MiB of masked images (at most 1,024): the most images per call when calls may grow.
+    grow_rows : int or None
+        Most images per call when the engine's calls may grow to the batch size the model likes (see
+        :func:`tabxai._engine.stream_rows`); None (the default) keeps the model's ``max_rows``.
+        :func:`tabxai.image.explain` sets it to ``largest_batch_rows`` unless the user gives ``max_rows``.
 
     Examples
     --------
@@ -145,7 +152,10 @@ class ImageMasker(Masker):
         self.fill_row = fill_image(self.schema, self.pixels, self.segments, fill, blur_sigma=blur_sigma)
         self.dtype = fill_dtype(image)
         self._cast_fill = {}
-        self.batch_rows = int(min(_MAX_BATCH, max(1, _BATCH_BYTES // (self.dtype.itemsize * self.schema.n_columns))))
+        image_bytes = self.dtype.itemsize * self.schema.n_columns
+        self.batch_rows = int(min(_MAX_BATCH, max(1, _BATCH_BYTES // image_bytes)))
+        self.largest_batch_rows = int(min(_MAX_BATCH, max(self.batch_rows, _GROW_BYTES // image_bytes)))
+        self.grow_rows = None
         value_segments = np.repeat(self.segments.ravel(), self.schema.n_channels)
         starts = np.flatnonzero(np.diff(value_segments)) + 1
         self._run_starts = np.concatenate([[0], starts, [value_segments.size]]).astype(np.int64)

@@ -8,6 +8,13 @@ rows of consecutive tasks and the engine streams them through the model adapter 
 scorer then gets each task's responses. Every task draws its permutation from its own seed, keyed by
 its repeat and the feature's first column, so results do not depend on ``n_jobs``, ``max_rows`` or on
 how columns are grouped.
+
+Cheap models make the bookkeeping count: model calls hold whole tasks (as many as ``max_rows``
+allows), the buffer keeps the data between calls so a task writes only its group's columns and
+puts back the previous task's (the model gets the rows read-only), a permutation is an exact Fisher-Yates
+shuffle in a kernel driven by one vectorised draw of raw random words, and when the data holds no missing or
+infinite value scikit-learn estimators skip their finiteness scan of every call (permuted rows only
+rearrange those values).
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ import numpy as np
 from sklearn import config_context
 
 from .._engine import map_row_blocks, stream_rows
-from .._kernels.inspection import fill_permuted_rows
+from .._kernels.inspection import fill_permuted_rows, shuffled_indices
 from .._provenance import package_versions
 from .._validation import check_bool, check_int, check_n_jobs, check_real, resolve_seed, row_generator
 from ..data import Players, align_targets
@@ -28,7 +35,9 @@ from ._features import encode_data, sample_weights
 from ._results import PermutationImportance
 from ._scoring import ResponseReplay, ScoredRows, direct_metric, resolve_scorer, response_models
 
-__all__ = ["permutation_importance"]
+__all__ = ["permutation_importance", "task_permutations"]
+
+_CALL_BYTES = 8 * 2 ** 20  # rows per model call by default: whole tasks, up to 8 MiB of float64 rows
 
 
 def permutation_importance(model, X, y, *, scoring=None, n_repeats=5, random_state=None, feature_groups=None,
@@ -65,7 +74,8 @@ def permutation_importance(model, X, y, *, scoring=None, n_repeats=5, random_sta
         Rows used per repeat: a count, or a share of the rows in (0, 1]. Each repeat draws its own
         subsample and scores the baseline on it too (scikit-learn scores its baseline on all rows).
     max_rows : int, default=None
-        Most rows per model call (default 32,768); never changes results.
+        Most rows per model call; never changes results. Default: as many whole (feature, repeat)
+        tasks as 8 MiB of rows hold, and at least 32,768 rows.
     n_jobs : int, default=None
         (feature, repeat) tasks run in this many parallel jobs (joblib); results do not depend on it.
     progress : bool, default=None
@@ -108,7 +118,7 @@ def permutation_importance(model, X, y, *, scoring=None, n_repeats=5, random_sta
     group_masks = np.zeros((players.n_players + 1, n_columns), dtype=np.bool_)  # the last group: no column
     for g, columns in enumerate(players.columns):
         group_masks[g, list(columns)] = True
-    plan = _Plan(codes, sample_rows, group_masks, targets, weights, scorer, replay)
+    plan = _Plan(codes, sample_rows, group_masks, targets, weights, scorer, replay, max_rows is None)
 
     # tasks (sample, group, seed key): the baseline of each sample, then every (feature, repeat)
     n_baselines = sample_rows.shape[0]
@@ -146,8 +156,11 @@ def permutation_importance(model, X, y, *, scoring=None, n_repeats=5, random_sta
 class _Plan:
     """The rows and scoring of permutation tasks ``(sample, group, seed key)``."""
 
-    def __init__(self, codes, sample_rows, group_masks, targets, weights, scorer, replay):
+    def __init__(self, codes, sample_rows, group_masks, targets, weights, scorer, replay, default_call_rows=True):
         self.codes = codes
+        self.default_call_rows = default_call_rows
+        self.columns = np.ascontiguousarray(codes.T)
+        self.finite = bool(np.isfinite(codes).all())  # then so are the permuted rows
         self.sample_rows = sample_rows
         self.group_masks = group_masks
         self.targets = targets
@@ -161,17 +174,22 @@ class _Plan:
     def n_samples(self):
         return self.sample_rows.shape[1]
 
+    @property
+    def all_rows(self):
+        """Every task uses all rows of the data, in order (no ``max_samples`` subsample)."""
+        return self.sample_rows.shape[1] == self.codes.shape[0]
+
     def _permutation(self, seed, key):
-        if key < 0:  # baseline: nothing is permuted
-            return np.arange(self.n_samples, dtype=np.int64)
-        return row_generator(seed, key).permutation(self.n_samples).astype(np.int64, copy=False)
+        return task_permutations(seed, [key], self.n_samples)[0]
 
     def _fill(self, tasks, permutations, first, start, stop, out):
-        fill_permuted_rows(self.codes, self.sample_rows, permutations, first, tasks[:, 0].copy(),
-                           tasks[:, 1].copy(), self.group_masks, start, stop, out)
+        unknown = np.full(1, -1, dtype=np.int64)  # a fresh buffer: whole rows are written
+        fill_permuted_rows(self.columns, self.sample_rows, permutations, first, tasks[:, 0].copy(),
+                           tasks[:, 1].copy(), self.group_masks, start, stop, out, unknown, unknown.copy(),
+                           self.all_rows)
 
     def _score(self, sample, responses, build, validate=False):
-        if self.sample_rows.shape[0] == 1:
+        if self.all_rows:
             y, weights = self.targets, self.weights
         else:
             take = self.sample_rows[sample]
@@ -222,6 +240,24 @@ class _Plan:
                 self.direct = None
         return score
 
+    def _direct_targets(self):
+        """What the direct metric compares the model's raw ``predict`` outputs with, or None.
+
+        A classifier's ``predict`` comes as label positions: accuracy compares them with the positions of
+        the targets (-1 for a target that is no class), sparing a label lookup per row; other metrics
+        compare values with the targets.
+        """
+        if self.direct is None or self.methods != ["predict"]:
+            return None
+        classes = self.replay.classes
+        if classes is None:
+            return self.targets
+        if self.direct is not direct_metric("accuracy", self.targets):
+            return None
+        import pandas as pd
+
+        return pd.Index(np.asarray(classes)).get_indexer(self.targets).astype(np.float64)
+
     def score_tasks(self, tasks, seed, progress, indices):
         """Scores of ``tasks[indices]``: their rows for all responses in stacked model calls."""
         tasks = tasks[indices]
@@ -232,24 +268,33 @@ class _Plan:
         methods = self.methods
         if not methods:  # the scorer asked for nothing: it gets its responses on demand
             return [self._score(t[0], {}, self._builder(tasks[u:u + 1], seed)) for u, t in enumerate(tasks)]
-        cache = {}
+        split = {}  # the permutation of a task that straddles two model calls, for its second part
 
         def permutations(first, last):
-            for u in [u for u in cache if u < first]:
-                del cache[u]
-            for u in range(first, last + 1):
-                if u not in cache:
-                    cache[u] = self._permutation(seed, tasks[u, 2])
-            return np.stack([cache[u] for u in range(first, last + 1)])
+            if first in split:
+                orders = np.empty((last - first + 1, m), dtype=np.int64)
+                orders[0] = split.pop(first)
+                orders[1:] = task_permutations(seed, tasks[first + 1:last + 1, 2], m)
+            else:
+                orders = task_permutations(seed, tasks[first:last + 1, 2], m)
+            split.clear()
+            split[last] = orders[-1]
+            return orders
+
+        models = [self.replay.models[name] for name in methods]
+        stacked = _Stacked(models, m, self.codes.shape[1] if self.default_call_rows else None)
+        direct_targets = self._direct_targets()
+        task_sample, task_group = tasks[:, 0].copy(), tasks[:, 1].copy()
+        n_slots = max(1, stacked.max_rows // m)
+        slots = (np.full(n_slots, -1, dtype=np.int64), np.full(n_slots, -1, dtype=np.int64))
 
         def fill(start, stop, out):
             first, last = start // m, (stop - 1) // m
-            self._fill(tasks[first:last + 1], permutations(first, last), 0, start - first * m, stop - first * m, out)
+            fill_permuted_rows(self.columns, self.sample_rows, permutations(first, last), first, task_sample,
+                               task_group, self.group_masks, start, stop, out, *slots, self.all_rows)
 
         scores = []
         pending = {}
-        models = [self.replay.models[name] for name in methods]
-        stacked = _Stacked(models)
 
         def consume(outputs, start):
             stop = start + outputs.shape[0]
@@ -264,11 +309,23 @@ class _Plan:
                     if hi < (u + 1) * m:
                         continue
                     block = pending.pop(u)
+                if direct_targets is not None:  # raw outputs (label positions, values) straight into the metric
+                    predicted = block[:, 0] if self.replay.classes is not None else \
+                        self.replay.convert("predict", block)
+                    scores.append(self._direct_score(tasks[u, 0], direct_targets, predicted))
+                    continue
                 responses = {name: self.replay.convert(name, part) for name, part in zip(methods, stacked.split(block))}
                 scores.append(self._score(tasks[u, 0], responses, self._builder(tasks[u:u + 1], seed)))
 
-        stream_rows(stacked, n_tasks * m, self.codes.shape[1], fill, consume, progress=progress)
+        stream_rows(stacked, n_tasks * m, self.codes.shape[1], fill, consume, progress=progress, read_only=True,
+                    order="F", finite=self.finite)
         return scores
+
+    def _direct_score(self, sample, targets, predicted):
+        if self.all_rows:
+            return self.direct(targets, predicted, self.weights)
+        take = self.sample_rows[sample]
+        return self.direct(targets[take], predicted, None if self.weights is None else self.weights[take])
 
     def _builder(self, task, seed):
         def build():
@@ -280,11 +337,20 @@ class _Plan:
 
 
 class _Stacked:
-    """Several response Models called on the same rows, outputs side by side."""
+    """Several response Models called on the same rows, outputs side by side, in calls of whole tasks.
 
-    def __init__(self, models):
+    A call holds as many whole tasks of ``task_rows`` rows as the models' ``max_rows`` allows (or part
+    of one task when a task is longer), so every task is scored from one call. With ``n_columns``
+    (the user left ``max_rows`` to its default) a call may hold up to :data:`_CALL_BYTES` of rows
+    when that is more: a cheap model pays its per-call checks fewer times.
+    """
+
+    def __init__(self, models, task_rows=1, n_columns=None):
         self.models = models
-        self.max_rows = min(m.max_rows for m in models)
+        max_rows = min(m.max_rows for m in models)
+        if n_columns is not None:
+            max_rows = max(max_rows, _CALL_BYTES // (8 * max(1, n_columns)) // task_rows * task_rows)
+        self.max_rows = max_rows if max_rows < task_rows else max_rows // task_rows * task_rows
         self.widths = None
 
     def __call__(self, rows, first_row=0):
@@ -295,6 +361,33 @@ class _Stacked:
     def split(self, outputs):
         edges = np.cumsum([0] + self.widths)
         return [outputs[:, a:b] for a, b in zip(edges[:-1], edges[1:])]
+
+
+def task_permutations(seed, keys, n_samples):
+    """The permutation of each task key ``(len(keys), n_samples)``: the identity for a key < 0 (a baseline).
+
+    Task ``key`` shuffles with the bit generator of ``row_generator(seed, key)``: its raw 64-bit
+    words, drawn at once, drive an exact Fisher-Yates shuffle in a kernel (NumPy's
+    ``Generator.permutation`` draws one bounded integer at a time, about 10 times slower: on a cheap
+    model it cost a quarter of the job).
+    """
+    keys = np.asarray(keys, dtype=np.int64).ravel()
+    drawn = keys >= 0
+    if not drawn.all():
+        out = np.empty((len(keys), n_samples), dtype=np.int64)
+        out[~drawn] = np.arange(n_samples)
+        out[drawn] = task_permutations(seed, keys[drawn], n_samples)
+        return out
+    out = np.empty((len(keys), n_samples), dtype=np.int64)
+    n_words = n_samples // 2 + 16  # two draws per word, and spare words for Lemire's rare rejections
+    bits = np.empty((len(keys), n_words), dtype=np.uint64)
+    while True:
+        for k, key in enumerate(keys):
+            bits[k] = row_generator(seed, key).bit_generator.random_raw(n_words)
+        if shuffled_indices(bits, out):
+            return out
+        n_words *= 2  # a row ran out of words (about never): the same streams, longer
+        bits = np.empty((len(keys), n_words), dtype=np.uint64)
 
 
 def _sample_rows(seed, n_rows, n_samples, n_repeats, n_columns):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._engine import coalition_values
+from .._engine import coalition_values, finite_values, stream_rows
+from .._kernels.masking import refill_masked_columns
 from .._kernels.shapley import all_coalitions, exact_shapley_from_values
+from ..maskers import IndependentMasker
 from .._validation import check_int
 from .._masking_explainer import MaskingExplainer, RowResults
 
@@ -88,10 +90,61 @@ class ExactShapley(MaskingExplainer):
         coalitions = all_coalitions(n_players)
         n_coalitions = coalitions.shape[0]
         n_rows = len(row_indices)
-        pair_row = np.repeat(np.arange(n_rows, dtype=np.int64), n_coalitions)
-        pair_mask = np.tile(np.arange(n_coalitions, dtype=np.int64), n_rows)
-        values = coalition_values(model, masker, codes[row_indices], coalitions,
-                                  pair_row, pair_mask, progress=progress)
+        rows = np.ascontiguousarray(codes[row_indices])
+        if isinstance(masker, IndependentMasker) and masker.n_background <= model.max_rows:
+            values = _values_by_gray_blocks(model, masker, rows, coalitions, progress)
+        else:
+            pair_row = np.repeat(np.arange(n_rows, dtype=np.int64), n_coalitions)
+            pair_mask = np.tile(np.arange(n_coalitions, dtype=np.int64), n_rows)
+            values = coalition_values(model, masker, rows, coalitions, pair_row, pair_mask, progress=progress)
         values = values.reshape(n_rows, n_coalitions, -1)
         phi = np.stack([exact_shapley_from_values(values[i], n_players) for i in range(n_rows)])
         return RowResults(phi, None, n_rows * n_coalitions * masker.rows_per_pair, {})
+
+
+def _values_by_gray_blocks(model, masker, rows, coalitions, progress):
+    """Coalition values ``(n_rows * 2**n, n_outputs)`` (row-major by explained row, then coalition bitmask).
+
+    A model call holds ``P`` pairs, ``P`` the largest power of two whose rows fit in ``max_rows``; slot
+    ``k`` of a call holds coalition ``(gray(t) << log2 P) | k`` of call ``t`` of a row, so from one call
+    to the next a slot changes one player (the Gray code of the high bits), and the buffer (column-
+    major, kept between calls, handed to the model read-only) is rewritten only in that player's columns
+    (:func:`refill_masked_columns`), or in the on columns when the explained row changes.
+    """
+    n_rows, n_players = rows.shape[0], coalitions.shape[1]
+    n_coalitions, n_background = coalitions.shape[0], masker.n_background
+    per_call = min(n_coalitions, 1 << max(0, (model.max_rows // n_background).bit_length() - 1))
+    calls = np.arange(n_coalitions // per_call, dtype=np.int64)
+    high = (calls ^ (calls >> 1)) * per_call  # Gray code of the call index, in the high bits
+    order = (high[:, None] + np.arange(per_call, dtype=np.int64)[None, :]).ravel()  # coalition of each pair
+    pair_mask = np.tile(order, n_rows)
+    pair_row = np.repeat(np.arange(n_rows, dtype=np.int64), n_coalitions)
+    slot_row, slot_mask = np.full(per_call, -1, dtype=np.int64), np.full(per_call, -1, dtype=np.int64)
+    background_columns = np.ascontiguousarray(masker.codes.T)
+    totals = []
+
+    def fill(start, stop, out):
+        refill_masked_columns(rows, background_columns, coalitions, masker.player_of_column, pair_row, pair_mask,
+                              start, stop, out, slot_row, slot_mask)
+
+    def consume(outputs, start):
+        if not totals:
+            totals.append(np.zeros((len(pair_row), outputs.shape[1])))
+        masker.reduce(outputs, start, totals[0])
+
+    bounded = model if per_call * n_background == model.max_rows else _CallRows(model, per_call * n_background)
+    stream_rows(bounded, len(pair_row) * n_background, rows.shape[1], fill, consume, progress=progress,
+                read_only=True, order="F", finite=finite_values(masker, rows))
+    values = np.empty_like(totals[0])
+    values[pair_row * n_coalitions + pair_mask] = totals[0]
+    return values
+
+
+class _CallRows:
+    """A bound model asked about at most ``max_rows`` rows per call (whole blocks of pairs)."""
+
+    def __init__(self, model, max_rows):
+        self.model, self.max_rows = model, max_rows
+
+    def __call__(self, rows, first_row=0):
+        return self.model(rows, first_row)

@@ -35,10 +35,11 @@ import math
 
 import numpy as np
 
-from .._engine import predict, progress_bar, progress_enabled, reference_outputs, stream_rows
+from .._engine import finite_values, predict, progress_bar, progress_enabled, reference_outputs, stream_rows
 from .._kernels.permutation import accumulate_units
-from .._validation import check_int, check_random_state, check_real, resolve_seed, row_generator
+from .._validation import check_choice, check_int, check_random_state, check_real, resolve_seed, row_generator
 from .._masking_explainer import MaskingExplainer, RowResults, largest_relative_stderr
+from ._permutation_adjust import PermutationAdjustment, Units
 
 __all__ = ["PermutationShapley"]
 
@@ -71,6 +72,15 @@ class PermutationShapley(MaskingExplainer):
         2048 coalitions per explained row. With one or two players a single pair covers every
         coalition, so one pair at most is used (exact values, zero standard errors). With one pair the
         standard errors of three or more players are unknown (NaN).
+    adjustment : {"auto", "trees", None}, default="auto"
+        ``"trees"``: regression adjustment. Boosted regression trees fitted to the coalition values
+        (cross-fitted: those of even pairs serve the odd ones and the other way round) are a control
+        variate whose Shapley values are exact; only what they miss is sampled. Exactly efficient,
+        approximately unbiased (the control variate's weight is estimated from the same sample).
+        ``"auto"`` makes that adjustment on the rows where a pilot (KernelSHAP's: small trees trained
+        on pairs 0 and 1 of every background row, judged on pairs 2 and 3) says it removes at least a
+        sixth of the variance, and gives the plain estimate (``None``) elsewhere, at the pilot's cost;
+        ``diagnostics["adjusted"]`` says which rows got it. See ``shapley/_permutation_adjust.py``.
     tol : float, default=None
         Evaluate pairs in rounds of 10 per background row and stop a row once its largest standard
         error is at most ``tol`` times the spread (max - min) of its values, or when
@@ -99,10 +109,11 @@ class PermutationShapley(MaskingExplainer):
     True
     """
 
-    def __init__(self, model, background, *, n_permutations="auto", tol=None, random_state=None,
+    def __init__(self, model, background, *, n_permutations="auto", adjustment="auto", tol=None, random_state=None,
                  feature_groups=None, output=None, link=None, background_weights=None, max_rows=None, n_jobs=None,
                  progress=None):
         budget = check_int(n_permutations, "n_permutations", min_value=1, allowed=("auto",))
+        self.adjustment = check_choice(adjustment, "adjustment", ("auto", "trees", None))
         self.tol = check_real(tol, "tol", min_value=0, min_inclusive=False, allowed=(None,))
         check_random_state(random_state)
         super().__init__(model, background, feature_groups=feature_groups, output=output, link=link,
@@ -116,12 +127,14 @@ class PermutationShapley(MaskingExplainer):
         elif budget == "auto":
             budget = max(_AUTO_MIN_PAIRS, math.ceil(_AUTO_COALITIONS / (2 * (n_players - 1))))
         self._budget = budget
+        self._adjustment = None if adjustment is None else PermutationAdjustment(auto=adjustment == "auto")
 
     def _seed(self):
         return resolve_seed(self.random_state)
 
     def _parameters(self):
-        return {**super()._parameters(), "n_permutations": self.n_permutations, "tol": self.tol,
+        return {**super()._parameters(), "n_permutations": self.n_permutations, "adjustment": self.adjustment,
+                "tol": self.tol,
                 "pairs_per_background_row": self._budget}
 
     def _explain_rows(self, model, masker, codes, seed, progress, row_indices):
@@ -134,7 +147,7 @@ class PermutationShapley(MaskingExplainer):
         if n_players == 1:
             values = (full - weights @ empty)[:, None, :]
             info = {"n_permutations": np.zeros(n_rows, dtype=np.int64),
-                    "stopped_by": np.array(["exact"] * n_rows, dtype=object)}
+                    "stopped_by": np.array(["exact"] * n_rows, dtype=object), "adjusted": np.zeros(n_rows, dtype=bool)}
             if self.tol is not None:
                 info["converged"] = np.ones(n_rows, dtype=bool)
             return RowResults(values, np.zeros_like(values), n_rows, info)
@@ -157,8 +170,12 @@ class _Sampler:
         self.seed, self.row_indices = seed, row_indices
         self.tol = explainer.tol
         self.budget = explainer._budget
+        self.adjustment = explainer._adjustment
         self.n_players = n = explainer._players.n_players
         self.exact = n <= 2
+        # a slot's units, kept while the row may be adjusted: until the pilot says no, or to the end
+        self.units = None if self.adjustment is None or self.exact else {}
+        self.decided = {}
         self.per_unit = 2 * (n - 1)
         n_background = len(weights)
         per_pair = n_background * self.per_unit  # model rows of one pair for every background row
@@ -184,6 +201,7 @@ class _Sampler:
         stderr = np.zeros_like(values)
         pairs = np.zeros(n_rows, dtype=np.int64)
         converged = np.zeros(n_rows, dtype=bool)
+        adjusted = np.zeros(n_rows, dtype=bool)
         waiting = 0
         model_rows = n_rows
         try:
@@ -197,6 +215,8 @@ class _Sampler:
                     slot_rows[s], slot_full[s] = self.rows[waiting], self.full[waiting]
                     shift[s] = sum1[s] = sum2[s] = 0.0
                     holder[s], used[s] = waiting, 0
+                    if self.units is not None:
+                        self.units[s], self.decided[s] = [], False
                     waiting += 1
                 busy = np.flatnonzero(holder >= 0)
                 if busy.size == 0:
@@ -206,6 +226,8 @@ class _Sampler:
                 model_rows += self._evaluate(busy, used[busy], stop, slot_rows, slot_full, designs, keys,
                                              shift, sum1, sum2)
                 used[busy] = stop
+                if self.units is not None:
+                    self._decide(busy, used, slot_full, designs, keys)
                 for s in busy[stop == checkpoint]:
                     phi, se = self._estimate(shift[s], sum1[s], sum2[s], used[s])
                     done = used[s] >= self.budget
@@ -214,6 +236,8 @@ class _Sampler:
                         done = done or converged_now
                     if done:
                         i = holder[s]
+                        if self.units is not None:
+                            phi, se, adjusted[i] = self._adjusted(s, phi, se, slot_full[s], designs[s], keys[s])
                         values[i], stderr[i], pairs[i] = phi, se, used[s]
                         if self.tol is not None:
                             converged[i] = converged_now
@@ -221,7 +245,7 @@ class _Sampler:
         finally:
             if self.bar is not None:
                 self.bar.close()
-        info = {"n_permutations": pairs}
+        info = {"n_permutations": pairs, "adjusted": adjusted}
         if self.exact:
             info["stopped_by"] = np.array(["exact"] * n_rows, dtype=object)
         else:
@@ -246,12 +270,47 @@ class _Sampler:
         def consume(chunk, first):
             outputs[first:first + len(chunk)] = chunk
 
-        stream_rows(self.model, n_model_rows, rows.shape[1], fill, consume, progress=False)
+        stream_rows(self.model, n_model_rows, rows.shape[1], fill, consume, progress=False,
+                     finite=finite_values(self.masker, rows))
+        if self.units is not None:
+            per_unit = outputs.reshape(len(unit_row), self.per_unit, -1)
+            for s in slots:
+                if self.units.get(s) is not None:
+                    mine = np.flatnonzero(unit_row == s)
+                    self.units[s].append((unit_background[mine], unit_pair[mine], per_unit[mine]))
         accumulate_units(outputs, full, self.empty, designs, keys, unit_row, unit_background, unit_pair,
                          shift, sum1, sum2)
         if self.bar is not None:
             self.bar.update(n_model_rows)
         return n_model_rows
+
+    def _kept(self, s, full, design, key):
+        """The kept units of slot ``s``, in (background row, pair) order whatever the batching."""
+        parts = self.units[s]
+        background = np.concatenate([p[0] for p in parts])
+        pair = np.concatenate([p[1] for p in parts])
+        order = np.lexsort((pair, background))
+        values = np.concatenate([p[2] for p in parts])[order].reshape(-1, full.shape[0])
+        return Units(values, full, self.empty, self.weights, design, key, background[order], pair[order])
+
+    def _decide(self, slots, used, full, designs, keys):
+        """Ask the adjustment whether each undecided row pays, once it has four pairs (or all it will get)."""
+        for s in slots:
+            if self.units.get(s) is None or self.decided[s] or (used[s] < 4 and used[s] < self.budget):
+                continue
+            self.decided[s] = True
+            if not self.adjustment.pays(self._kept(s, full[s], designs[s], keys[s])):
+                self.units[s] = None  # the plain estimate: stop keeping units
+
+    def _adjusted(self, s, phi, stderr, full, design, key):
+        """The row in slot ``s`` adjusted from its kept units (values, standard errors, True), or as given."""
+        if self.units.get(s) is None:
+            return phi, stderr, False
+        result = self.adjustment.adjust(self._kept(s, full, design, key))
+        self.units[s] = None
+        if result is None:
+            return phi, stderr, False
+        return result[0], result[1], True
 
     def _estimate(self, shift, sum1, sum2, n_pairs):
         """Values and standard errors (n_players, n_outputs) of one row from its running sums."""

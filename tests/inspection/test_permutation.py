@@ -11,7 +11,8 @@ from sklearn.metrics import get_scorer, make_scorer, mean_absolute_error
 from sklearn.svm import SVC
 
 import tabxai as tx
-from tabxai._validation import row_generator
+from tabxai.inspection.permutation import task_permutations
+from tabxai.model import ModelError
 from naive import naive_permutation_scores
 
 
@@ -50,8 +51,8 @@ def test_equals_a_naive_loop_with_the_same_permutations(classification, max_rows
     players = [[0], [1, 3], [2], [4]]
     assert result.feature_names == ("x0", "pair", "x2", "x4")
     for g, columns in enumerate(players):
-        permutations = [row_generator(seed, r * (X.shape[1] + 1) + 1 + min(columns)).permutation(len(X))
-                        for r in range(n_repeats)]
+        keys = [r * (X.shape[1] + 1) + 1 + min(columns) for r in range(n_repeats)]
+        permutations = task_permutations(seed, keys, len(X))
         scores = naive_permutation_scores(lambda data, target: scorer(model, data, target), X, y, columns,
                                           permutations)
         np.testing.assert_allclose(result.importances[g], baseline - scores, atol=1e-12)
@@ -76,7 +77,7 @@ def test_directly_computed_scores_equal_sklearn_scorers(classification, scoring)
 
     baseline = score(X, y)
     for j in range(X.shape[1]):
-        permutations = [row_generator(9, r * (X.shape[1] + 1) + 1 + j).permutation(len(X)) for r in range(2)]
+        permutations = task_permutations(9, [r * (X.shape[1] + 1) + 1 + j for r in range(2)], len(X))
         expected = baseline - naive_permutation_scores(score, X, y, [j], permutations)
         np.testing.assert_allclose(result.importances[j], expected, rtol=0, atol=1e-12)
 
@@ -237,3 +238,41 @@ def test_duck_typed_classifier_is_scored_like_a_scikit_learn_one():
     real = tx.permutation_importance(fitted, X, labels, n_repeats=3, random_state=0)
     np.testing.assert_array_equal(duck.importances, real.importances)
     assert duck.baseline_score == real.baseline_score > 0.9
+
+
+def test_one_repeat_on_a_subsample(linear):
+    X, y, model = linear
+    result = tx.permutation_importance(model, X, y, n_repeats=1, max_samples=0.5, random_state=0,
+                                       scoring="neg_mean_squared_error")
+    assert result.importances.shape == (3, 1)
+    np.testing.assert_allclose(result.importances[:, 0], 2 * model.coef_ ** 2 * X.var(axis=0), rtol=0.25)
+
+
+def test_a_model_that_writes_into_its_input_fails_loudly():
+    """Rows stay in the buffer between model calls (only permuted columns change), so the model gets them
+    read-only: a model that scales its input in place gets an error instead of changing later rows."""
+    X = np.random.default_rng(2).normal(size=(50, 3))
+
+    def scales_in_place(rows):
+        rows *= 2.0
+        return rows.sum(axis=1)
+
+    with pytest.raises(ModelError, match="read-only"):
+        tx.permutation_importance(scales_in_place, X, X.sum(axis=1), n_repeats=2, random_state=0)
+
+
+def test_default_calls_hold_whole_tasks_up_to_8_mib():
+    X = np.random.default_rng(6).normal(size=(1000, 4))
+    calls = []
+
+    def predict(rows):
+        calls.append(len(rows))
+        return rows.sum(axis=1)
+
+    reference = tx.permutation_importance(predict, X, X.sum(axis=1), n_repeats=300, random_state=0)
+    # 8 MiB of 4-column rows hold 262,144 rows: 262 whole tasks of 1,000 rows per call
+    assert calls[2:] == [262_000] * 4 + [4 * 300 * 1000 - 262_000 * 4]
+    del calls[:]
+    small = tx.permutation_importance(predict, X, X.sum(axis=1), n_repeats=300, random_state=0, max_rows=2500)
+    assert max(calls) == 2000  # whole tasks within max_rows
+    np.testing.assert_array_equal(small.importances, reference.importances)
