@@ -213,21 +213,28 @@ def group_fairness(y_pred, sensitive, *, y_true=None, positive, favorable=None, 
     if not group_names:
         raise ValueError("the sensitive attribute has no non-missing values")
     code_of = {label: j for j, label in enumerate(group_names)}
-    codes = np.array([code_of[g] for g in groups_text], dtype=np.int64)
-    pred_pos = np.array([_same(v, positive) for v in y_pred[keep]], dtype=bool)
+    codes = _map_distinct(groups_text.to_numpy(dtype=object), lambda g: code_of[g]).astype(np.int64)
+    pred_pos = _map_distinct(y_pred[keep], lambda v: _same(v, positive)).astype(bool)
     true_pos = None
     if y_true is not None:
-        true_pos = np.array([_same(v, positive) for v in np.asarray(y_true, dtype=object)[keep]], dtype=bool)
+        true_pos = _map_distinct(np.asarray(y_true, dtype=object)[keep], lambda v: _same(v, positive)).astype(bool)
 
-    # point estimates: fairlearn's MetricFrame on 0/1 labels (1 = positive)
-    metrics = {"count": count, "selection_rate": selection_rate}
+    # point estimates: fairlearn's MetricFrame on 0/1 labels (1 = positive), given each distinct (group, label,
+    # decision) once with its number of rows as sample weight: the same rates, in memory bounded by the cells
+    actual = true_pos if true_pos is not None else pred_pos
+    cell = (codes * 2 + actual) * 2 + pred_pos
+    cells, sizes = np.unique(cell, return_counts=True)
+    metrics = {"selection_rate": selection_rate}
     if true_pos is not None:
         metrics.update({"true_positive_rate": true_positive_rate, "false_positive_rate": false_positive_rate,
-                        "precision": lambda t, p: precision_score(t, p, zero_division=np.nan)})
-    frame = MetricFrame(metrics=metrics, y_true=(true_pos if true_pos is not None else pred_pos).astype(int),
-                        y_pred=pred_pos.astype(int), sensitive_features=codes)
+                        "precision": lambda t, p, sample_weight: precision_score(t, p, sample_weight=sample_weight,
+                                                                               zero_division=np.nan)})
+    frame = MetricFrame(metrics=metrics, y_true=(cells // 2) % 2, y_pred=cells % 2, sensitive_features=cells // 4,
+                        sample_params={name: {"sample_weight": sizes.astype(np.float64)} for name in metrics})
     by_group = frame.by_group.reindex(range(len(group_names)))
-    rates = {name: by_group[name].to_numpy(dtype=np.float64) for name in metrics}
+    rates = {"count": np.bincount(codes, minlength=len(group_names)).astype(np.float64),
+             **{name: by_group[name].to_numpy(dtype=np.float64) for name in metrics}}
+    metrics = {"count": count, **metrics}
     summary = _summary(rates, _same(favorable, positive))
     table = pd.DataFrame({name: rates[name] for name in metrics},
                          index=pd.Index(group_names, name="group", dtype=object))
@@ -293,6 +300,13 @@ def _check_labels(y_pred, y_true, labels, positive, favorable):
                          f"labels {shown}: the rate of another label is not one minus the selection rate; "
                          f"got {favorable!r}")
     return favorable
+
+
+def _map_distinct(values, function):
+    """``function`` of every value of an object array, called once per distinct value (hash-based, so values
+    of mixed types are fine): an int64 array."""
+    positions, distinct = pd.factorize(values, use_na_sentinel=False)
+    return np.asarray([function(v) for v in distinct], dtype=np.int64)[positions]
 
 
 def _same(a, b):
