@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._kernels.surrogate import fit_boosted_trees, shapley_boosted_trees
+from .._kernels.surrogate import fit_boosted_trees, held_out_reduction, shapley_boosted_trees
 
 __all__ = ["AutoAdjustment", "TreeAdjustment"]
 
@@ -66,7 +66,7 @@ class TreeAdjustment:
         a random start, so every stratum, and every stratified prefix of the plan, is spread evenly."""
         strata = np.asarray(strata)
         uniques = np.unique(strata)
-        starts = np.array([rng.integers(self.n_folds) for _ in uniques], dtype=np.int64)  # one draw per stratum
+        starts = rng.integers(self.n_folds, size=len(uniques))  # one draw per stratum (the stream of one by one)
         order = np.argsort(strata, kind="stable")
         grouped = strata[order]
         rank = np.arange(len(strata)) - np.searchsorted(grouped, grouped)  # position within its stratum
@@ -161,8 +161,10 @@ class AutoAdjustment:
     game.
     """
 
-    def __init__(self, *, min_reduction=1.2, n_trees=4, max_depth=4, learning_rate=0.6, max_pairs=256, full=None):
+    def __init__(self, *, min_reduction=1.2, n_trees=4, max_depth=4, learning_rate=0.6, max_pairs=256,
+                 negligible=1e-10, full=None):
         self.min_reduction = min_reduction
+        self.negligible = negligible
         self.max_pairs = max_pairs
         self.n_trees = n_trees
         self.max_depth = max_depth
@@ -185,30 +187,21 @@ class AutoAdjustment:
         """Held-out ``sum w r^2 / sum w (r - prediction)^2`` of the pilot trees (1.0: nothing to gain).
 
         The pilot looks at the first ``max_pairs`` pairs of the plan (a prefix, stratified like the whole),
-        so its cost stays bounded whatever the budget.
+        so its cost stays bounded whatever the budget. Residuals at rounding level (their held-out sum of
+        squares at most ``negligible`` times the values') fit no trees: 1.0.
         """
         counts = np.bincount(strata, minlength=len(design.units))
         n_pairs = len(members)
         keep = min(n_pairs, self.max_pairs)
-        members, strata = members[:keep], strata[:keep]
-        held_pairs = (counts[strata] < design.units[strata]) & (folds[:keep] % 2 == 1)  # sampled, held out
-        if not held_pairs.any():
+        strata = strata[:keep]
+        odd = folds[:keep] % 2 == 1
+        held = (counts[strata] < design.units[strata]) & odd  # sampled, held out
+        if not held.any():
             return 1.0
-        train = np.tile(folds[:keep] % 2 == 0, 2)
-        held = np.tile(held_pairs, 2)
-        weights = np.tile(design.pair_weights(strata[held_pairs], counts), 2)
-        stratum = np.tile(strata[held_pairs], 2)
-        inside = members.astype(np.float64) @ phi  # z_S . phi, and z_(N-S) . phi = sum(phi) - z_S . phi
-        residuals = np.concatenate([values[:keep] - inside,
-                                    values[n_pairs:n_pairs + keep] - (phi.sum(axis=0) - inside)])
-        coalitions = np.concatenate([members, ~members])
-        before = after = 0.0
-        for output in range(values.shape[1]):
-            target = np.ascontiguousarray(residuals[:, output])
-            prediction = fit_boosted_trees(coalitions, target, train, self.n_trees, self.max_depth,
-                                           self.learning_rate, 1, 1.0, _NO_UNIFORMS)[3]
-            before += _within_strata(target[held], stratum, weights)
-            after += _within_strata(target[held] - prediction[held], stratum, weights)
+        before, after = held_out_reduction(
+            members[:keep], values[:keep], values[n_pairs:n_pairs + keep], np.ascontiguousarray(phi), ~odd, held,
+            strata, design.pair_weights(strata, counts), len(design.units), self.n_trees, self.max_depth,
+            self.learning_rate, self.negligible)
         return before / after if after > 0 else (1.0 if before == 0 else np.inf)
 
 
