@@ -214,3 +214,30 @@ def unit_estimates(values, full, empty, designs, keys, unit_row, unit_background
                            order, estimate)
             for p in range(n_players):
                 out[u, p, k] = estimate[p]
+
+
+@numba.njit(cache=True, nogil=True)
+def stratum_spread(columns, strata, weights, n_strata):
+    """``sum_u weights[u] * sum_j (columns[u, j] - mean_j(stratum of u))**2``, the means weighted by ``weights``
+    within each stratum (``strata`` below ``n_strata``): what a stratified estimate's variance is made of."""
+    n_units, n_columns = columns.shape
+    mass = np.zeros(n_strata)
+    means = np.zeros((n_strata, n_columns))
+    for u in range(n_units):
+        s = strata[u]
+        mass[s] += weights[u]
+        for j in range(n_columns):
+            means[s, j] += weights[u] * columns[u, j]
+    for s in range(n_strata):
+        if mass[s] > 0:
+            for j in range(n_columns):
+                means[s, j] /= mass[s]
+    total = 0.0
+    for u in range(n_units):
+        s = strata[u]
+        square = 0.0
+        for j in range(n_columns):
+            d = columns[u, j] - means[s, j]
+            square += d * d
+        total += weights[u] * square
+    return total

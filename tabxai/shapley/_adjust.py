@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._kernels.kernel_shap import round_robin_folds
 from .._kernels.surrogate import fit_boosted_trees, held_out_reduction, shapley_boosted_trees
 
 __all__ = ["AutoAdjustment", "TreeAdjustment"]
@@ -64,15 +65,11 @@ class TreeAdjustment:
     def folds(self, strata, rng):
         """Fold of each planned pair: within every stratum, the pairs in plan order go round the folds from
         a random start, so every stratum, and every stratified prefix of the plan, is spread evenly."""
-        strata = np.asarray(strata)
-        uniques = np.unique(strata)
-        starts = rng.integers(self.n_folds, size=len(uniques))  # one draw per stratum (the stream of one by one)
-        order = np.argsort(strata, kind="stable")
-        grouped = strata[order]
-        rank = np.arange(len(strata)) - np.searchsorted(grouped, grouped)  # position within its stratum
-        folds = np.empty(len(strata), dtype=np.int64)
-        folds[order] = (rank + starts[np.searchsorted(uniques, grouped)]) % self.n_folds
-        return folds
+        strata = np.asarray(strata, dtype=np.int64)
+        present = np.bincount(strata)
+        starts = np.zeros(len(present), dtype=np.int64)
+        starts[present > 0] = rng.integers(self.n_folds, size=int(np.count_nonzero(present)))  # one per stratum
+        return round_robin_folds(strata, starts, self.n_folds)
 
     def estimate(self, members, strata, folds, values, delta, design, estimate, rng):
         """Adjusted Shapley values and standard errors of one row from its pairs ``members``.

@@ -34,7 +34,7 @@ import math
 
 import numpy as np
 
-from .._kernels.permutation import fill_order_coalitions, unit_estimates
+from .._kernels.permutation import fill_order_coalitions, stratum_spread, unit_estimates
 from .._kernels.surrogate import fit_boosted_trees, shapley_boosted_trees
 from ._adjust import _NO_UNIFORMS, AutoAdjustment, TreeAdjustment
 
@@ -59,7 +59,7 @@ class PermutationAdjustment:
         """Whether to adjust the row of these :class:`Units` (pairs 0 to 3 at least): always without ``auto``."""
         if not self.auto:
             return True
-        if int(units.pair.max()) < 3:
+        if len(units.pair) == 0 or int(units.pair.max()) < 3:
             return False
         return self.reduction(units) >= self.pilot.min_reduction
 
@@ -71,22 +71,35 @@ class PermutationAdjustment:
             return None
         return self._adjusted(units, n_pairs)
 
-    def reduction(self, units):
-        """Held-out variance reduction of the pilot's control variate (1.0: nothing to gain).
+    def pilot_units(self, background, pair, per_unit):
+        """Which units (background row, pair) the pilot looks at: pairs 0 to 3 of the first background rows, so
+        that it trains on about as many coalitions as KernelSHAP's pilot (``max_pairs``) in pairs 0 and 1; its
+        cost stays bounded whatever the background."""
+        return (background < max(2, math.ceil(self.pilot.max_pairs / (2 * per_unit)))) & (pair < 4)
 
-        The pilot looks at the first background rows only, so that it trains on about as many coalitions
-        as KernelSHAP's pilot (``max_pairs``) in pairs 0 and 1; its cost stays bounded whatever the
-        background.
-        """
-        n_background = max(2, math.ceil(self.pilot.max_pairs / (2 * units.per_unit)))
-        near = units.background < n_background
-        train, held = units.where(near & (units.pair < 2)), units.where(near & (units.pair >= 2) & (units.pair < 4))
+    def reduction(self, units):
+        """Held-out variance reduction of the pilot's control variate (1.0: nothing to gain), from the
+        :meth:`pilot_units` among ``units``."""
+        near = self.pilot_units(units.background, units.pair, units.per_unit)
+        train, held = units.where(near & (units.pair < 2)), units.where(near & (units.pair >= 2))
         pilot = self.pilot
+        coalitions = units.coalitions(np.concatenate([train, held]))  # fitted on, then judged
+        n_fit = len(train) * units.per_unit
+        fit_on = np.zeros(len(coalitions), dtype=np.bool_)
+        fit_on[:n_fit] = True
+        targets = np.zeros(len(coalitions))
         estimates = units.estimates(held)
-        strata, unit_weights = units.background[held], units.weights[units.background[held]] ** 2
+        strata = units.background[held]
+        unit_weights = units.weights[strata] ** 2
         before = after = 0.0
         for k in range(units.n_outputs):
-            centred = _fit(units, train, held, k, pilot.n_trees, pilot.max_depth, pilot.learning_rate, 1)
+            targets[:n_fit] = units.targets(train, k)
+            base, split, value, prediction = fit_boosted_trees(coalitions, targets, fit_on, pilot.n_trees,
+                                                               pilot.max_depth, pilot.learning_rate, 1, 1.0,
+                                                               _NO_UNIFORMS)
+            phi, empty, full = shapley_boosted_trees(units.n_players, base, split, value)
+            centred = units.estimates(held, prediction[n_fit:, None], np.array([[full]]),
+                                      np.array([[empty]]))[:, :, 0] - phi  # G_u - phi(h)
             before += _spread(estimates[:, :, k], strata, unit_weights)
             after += _spread(estimates[:, :, k] - centred, strata, unit_weights)
         return before / after if after > 0 else (1.0 if before == 0 else math.inf)
@@ -178,14 +191,9 @@ def _fit(units, fitted_on, used_on, output, n_trees, max_depth, learning_rate, m
 
 
 def _spread(columns, strata, weights):
-    """``sum_j`` of :func:`_adjust._within_strata` of every column ``j`` of ``columns`` (n_units, n_columns) at once:
-    the weighted sum of squares about each stratum's weighted mean, what a stratified estimate's variance is
-    made of."""
-    mass = np.bincount(strata, weights)
-    totals = np.zeros((len(mass), columns.shape[1]))
-    np.add.at(totals, strata, weights[:, None] * columns)
-    means = np.divide(totals, mass[:, None], out=np.zeros_like(totals), where=mass[:, None] > 0)
-    return float(weights @ ((columns - means[strata]) ** 2).sum(axis=1))
+    """The weighted sum of squares of the rows of ``columns`` (n_units, n_columns) about their stratum's weighted
+    mean, summed over columns: what a stratified estimate's variance is made of."""
+    return stratum_spread(np.ascontiguousarray(columns), strata, weights, int(strata.max()) + 1)
 
 
 def _stratified(estimates, background, weights, n_pairs):

@@ -274,19 +274,23 @@ class _Sampler:
                      finite=finite_values(self.masker, rows))
         if self.units is not None:
             per_unit = outputs.reshape(len(unit_row), self.per_unit, -1)
-            for s in slots:
+            ends = np.cumsum(counts)
+            for s, first, last in zip(slots, ends - counts, ends):  # a slot's units are contiguous: views
                 if self.units.get(s) is not None:
-                    mine = np.flatnonzero(unit_row == s)
-                    self.units[s].append((unit_background[mine], unit_pair[mine], per_unit[mine]))
+                    self.units[s].append((unit_background[first:last], unit_pair[first:last], per_unit[first:last]))
         accumulate_units(outputs, full, self.empty, designs, keys, unit_row, unit_background, unit_pair,
                          shift, sum1, sum2)
         if self.bar is not None:
             self.bar.update(n_model_rows)
         return n_model_rows
 
-    def _kept(self, s, full, design, key):
-        """The kept units of slot ``s``, in (background row, pair) order whatever the batching."""
+    def _kept(self, s, full, design, key, select=None):
+        """The kept units of slot ``s`` (those ``select(background, pair, per_unit)`` says, or all), in (background
+        row, pair) order whatever the batching."""
         parts = self.units[s]
+        if select is not None:
+            chosen = [select(p[0], p[1], self.per_unit) for p in parts]
+            parts = [(p[0][c], p[1][c], p[2][c]) for p, c in zip(parts, chosen)]
         background = np.concatenate([p[0] for p in parts])
         pair = np.concatenate([p[1] for p in parts])
         order = np.lexsort((pair, background))
@@ -299,7 +303,7 @@ class _Sampler:
             if self.units.get(s) is None or self.decided[s] or (used[s] < 4 and used[s] < self.budget):
                 continue
             self.decided[s] = True
-            if not self.adjustment.pays(self._kept(s, full[s], designs[s], keys[s])):
+            if not self.adjustment.pays(self._kept(s, full[s], designs[s], keys[s], self.adjustment.pilot_units)):
                 self.units[s] = None  # the plain estimate: stop keeping units
 
     def _adjusted(self, s, phi, stderr, full, design, key):
