@@ -258,11 +258,19 @@ def fit_boosted_trees(coalitions, targets, train, n_trees, max_depth, learning_r
             a = order[b]
             residual[a] -= value[t, _leaf(split, t, words, a)]
     prediction = np.empty(m)
-    for i in range(m):
-        if not train[i]:
-            prediction[i] = base
-            for t in range(n_trees):
-                prediction[i] += value[t, _leaf(split, t, packed, i)]
+    for i in range(m):  # the walk written out here: through a call to _leaf it runs four times slower
+        if train[i]:
+            continue
+        level = base
+        for t in range(n_trees):
+            k = 0
+            while k < n_inner:
+                player = split[t, k]
+                if player < 0:
+                    break
+                k = 2 * k + 1 + ((packed[player >> 6, i] >> (player & 63)) & 1)
+            level += value[t, k]
+        prediction[i] = level
     for a in range(n_train):
         prediction[training[a]] = targets[training[a]] - residual[a]
     return base, split, value, prediction
