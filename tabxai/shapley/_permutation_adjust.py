@@ -34,7 +34,7 @@ import math
 
 import numpy as np
 
-from .._kernels.permutation import fill_order_coalitions, stratum_spread, unit_estimates
+from .._kernels.permutation import fill_order_coalitions, permutation_pilot, stratum_spread, unit_estimates
 from .._kernels.surrogate import fit_boosted_trees, shapley_boosted_trees
 from ._adjust import _NO_UNIFORMS, AutoAdjustment, TreeAdjustment
 
@@ -55,13 +55,16 @@ class PermutationAdjustment:
         self.pilot = AutoAdjustment()
         self.full = TreeAdjustment()
 
-    def pays(self, units):
-        """Whether to adjust the row of these :class:`Units` (pairs 0 to 3 at least): always without ``auto``."""
+    def pays(self, values, full, empty, weights, design, key, background, pair):
+        """Whether to adjust a row (always without ``auto``), from its units so far: units ``(background, pair)``
+        (pairs 0 to 3 at least, in any order) whose coalitions have the values ``values`` (n_units,
+        2 * (n_players - 1), n_outputs); ``full`` and ``empty`` the model's full and empty values, ``weights`` the
+        background rows' weights, ``design`` and ``key`` the row's orders."""
         if not self.auto:
             return True
-        if len(units.pair) == 0 or int(units.pair.max()) < 3:
+        if len(pair) == 0 or int(pair.max()) < 3:
             return False
-        return self.reduction(units) >= self.pilot.min_reduction
+        return self.reduction(values, full, empty, weights, design, key, background, pair) >= self.pilot.min_reduction
 
     def adjust(self, units):
         """Adjusted values and standard errors ``(n_players, n_outputs)`` of the row of these :class:`Units` (all
@@ -71,37 +74,15 @@ class PermutationAdjustment:
             return None
         return self._adjusted(units, n_pairs)
 
-    def pilot_units(self, background, pair, per_unit):
-        """Which units (background row, pair) the pilot looks at: pairs 0 to 3 of the first background rows, so
-        that it trains on about as many coalitions as KernelSHAP's pilot (``max_pairs``) in pairs 0 and 1; its
-        cost stays bounded whatever the background."""
-        return (background < max(2, math.ceil(self.pilot.max_pairs / (2 * per_unit)))) & (pair < 4)
-
-    def reduction(self, units):
-        """Held-out variance reduction of the pilot's control variate (1.0: nothing to gain), from the
-        :meth:`pilot_units` among ``units``."""
-        near = self.pilot_units(units.background, units.pair, units.per_unit)
-        train, held = units.where(near & (units.pair < 2)), units.where(near & (units.pair >= 2))
-        pilot = self.pilot
-        coalitions = units.coalitions(np.concatenate([train, held]))  # fitted on, then judged
-        n_fit = len(train) * units.per_unit
-        fit_on = np.zeros(len(coalitions), dtype=np.bool_)
-        fit_on[:n_fit] = True
-        targets = np.zeros(len(coalitions))
-        estimates = units.estimates(held)
-        strata = units.background[held]
-        unit_weights = units.weights[strata] ** 2
-        before = after = 0.0
-        for k in range(units.n_outputs):
-            targets[:n_fit] = units.targets(train, k)
-            base, split, value, prediction = fit_boosted_trees(coalitions, targets, fit_on, pilot.n_trees,
-                                                               pilot.max_depth, pilot.learning_rate, 1, 1.0,
-                                                               _NO_UNIFORMS)
-            phi, empty, full = shapley_boosted_trees(units.n_players, base, split, value)
-            centred = units.estimates(held, prediction[n_fit:, None], np.array([[full]]),
-                                      np.array([[empty]]))[:, :, 0] - phi  # G_u - phi(h)
-            before += _spread(estimates[:, :, k], strata, unit_weights)
-            after += _spread(estimates[:, :, k] - centred, strata, unit_weights)
+    def reduction(self, values, full, empty, weights, design, key, background, pair):
+        """Held-out variance reduction of the pilot's control variate (1.0: nothing to gain), arguments as
+        :meth:`pays`. The pilot looks at the first background rows only, so that it trains on about as many
+        coalitions as KernelSHAP's pilot (``max_pairs``) in pairs 0 and 1; its cost stays bounded whatever the
+        background. One kernel call (:func:`tabxai._kernels.permutation.permutation_pilot`)."""
+        pilot, per_unit = self.pilot, values.shape[1]
+        n_near = max(2, math.ceil(pilot.max_pairs / (2 * per_unit)))
+        before, after = permutation_pilot(values, full, empty, weights, design, np.uint64(key), background, pair,
+                                          n_near, pilot.n_trees, pilot.max_depth, pilot.learning_rate)
         return before / after if after > 0 else (1.0 if before == 0 else math.inf)
 
     def _adjusted(self, units, n_pairs):

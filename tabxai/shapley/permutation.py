@@ -284,13 +284,9 @@ class _Sampler:
             self.bar.update(n_model_rows)
         return n_model_rows
 
-    def _kept(self, s, full, design, key, select=None):
-        """The kept units of slot ``s`` (those ``select(background, pair, per_unit)`` says, or all), in (background
-        row, pair) order whatever the batching."""
+    def _kept(self, s, full, design, key):
+        """The kept units of slot ``s``, in (background row, pair) order whatever the batching."""
         parts = self.units[s]
-        if select is not None:
-            chosen = [select(p[0], p[1], self.per_unit) for p in parts]
-            parts = [(p[0][c], p[1][c], p[2][c]) for p, c in zip(parts, chosen)]
         background = np.concatenate([p[0] for p in parts])
         pair = np.concatenate([p[1] for p in parts])
         order = np.lexsort((pair, background))
@@ -303,7 +299,10 @@ class _Sampler:
             if self.units.get(s) is None or self.decided[s] or (used[s] < 4 and used[s] < self.budget):
                 continue
             self.decided[s] = True
-            if not self.adjustment.pays(self._kept(s, full[s], designs[s], keys[s], self.adjustment.pilot_units)):
+            parts = self.units[s]  # (background rows, pairs, values) of each call so far: usually one
+            background, pair, values = parts[0] if len(parts) == 1 else (np.concatenate(p) for p in zip(*parts))
+            if not self.adjustment.pays(values, full[s], self.empty, self.weights, designs[s], keys[s], background,
+                                        pair):
                 self.units[s] = None  # the plain estimate: stop keeping units
 
     def _adjusted(self, s, phi, stderr, full, design, key):
