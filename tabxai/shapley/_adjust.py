@@ -149,13 +149,19 @@ class AutoAdjustment:
     sample, so it is the same whatever ``n_jobs``, ``max_rows`` or the machine.
 
     Settings measured against the full adjustment's own variance reduction (12 and 16 players, 512 to
-    2,072 coalitions): a random table game (full: 1.01-1.06) gets pilot reductions of 0.7-0.99, the
-    parity of seven players (full: 1.0-1.6, nothing a tree of depth five represents) 1.0, job B of
-    BENCHMARKS.md (full: 3.2-6.1) 1.3-3.5, a logistic regression of job A (full: about 50) 4.7-5.9. The
-    pilot costs about a third of the plain estimate's least squares; on the cheapest game measured (a
-    product of signs, 12 players, 2,072 coalitions, 20 background rows) a row costs 1.11-1.13 times the
-    plain one in CPU time. Fewer or shallower trees stopped telling job B at 512 coalitions from the table
-    game.
+    2,072 coalitions, three seeds): a random table game (full: 1.01-1.06) gets pilot reductions of
+    0.74-0.92, the parity of seven players (full: 1.0-1.6, nothing a tree of depth five represents)
+    0.75-0.92, job B of BENCHMARKS.md (full: 3.2-6.1) 2.3-4.7, a logistic regression of job A (full:
+    about 50) 4.7-8.0. Fewer or shallower trees stopped telling job B at 512 coalitions from the table game.
+
+    Cost. The pilot is one Numba call (:func:`tabxai._kernels.surrogate.held_out_reduction`): residuals,
+    the four trees on about 256 coalitions, held-out sums; about 60 us a row (12 players), 2% of the plain
+    estimate on the cheapest game measured (a product of signs, 2,072 coalitions, 20 background rows).
+    Where the pilot went: a third of its time was NumPy glue around the trees, the trees' prediction walk
+    ran four times slower through a helper call than written out, and the folds' per-stratum draws were a
+    Python loop (70 us a row); the three are gone. Residuals at rounding level (an additive game, which
+    paired sampling makes exact; their held-out sum of squares at most ``negligible`` times the values')
+    fit no trees and keep the plain estimate: a ratio of two rounding errors decided before.
     """
 
     def __init__(self, *, min_reduction=1.2, n_trees=4, max_depth=4, learning_rate=0.6, max_pairs=256,
