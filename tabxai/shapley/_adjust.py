@@ -207,11 +207,3 @@ class AutoAdjustment:
             self.learning_rate, self.negligible)
         return before / after if after > 0 else (1.0 if before == 0 else np.inf)
 
-
-def _within_strata(residuals, strata, weights):
-    """Weighted sum of squares of ``residuals`` about their stratum's mean: what a stratified sample's
-    variance is made of (a constant per stratum costs nothing)."""
-    total = np.bincount(strata, weights * residuals)
-    mass = np.bincount(strata, weights)
-    means = np.divide(total, mass, out=np.zeros_like(total), where=mass > 0)
-    return float(weights @ (residuals - means[strata]) ** 2)
