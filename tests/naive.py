@@ -430,6 +430,39 @@ def naive_boosted_trees(coalitions, targets, train, n_trees, max_depth, learning
     return base, trees, prediction
 
 
+
+def naive_within_strata(residuals, strata, weights):
+    """Weighted sum of squares of ``residuals`` about their stratum's weighted mean, stratum by stratum."""
+    total = 0.0
+    for stratum in set(strata):
+        r = [residuals[i] for i in range(len(strata)) if strata[i] == stratum]
+        w = [weights[i] for i in range(len(strata)) if strata[i] == stratum]
+        mean = sum(a * b for a, b in zip(w, r)) / sum(w)
+        total += sum(b * (a - mean) ** 2 for a, b in zip(r, w))
+    return total
+
+
+def naive_pilot_reduction(members, first, second, phi, train, held, strata, weights, n_trees, max_depth,
+                          learning_rate):
+    """KernelSHAP's pilot, from the definition: per output, residuals of the plain fit ``phi`` of both members of
+    every pair, boosted trees fitted on the pairs ``train`` predict them; held-out within-strata sums of squares
+    of the pairs ``held`` before and after, summed over outputs. Returns ``(before, after)``."""
+    members = np.asarray(members, dtype=bool)
+    coalitions = np.concatenate([members, ~members]).tolist()
+    fit_on = list(train) * 2
+    rows = [i for i in range(2 * len(members)) if held[i % len(members)]]
+    before = after = 0.0
+    for k in range(first.shape[1]):
+        inside = members.astype(float) @ phi[:, k]
+        residual = np.concatenate([first[:, k] - inside, second[:, k] - (phi[:, k].sum() - inside)])
+        prediction = naive_boosted_trees(coalitions, residual.tolist(), fit_on, n_trees, max_depth, learning_rate,
+                                         1, 1.0, None)[2]
+        stratum = [strata[i % len(members)] for i in rows]
+        weight = [weights[i % len(members)] for i in rows]
+        before += naive_within_strata([residual[i] for i in rows], stratum, weight)
+        after += naive_within_strata([residual[i] - prediction[i] for i in rows], stratum, weight)
+    return before, after
+
 def naive_tree_value(tree, coalition):
     """The value of a nested-dict tree (see ``naive_boosted_trees``) at a coalition (a row of booleans)."""
     while "value" not in tree:

@@ -130,3 +130,15 @@ def pair_sandwich(members, pair_weights, values, phi, projection, group, group_f
                     s += projection[i, j] * row[j]
                 variance[i, k] += s * s
     return np.sqrt(variance)
+
+
+@numba.njit(cache=True)
+def round_robin_folds(strata, starts, n_folds):
+    """Fold of each pair: the pairs of a stratum, in order, go round the folds from ``starts[stratum]``."""
+    seen = np.zeros(starts.shape[0], dtype=np.int64)
+    folds = np.empty(strata.shape[0], dtype=np.int64)
+    for i in range(strata.shape[0]):
+        s = strata[i]
+        folds[i] = (starts[s] + seen[s]) % n_folds
+        seen[s] += 1
+    return folds

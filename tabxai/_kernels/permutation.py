@@ -15,6 +15,8 @@ request belongs to unit ``r // (2 * (n - 1))``.
 import numba
 import numpy as np
 
+from .surrogate import fit_boosted_trees, shapley_boosted_trees  # a kernel module: still nothing above the kernels
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
@@ -214,3 +216,131 @@ def unit_estimates(values, full, empty, designs, keys, unit_row, unit_background
                            order, estimate)
             for p in range(n_players):
                 out[u, p, k] = estimate[p]
+
+
+@numba.njit(cache=True, nogil=True)
+def stratum_spread(columns, strata, weights, n_strata):
+    """``sum_u weights[u] * sum_j (columns[u, j] - mean_j(stratum of u))**2``, the means weighted by ``weights``
+    within each stratum (``strata`` below ``n_strata``): what a stratified estimate's variance is made of."""
+    n_units, n_columns = columns.shape
+    mass = np.zeros(n_strata)
+    means = np.zeros((n_strata, n_columns))
+    for u in range(n_units):
+        s = strata[u]
+        mass[s] += weights[u]
+        for j in range(n_columns):
+            means[s, j] += weights[u] * columns[u, j]
+    for s in range(n_strata):
+        if mass[s] > 0:
+            for j in range(n_columns):
+                means[s, j] /= mass[s]
+    total = 0.0
+    for u in range(n_units):
+        s = strata[u]
+        square = 0.0
+        for j in range(n_columns):
+            d = columns[u, j] - means[s, j]
+            square += d * d
+        total += weights[u] * square
+    return total
+
+
+@numba.njit(cache=True, nogil=True)
+def pilot_spreads(values, prediction, full, empty, tree_phi, tree_full, tree_empty, design, key, unit_background,
+                  unit_pair, weights, n_strata, output):
+    """The pilot of a control variate for units: within-background spreads of ``D_u`` and of ``D_u - (G_u - phi(h))``.
+
+    ``D_u`` is unit ``u``'s estimate from its coalition values ``values[:, output]`` (one row per coalition of the
+    units, unit by unit; ``full`` (n_outputs,) and ``empty`` (n_background, n_outputs) the model's full and empty
+    values), ``G_u`` the same from a surrogate's ``prediction`` (its full and empty values ``tree_full`` and
+    ``tree_empty``) and ``tree_phi`` the surrogate's exact Shapley values. The spreads are
+    :func:`stratum_spread` of both with the units' background rows as strata and ``weights`` per unit.
+    Returns ``(before, after)``.
+    """
+    n_units = unit_background.shape[0]
+    n_players = design.shape[1]
+    sigma = np.empty(n_players, dtype=np.int64)
+    order = np.empty(n_players, dtype=np.int64)
+    estimate = np.empty(n_players, dtype=np.float64)
+    surrogate = np.empty(n_players, dtype=np.float64)
+    plain = np.empty((n_units, n_players))
+    adjusted = np.empty((n_units, n_players))
+    column = np.ascontiguousarray(values[:, output]).reshape(-1, 1)
+    guess = prediction.reshape(-1, 1)
+    for u in range(n_units):
+        b = unit_background[u]
+        unit_order(design, key, b, unit_pair[u], sigma, order)
+        _pair_estimate(column, u, 0, full[output], empty[b, output], order, estimate)
+        _pair_estimate(guess, u, 0, tree_full, tree_empty, order, surrogate)
+        for p in range(n_players):
+            plain[u, p] = estimate[p]
+            adjusted[u, p] = estimate[p] - (surrogate[p] - tree_phi[p])
+    return (stratum_spread(plain, unit_background, weights, n_strata),
+            stratum_spread(adjusted, unit_background, weights, n_strata))
+
+
+@numba.njit(cache=True, nogil=True)
+def permutation_pilot(values, full, empty, weights, design, key, unit_background, unit_pair, n_near, n_trees, max_depth,
+                      learning_rate):
+    """The pilot of PermutationShapley's tree control variate, in one call: ``(before, after)`` summed over outputs.
+
+    ``values`` (n_units, 2 * (n - 1), n_outputs) are the coalition values of units ``(unit_background, unit_pair)``
+    of one explained row, in any order; ``full`` (n_outputs,) and ``empty`` (n_background, n_outputs) the model's
+    full and empty values, ``weights`` the background rows' weights. Boosted trees (:func:`fit_boosted_trees`) are
+    fitted to ``v_b(S) - f(b)`` of pairs 0 and 1 of background rows ``0 .. n_near - 1`` (in background row, then
+    pair order) and judged on their pairs 2 and 3 by :func:`pilot_spreads` (strata: background rows, unit
+    weights ``weights[b] ** 2``).
+    """
+    n_players = design.shape[1]
+    per_unit = 2 * (n_players - 1)
+    n_outputs = values.shape[2]
+    position = np.full((n_near, 4), -1, dtype=np.int64)
+    for u in range(unit_background.shape[0]):
+        if unit_background[u] < n_near and unit_pair[u] < 4:
+            position[unit_background[u], unit_pair[u]] = u
+    chosen = np.empty(4 * n_near, dtype=np.int64)  # pilot units: training ones first, then the held ones
+    n_train = 0
+    for b in range(n_near):
+        for p in range(2):
+            if position[b, p] >= 0:
+                chosen[n_train] = position[b, p]
+                n_train += 1
+    n_chosen = n_train
+    for b in range(n_near):
+        for p in range(2, 4):
+            if position[b, p] >= 0:
+                chosen[n_chosen] = position[b, p]
+                n_chosen += 1
+    chosen = chosen[:n_chosen]
+    n_held = n_chosen - n_train
+    background = unit_background[chosen]
+    pair = unit_pair[chosen]
+    coalitions = np.empty((n_chosen * per_unit, n_players), dtype=np.bool_)
+    fill_order_coalitions(design.reshape((1,) + design.shape), np.array([key]), np.zeros(n_chosen, dtype=np.int64),
+                          background, pair, 0, n_chosen * per_unit, coalitions)
+    n_fit = n_train * per_unit
+    fit_on = np.zeros(n_chosen * per_unit, dtype=np.bool_)
+    fit_on[:n_fit] = True
+    targets = np.zeros(n_chosen * per_unit)
+    held_values = np.empty((n_held * per_unit, n_outputs))
+    for a in range(n_held):
+        for c in range(per_unit):
+            for k in range(n_outputs):
+                held_values[a * per_unit + c, k] = values[chosen[n_train + a], c, k]
+    unit_weights = np.empty(n_held)
+    for a in range(n_held):
+        unit_weights[a] = weights[background[n_train + a]] ** 2
+    before = 0.0
+    after = 0.0
+    for k in range(n_outputs):
+        for a in range(n_train):
+            for c in range(per_unit):
+                targets[a * per_unit + c] = values[chosen[a], c, k] - empty[background[a], k]
+        base, split, value, prediction = fit_boosted_trees(coalitions, targets, fit_on, n_trees, max_depth,
+                                                           learning_rate, 1, 1.0, np.zeros((0, 0)))
+        phi, tree_empty, tree_full = shapley_boosted_trees(n_players, base, split, value)
+        spreads = pilot_spreads(held_values, prediction[n_fit:], full, empty, phi, tree_full, tree_empty, design, key,
+                                background[n_train:], pair[n_train:], unit_weights, n_near, k)
+        before += spreads[0]
+        after += spreads[1]
+    return before, after

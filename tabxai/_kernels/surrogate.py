@@ -258,11 +258,19 @@ def fit_boosted_trees(coalitions, targets, train, n_trees, max_depth, learning_r
             a = order[b]
             residual[a] -= value[t, _leaf(split, t, words, a)]
     prediction = np.empty(m)
-    for i in range(m):
-        if not train[i]:
-            prediction[i] = base
-            for t in range(n_trees):
-                prediction[i] += value[t, _leaf(split, t, packed, i)]
+    for i in range(m):  # the walk written out here: through a call to _leaf it runs four times slower
+        if train[i]:
+            continue
+        level = base
+        for t in range(n_trees):
+            k = 0
+            while k < n_inner:
+                player = split[t, k]
+                if player < 0:
+                    break
+                k = 2 * k + 1 + ((packed[player >> 6, i] >> (player & 63)) & 1)
+            level += value[t, k]
+        prediction[i] = level
     for a in range(n_train):
         prediction[training[a]] = targets[training[a]] - residual[a]
     return base, split, value, prediction
@@ -332,3 +340,104 @@ def shapley_boosted_trees(n_players, base, split, value):
                 else:
                     phi[path[d]] -= c / (q * binomial)
     return phi, empty, full
+
+
+@numba.njit(cache=True)
+def held_out_reduction(members, first, second, phi, train, held, strata, weights, n_strata, n_trees, max_depth,
+                       learning_rate, negligible):
+    """The pilot of a tree control variate for KernelSHAP: the held-out variance its residuals leave.
+
+    The residuals of the plain fit ``phi`` are ``r_S = v(S) - z_S . phi`` and
+    ``r_(N-S) = v(N-S) - (sum(phi) - z_S . phi)``. Boosted trees fitted to the residuals of the pairs
+    ``train`` (both members) predict those of the pairs ``held``; the within-strata weighted sums of
+    squares of the held residuals, before and after subtracting the prediction, are summed over outputs.
+
+    Parameters
+    ----------
+    members : bool (p, n)
+        The pairs' first members ``S`` (the second is ``N - S``).
+    first, second : float64 (p, n_outputs)
+        ``v(S) - v(empty)`` and ``v(N - S) - v(empty)``.
+    phi : float64 (n, n_outputs)
+    train, held : bool (p,)
+        Disjoint: pairs the trees are fitted on, pairs they are judged on.
+    strata : int64 (p,)
+        Stratum of each pair, below ``n_strata``.
+    weights : float64 (p,)
+        Weight of each member of a pair.
+    n_trees, max_depth, learning_rate
+        As for :func:`fit_boosted_trees` (leaves of one row at least).
+    negligible : float
+        When the held residuals' sum of squares is at most ``negligible`` times that of the held values
+        (the plain fit leaves nothing but rounding to reduce), no trees are fitted and ``after = before``.
+
+    Returns
+    -------
+    before, after : float
+    """
+    p, n = members.shape
+    n_outputs = first.shape[1]
+    rows = np.empty(p, dtype=np.int64)  # the pairs fitted on or judged, in pair order
+    m = 0
+    for i in range(p):
+        if train[i] or held[i]:
+            rows[m] = i
+            m += 1
+    coalitions = np.empty((2 * m, n), dtype=np.bool_)
+    fit_on = np.empty(2 * m, dtype=np.bool_)
+    for a in range(m):
+        i = rows[a]
+        for j in range(n):
+            coalitions[a, j] = members[i, j]
+            coalitions[m + a, j] = not members[i, j]
+        fit_on[a] = train[i]
+        fit_on[m + a] = train[i]
+    residual = np.empty(2 * m)
+    before = 0.0
+    after = 0.0
+    for k in range(n_outputs):
+        total = 0.0
+        for j in range(n):
+            total += phi[j, k]
+        values_squares = 0.0
+        for a in range(m):
+            i = rows[a]
+            inside = 0.0
+            for j in range(n):
+                if members[i, j]:
+                    inside += phi[j, k]
+            residual[a] = first[i, k] - inside
+            residual[m + a] = second[i, k] - (total - inside)
+            if held[i]:
+                values_squares += weights[i] * (first[i, k] * first[i, k] + second[i, k] * second[i, k])
+        spread = _held_spread(residual, rows, held, strata, weights, n_strata, m)
+        before += spread
+        if spread <= negligible * values_squares:
+            after += spread
+            continue
+        prediction = fit_boosted_trees(coalitions, residual, fit_on, n_trees, max_depth, learning_rate, 1, 1.0,
+                                       np.zeros((0, 0)))[3]
+        for a in range(2 * m):
+            if not fit_on[a]:
+                residual[a] -= prediction[a]
+        after += _held_spread(residual, rows, held, strata, weights, n_strata, m)
+    return before, after
+
+
+@numba.njit(cache=True)
+def _held_spread(residual, rows, held, strata, weights, n_strata, m):
+    """Weighted sum of squares of the held pairs' residuals (both members) about their stratum's weighted mean."""
+    mass = np.zeros(n_strata)
+    sums = np.zeros(n_strata)
+    for a in range(m):
+        i = rows[a]
+        if held[i]:
+            mass[strata[i]] += 2 * weights[i]
+            sums[strata[i]] += weights[i] * (residual[a] + residual[m + a])
+    out = 0.0
+    for a in range(m):
+        i = rows[a]
+        if held[i]:
+            mean = sums[strata[i]] / mass[strata[i]]
+            out += weights[i] * ((residual[a] - mean) ** 2 + (residual[m + a] - mean) ** 2)
+    return out

@@ -158,7 +158,7 @@ class ImageMasker(Masker):
         self.grow_rows = None
         value_segments = np.repeat(self.segments.ravel(), self.schema.n_channels)
         starts = np.flatnonzero(np.diff(value_segments)) + 1
-        self._run_starts = np.concatenate([[0], starts, [value_segments.size]]).astype(np.int64)
+        self._run_starts = np.concatenate([[0], starts, [value_segments.size]]).astype(np.uint64)  # see the kernel
         self._run_segments = np.ascontiguousarray(value_segments[self._run_starts[:-1]])
 
     @property

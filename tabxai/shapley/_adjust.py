@@ -36,7 +36,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._kernels.surrogate import fit_boosted_trees, shapley_boosted_trees
+from .._kernels.kernel_shap import round_robin_folds
+from .._kernels.surrogate import fit_boosted_trees, held_out_reduction, shapley_boosted_trees
 
 __all__ = ["AutoAdjustment", "TreeAdjustment"]
 
@@ -64,15 +65,11 @@ class TreeAdjustment:
     def folds(self, strata, rng):
         """Fold of each planned pair: within every stratum, the pairs in plan order go round the folds from
         a random start, so every stratum, and every stratified prefix of the plan, is spread evenly."""
-        strata = np.asarray(strata)
-        uniques = np.unique(strata)
-        starts = np.array([rng.integers(self.n_folds) for _ in uniques], dtype=np.int64)  # one draw per stratum
-        order = np.argsort(strata, kind="stable")
-        grouped = strata[order]
-        rank = np.arange(len(strata)) - np.searchsorted(grouped, grouped)  # position within its stratum
-        folds = np.empty(len(strata), dtype=np.int64)
-        folds[order] = (rank + starts[np.searchsorted(uniques, grouped)]) % self.n_folds
-        return folds
+        strata = np.asarray(strata, dtype=np.int64)
+        present = np.bincount(strata)
+        starts = np.zeros(len(present), dtype=np.int64)
+        starts[present > 0] = rng.integers(self.n_folds, size=int(np.count_nonzero(present)))  # one per stratum
+        return round_robin_folds(strata, starts, self.n_folds)
 
     def estimate(self, members, strata, folds, values, delta, design, estimate, rng):
         """Adjusted Shapley values and standard errors of one row from its pairs ``members``.
@@ -152,17 +149,25 @@ class AutoAdjustment:
     sample, so it is the same whatever ``n_jobs``, ``max_rows`` or the machine.
 
     Settings measured against the full adjustment's own variance reduction (12 and 16 players, 512 to
-    2,072 coalitions): a random table game (full: 1.01-1.06) gets pilot reductions of 0.7-0.99, the
-    parity of seven players (full: 1.0-1.6, nothing a tree of depth five represents) 1.0, job B of
-    BENCHMARKS.md (full: 3.2-6.1) 1.3-3.5, a logistic regression of job A (full: about 50) 4.7-5.9. The
-    pilot costs about a third of the plain estimate's least squares; on the cheapest game measured (a
-    product of signs, 12 players, 2,072 coalitions, 20 background rows) a row costs 1.11-1.13 times the
-    plain one in CPU time. Fewer or shallower trees stopped telling job B at 512 coalitions from the table
-    game.
+    2,072 coalitions, three seeds): a random table game (full: 1.01-1.06) gets pilot reductions of
+    0.74-0.92, the parity of seven players (full: 1.0-1.6, nothing a tree of depth five represents)
+    0.75-0.92, job B of BENCHMARKS.md (full: 3.2-6.1) 2.3-4.7, a logistic regression of job A (full:
+    about 50) 4.7-8.0. Fewer or shallower trees stopped telling job B at 512 coalitions from the table game.
+
+    Cost. The pilot is one Numba call (:func:`tabxai._kernels.surrogate.held_out_reduction`): residuals,
+    the four trees on about 256 coalitions, held-out sums; about 60 us a row (12 players), 2% of the plain
+    estimate on the cheapest game measured (a product of signs, 2,072 coalitions, 20 background rows).
+    Where the pilot went: a third of its time was NumPy glue around the trees, the trees' prediction walk
+    ran four times slower through a helper call than written out, and the folds' per-stratum draws were a
+    Python loop (70 us a row); the three are gone. Residuals at rounding level (an additive game, which
+    paired sampling makes exact; their held-out sum of squares at most ``negligible`` times the values')
+    fit no trees and keep the plain estimate: a ratio of two rounding errors decided before.
     """
 
-    def __init__(self, *, min_reduction=1.2, n_trees=4, max_depth=4, learning_rate=0.6, max_pairs=256, full=None):
+    def __init__(self, *, min_reduction=1.2, n_trees=4, max_depth=4, learning_rate=0.6, max_pairs=256,
+                 negligible=1e-10, full=None):
         self.min_reduction = min_reduction
+        self.negligible = negligible
         self.max_pairs = max_pairs
         self.n_trees = n_trees
         self.max_depth = max_depth
@@ -185,37 +190,20 @@ class AutoAdjustment:
         """Held-out ``sum w r^2 / sum w (r - prediction)^2`` of the pilot trees (1.0: nothing to gain).
 
         The pilot looks at the first ``max_pairs`` pairs of the plan (a prefix, stratified like the whole),
-        so its cost stays bounded whatever the budget.
+        so its cost stays bounded whatever the budget. Residuals at rounding level (their held-out sum of
+        squares at most ``negligible`` times the values') fit no trees: 1.0.
         """
         counts = np.bincount(strata, minlength=len(design.units))
         n_pairs = len(members)
         keep = min(n_pairs, self.max_pairs)
-        members, strata = members[:keep], strata[:keep]
-        held_pairs = (counts[strata] < design.units[strata]) & (folds[:keep] % 2 == 1)  # sampled, held out
-        if not held_pairs.any():
+        strata = strata[:keep]
+        odd = folds[:keep] % 2 == 1
+        held = (counts[strata] < design.units[strata]) & odd  # sampled, held out
+        if not held.any():
             return 1.0
-        train = np.tile(folds[:keep] % 2 == 0, 2)
-        held = np.tile(held_pairs, 2)
-        weights = np.tile(design.pair_weights(strata[held_pairs], counts), 2)
-        stratum = np.tile(strata[held_pairs], 2)
-        inside = members.astype(np.float64) @ phi  # z_S . phi, and z_(N-S) . phi = sum(phi) - z_S . phi
-        residuals = np.concatenate([values[:keep] - inside,
-                                    values[n_pairs:n_pairs + keep] - (phi.sum(axis=0) - inside)])
-        coalitions = np.concatenate([members, ~members])
-        before = after = 0.0
-        for output in range(values.shape[1]):
-            target = np.ascontiguousarray(residuals[:, output])
-            prediction = fit_boosted_trees(coalitions, target, train, self.n_trees, self.max_depth,
-                                           self.learning_rate, 1, 1.0, _NO_UNIFORMS)[3]
-            before += _within_strata(target[held], stratum, weights)
-            after += _within_strata(target[held] - prediction[held], stratum, weights)
+        before, after = held_out_reduction(
+            members[:keep], values[:keep], values[n_pairs:n_pairs + keep], np.ascontiguousarray(phi), ~odd, held,
+            strata, design.pair_weights(strata, counts), len(design.units), self.n_trees, self.max_depth,
+            self.learning_rate, self.negligible)
         return before / after if after > 0 else (1.0 if before == 0 else np.inf)
 
-
-def _within_strata(residuals, strata, weights):
-    """Weighted sum of squares of ``residuals`` about their stratum's mean: what a stratified sample's
-    variance is made of (a constant per stratum costs nothing)."""
-    total = np.bincount(strata, weights * residuals)
-    mass = np.bincount(strata, weights)
-    means = np.divide(total, mass, out=np.zeros_like(total), where=mass > 0)
-    return float(weights @ (residuals - means[strata]) ** 2)

@@ -34,7 +34,7 @@ import math
 
 import numpy as np
 
-from .._kernels.permutation import fill_order_coalitions, unit_estimates
+from .._kernels.permutation import fill_order_coalitions, permutation_pilot, stratum_spread, unit_estimates
 from .._kernels.surrogate import fit_boosted_trees, shapley_boosted_trees
 from ._adjust import _NO_UNIFORMS, AutoAdjustment, TreeAdjustment
 
@@ -55,13 +55,16 @@ class PermutationAdjustment:
         self.pilot = AutoAdjustment()
         self.full = TreeAdjustment()
 
-    def pays(self, units):
-        """Whether to adjust the row of these :class:`Units` (pairs 0 to 3 at least): always without ``auto``."""
+    def pays(self, values, full, empty, weights, design, key, background, pair):
+        """Whether to adjust a row (always without ``auto``), from its units so far: units ``(background, pair)``
+        (pairs 0 to 3 at least, in any order) whose coalitions have the values ``values`` (n_units,
+        2 * (n_players - 1), n_outputs); ``full`` and ``empty`` the model's full and empty values, ``weights`` the
+        background rows' weights, ``design`` and ``key`` the row's orders."""
         if not self.auto:
             return True
-        if int(units.pair.max()) < 3:
+        if len(pair) == 0 or int(pair.max()) < 3:
             return False
-        return self.reduction(units) >= self.pilot.min_reduction
+        return self.reduction(values, full, empty, weights, design, key, background, pair) >= self.pilot.min_reduction
 
     def adjust(self, units):
         """Adjusted values and standard errors ``(n_players, n_outputs)`` of the row of these :class:`Units` (all
@@ -71,24 +74,15 @@ class PermutationAdjustment:
             return None
         return self._adjusted(units, n_pairs)
 
-    def reduction(self, units):
-        """Held-out variance reduction of the pilot's control variate (1.0: nothing to gain).
-
-        The pilot looks at the first background rows only, so that it trains on about as many coalitions
-        as KernelSHAP's pilot (``max_pairs``) in pairs 0 and 1; its cost stays bounded whatever the
-        background.
-        """
-        n_background = max(2, math.ceil(self.pilot.max_pairs / (2 * units.per_unit)))
-        near = units.background < n_background
-        train, held = units.where(near & (units.pair < 2)), units.where(near & (units.pair >= 2) & (units.pair < 4))
-        pilot = self.pilot
-        estimates = units.estimates(held)
-        strata, unit_weights = units.background[held], units.weights[units.background[held]] ** 2
-        before = after = 0.0
-        for k in range(units.n_outputs):
-            centred = _fit(units, train, held, k, pilot.n_trees, pilot.max_depth, pilot.learning_rate, 1)
-            before += _spread(estimates[:, :, k], strata, unit_weights)
-            after += _spread(estimates[:, :, k] - centred, strata, unit_weights)
+    def reduction(self, values, full, empty, weights, design, key, background, pair):
+        """Held-out variance reduction of the pilot's control variate (1.0: nothing to gain), arguments as
+        :meth:`pays`. The pilot looks at the first background rows only, so that it trains on about as many
+        coalitions as KernelSHAP's pilot (``max_pairs``) in pairs 0 and 1; its cost stays bounded whatever the
+        background. One kernel call (:func:`tabxai._kernels.permutation.permutation_pilot`)."""
+        pilot, per_unit = self.pilot, values.shape[1]
+        n_near = max(2, math.ceil(pilot.max_pairs / (2 * per_unit)))
+        before, after = permutation_pilot(values, full, empty, weights, design, np.uint64(key), background, pair,
+                                          n_near, pilot.n_trees, pilot.max_depth, pilot.learning_rate)
         return before / after if after > 0 else (1.0 if before == 0 else math.inf)
 
     def _adjusted(self, units, n_pairs):
@@ -178,14 +172,9 @@ def _fit(units, fitted_on, used_on, output, n_trees, max_depth, learning_rate, m
 
 
 def _spread(columns, strata, weights):
-    """``sum_j`` of :func:`_adjust._within_strata` of every column ``j`` of ``columns`` (n_units, n_columns) at once:
-    the weighted sum of squares about each stratum's weighted mean, what a stratified estimate's variance is
-    made of."""
-    mass = np.bincount(strata, weights)
-    totals = np.zeros((len(mass), columns.shape[1]))
-    np.add.at(totals, strata, weights[:, None] * columns)
-    means = np.divide(totals, mass[:, None], out=np.zeros_like(totals), where=mass[:, None] > 0)
-    return float(weights @ ((columns - means[strata]) ** 2).sum(axis=1))
+    """The weighted sum of squares of the rows of ``columns`` (n_units, n_columns) about their stratum's weighted
+    mean, summed over columns: what a stratified estimate's variance is made of."""
+    return stratum_spread(np.ascontiguousarray(columns), strata, weights, int(strata.max()) + 1)
 
 
 def _stratified(estimates, background, weights, n_pairs):

@@ -274,10 +274,10 @@ class _Sampler:
                      finite=finite_values(self.masker, rows))
         if self.units is not None:
             per_unit = outputs.reshape(len(unit_row), self.per_unit, -1)
-            for s in slots:
+            ends = np.cumsum(counts)
+            for s, first, last in zip(slots, ends - counts, ends):  # a slot's units are contiguous: views
                 if self.units.get(s) is not None:
-                    mine = np.flatnonzero(unit_row == s)
-                    self.units[s].append((unit_background[mine], unit_pair[mine], per_unit[mine]))
+                    self.units[s].append((unit_background[first:last], unit_pair[first:last], per_unit[first:last]))
         accumulate_units(outputs, full, self.empty, designs, keys, unit_row, unit_background, unit_pair,
                          shift, sum1, sum2)
         if self.bar is not None:
@@ -299,7 +299,10 @@ class _Sampler:
             if self.units.get(s) is None or self.decided[s] or (used[s] < 4 and used[s] < self.budget):
                 continue
             self.decided[s] = True
-            if not self.adjustment.pays(self._kept(s, full[s], designs[s], keys[s])):
+            parts = self.units[s]  # (background rows, pairs, values) of each call so far: usually one
+            background, pair, values = parts[0] if len(parts) == 1 else (np.concatenate(p) for p in zip(*parts))
+            if not self.adjustment.pays(values, full[s], self.empty, self.weights, designs[s], keys[s], background,
+                                        pair):
                 self.units[s] = None  # the plain estimate: stop keeping units
 
     def _adjusted(self, s, phi, stderr, full, design, key):

@@ -123,6 +123,20 @@ def test_folds_split_every_stratum_evenly():
         assert counts.max() - counts.min() <= 1
 
 
+
+def test_folds_go_round_from_one_random_start_per_stratum():
+    """The definition: each stratum present (in increasing order) draws its start, then its pairs in plan order
+    take the folds start, start + 1, ... (mod n_folds)."""
+    strata = np.random.default_rng(4).integers(0, 6, 200)
+    strata[strata == 3] = 4  # a stratum absent
+    folds = TreeAdjustment(n_folds=4).folds(strata, np.random.default_rng(9))
+    rng, expected = np.random.default_rng(9), np.empty(len(strata), dtype=np.int64)
+    for stratum in sorted(set(strata.tolist())):
+        start = rng.integers(4)
+        mine = np.flatnonzero(strata == stratum)
+        expected[mine] = (start + np.arange(len(mine))) % 4
+    np.testing.assert_array_equal(folds, expected)
+
 @given(st.integers(7, 10), st.integers(0, 10_000), st.integers(1, 2))
 def test_efficiency_holds_for_every_adjusted_estimate(n_features, seed, n_outputs):
     rng = np.random.default_rng(seed)

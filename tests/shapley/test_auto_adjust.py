@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 import tabxai as tx
+from tests.naive import naive_pilot_reduction, naive_within_strata
 from tabxai._validation import row_generator
-from tabxai.shapley._adjust import AutoAdjustment, _within_strata
+from tabxai._kernels.surrogate import held_out_reduction
+from tabxai.shapley._adjust import AutoAdjustment
 from tabxai.shapley.kernel import _Design, _estimate
 
 
@@ -140,4 +142,46 @@ def test_within_strata_sum_of_squares_equals_the_loop():
     for stratum in range(4):
         r, w = residuals[strata == stratum], weights[strata == stratum]
         expected += float(np.sum(w * (r - np.sum(w * r) / np.sum(w)) ** 2))
-    assert _within_strata(residuals, strata, weights) == pytest.approx(expected, rel=1e-12)
+    assert naive_within_strata(residuals, strata, weights) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("n_outputs", [1, 2])
+def test_pilot_kernel_equals_the_naive_pilot(n_outputs):
+    rng = np.random.default_rng(n_outputs)
+    n_pairs, n_players = 60, 7
+    members = rng.random((n_pairs, n_players)) < 0.4
+    first, second = rng.normal(scale=0.3, size=(2, n_pairs, n_outputs))
+    first[:, 0] += 3 * members[:, 0] * members[:, 1]  # an interaction, which trees find
+    second[:, 0] += 3 * ~members[:, 0] * ~members[:, 1]
+    phi = rng.normal(scale=0.1, size=(n_players, n_outputs))
+    odd = rng.random(n_pairs) < 0.5
+    held = odd & (rng.random(n_pairs) < 0.8)  # some odd pairs are neither fitted on nor judged
+    strata, weights = rng.integers(0, 3, n_pairs), rng.random(n_pairs) + 0.1
+    got = held_out_reduction(members, first, second, phi, ~odd, held, strata, weights, 3, 4, 3, 0.6, 0.0)
+    expected = naive_pilot_reduction(members, first, second, phi, ~odd, held, strata, weights, 4, 3, 0.6)
+    np.testing.assert_allclose(got, expected, rtol=1e-9)
+    assert got[1] < got[0]
+
+
+def test_pilot_fits_nothing_on_residuals_at_rounding_level():
+    """An additive game: the plain fit is exact, its residuals are rounding; the pilot says 1.0 and ``auto``
+    keeps the plain estimate (without the rule, the ratio of two rounding errors decided)."""
+    rng = np.random.default_rng(3)
+    background, X = rng.normal(size=(10, 12)), rng.normal(size=(3, 12))
+    coefficients = rng.normal(size=12)
+
+    def linear(data):
+        return np.asarray(data, dtype=float) @ coefficients
+
+    design = _Design(12, 400)
+    generator = row_generator(0, 0)
+    members, strata = design.plan(generator)
+    x, reference = X[0], background.mean(axis=0)
+    game = lambda c: np.where(c, x, reference) @ coefficients - reference @ coefficients  # noqa: E731
+    values = np.concatenate([game(members), game(~members)])[:, None]
+    phi, _ = _estimate(members, strata, values, design, np.array([(x - reference) @ coefficients]))
+    auto = AutoAdjustment()
+    assert auto.reduction(members, strata, auto.folds(strata, generator), values, design, phi) == 1.0
+    expl = tx.KernelSHAP(linear, background, n_coalitions=400, random_state=0).explain(X)
+    assert not expl.diagnostics["adjusted"].any()
+    np.testing.assert_allclose(expl.values, coefficients * (X - background.mean(axis=0)), atol=1e-10)

@@ -6,7 +6,8 @@ import pytest
 
 import tabxai as tx
 from tabxai._kernels.permutation import accumulate_units, unit_estimates
-from tabxai.shapley._permutation_adjust import _spread, _stratified
+from tabxai._kernels.surrogate import fit_boosted_trees, shapley_boosted_trees
+from tabxai.shapley._permutation_adjust import PermutationAdjustment, Units, _spread, _stratified
 from tabxai.shapley.permutation import _orthogonal_design
 
 
@@ -85,6 +86,49 @@ def test_stratified_estimate_and_spread_against_loops():
                                                     - means[b, :, 0]) ** 2).sum(axis=1) for b in range(n_background))
     assert _spread(estimates[:, :, 0], background, unit_weights) == pytest.approx(spread)
 
+
+
+def _pilot_by_parts(units, adjustment):
+    """The pilot's reduction from its definition, with the unit helpers: trees on the units of pairs 0 and 1 of the
+    pilot's background rows, judged by the spread of ``D_u`` and ``D_u - (G_u - phi(h))`` on pairs 2 and 3."""
+    n_near = max(2, int(np.ceil(adjustment.pilot.max_pairs / (2 * units.per_unit))))
+    near = (units.background < n_near) & (units.pair < 4)
+    train, held = np.flatnonzero(near & (units.pair < 2)), np.flatnonzero(near & (units.pair >= 2))
+    coalitions = np.concatenate([units.coalitions(train), units.coalitions(held)])
+    fit_on = np.arange(len(coalitions)) < len(train) * units.per_unit
+    estimates, strata = units.estimates(held), units.background[held]
+    weights = units.weights[strata] ** 2
+    before = after = 0.0
+    for k in range(units.n_outputs):
+        targets = np.zeros(len(coalitions))
+        targets[fit_on] = units.targets(train, k)
+        pilot = adjustment.pilot
+        base, split, value, prediction = fit_boosted_trees(coalitions, targets, fit_on, pilot.n_trees,
+                                                           pilot.max_depth, pilot.learning_rate, 1, 1.0,
+                                                           np.zeros((0, 0)))
+        phi, empty, full = shapley_boosted_trees(units.n_players, base, split, value)
+        surrogate = units.estimates(held, prediction[~fit_on, None], np.array([[full]]), np.array([[empty]]))
+        before += _spread(estimates[:, :, k], strata, weights)
+        after += _spread(estimates[:, :, k] - (surrogate[:, :, 0] - phi), strata, weights)
+    return before, after
+
+
+@pytest.mark.parametrize("n_outputs", [1, 2])
+def test_pilot_kernel_equals_the_pilot_by_parts(n_outputs):
+    rng = np.random.default_rng(n_outputs)
+    n, n_background, n_pairs = 6, 9, 5
+    design = _orthogonal_design(rng, n, n - 1)
+    background, pair = np.repeat(np.arange(n_background), n_pairs), np.tile(np.arange(n_pairs), n_background)
+    values = rng.normal(size=(len(pair) * 2 * (n - 1), n_outputs))
+    units = Units(values, rng.normal(size=n_outputs), rng.normal(size=(n_background, n_outputs)),
+                  rng.dirichlet(np.ones(n_background)), design, 77, background, pair)
+    adjustment = PermutationAdjustment()
+    adjustment.pilot.max_pairs = 60  # six background rows of 2 * (n - 1) = 10 coalitions per unit
+    before, after = _pilot_by_parts(units, adjustment)
+    shuffled = rng.permutation(len(pair))  # the kernel finds its units in any order
+    got = adjustment.reduction(units.values.reshape(len(pair), 2 * (n - 1), n_outputs)[shuffled], units.full,
+                               units.empty, units.weights, design, 77, background[shuffled], pair[shuffled])
+    assert got == pytest.approx(before / after, rel=1e-9)
 
 def test_auto_adjusts_where_it_pays_with_calibrated_standard_errors(paying):
     rows, background, truth = paying
