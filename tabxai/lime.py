@@ -106,6 +106,8 @@ class _Discretizer:
         self.edges = []
         self.values = []  # each numeric column's sorted background values: the sides a printed edge keeps
         self._edge_texts = {}
+        self._printed_edges = {}  # per numeric column: its shared edge texts as numbers
+        self._bin_texts = {}  # (name, slot, key) -> the bin's condition when the shared edge texts hold
         n_slots = max(len(numeric), 1)
         self.lows = np.zeros((n_slots, 4))
         self.highs = np.zeros((n_slots, 4))
@@ -164,6 +166,33 @@ class _Discretizer:
         if slot not in self._edge_texts:
             self._edge_texts[slot] = [threshold_text(e, self.values[slot]) for e in self.edges[slot]]
         return self._edge_texts[slot]
+
+    def bin_conditions(self, name, slot, keys, values):
+        """:func:`_bin_condition` of every (key, value) of a numeric column (``keys >= 0``).
+
+        A value on the same side of every printed edge as of the edge itself gets its bin's text,
+        built once per column and bin (cached); others go through :func:`_bin_condition`.
+        """
+        edges, shared = self.edges[slot], self.edge_texts(slot)
+        if len(edges) == 0:
+            return [f"{name} is present"] * len(keys)
+        printed = self._printed_edges.get(slot)
+        if printed is None:
+            printed = self._printed_edges[slot] = np.array([float(text) for text in shared])
+        # the value's side of each edge of its bin, as printed and as it is (edges key - 1 and key)
+        below = np.clip(keys - 1, 0, len(edges) - 1)
+        above = np.clip(keys, 0, len(edges) - 1)
+        kept = ((values <= printed[below]) == (values <= edges[below])) & \
+            ((values <= printed[above]) == (values <= edges[above]))
+        out = []
+        for key, value, same in zip(keys.tolist(), values.tolist(), kept.tolist()):
+            text = self._bin_texts.get((name, slot, key)) if same else None
+            if text is None:
+                text = _bin_condition(name, edges, shared, key, value, self.values[slot])
+                if same:
+                    self._bin_texts[(name, slot, key)] = text
+            out.append(text)
+        return out
 
     def keys(self, codes):
         """Bin (numeric) or code (categorical) of every cell, -1 for missing; int64, C order."""
@@ -422,11 +451,11 @@ class LimeTabular(MaskingExplainer):
             name = str(column.name)
             if column.kind == NUMERIC and self.sampling == "lime":
                 slot = self._discretizer.slot[j]
-                edges, data = self._discretizer.edges[slot], self._discretizer.values[slot]
-                shared = self._discretizer.edge_texts(slot)
-                for i in range(n_rows):
-                    per_column[i, j] = f"{name} is missing" if keys[i, j] < 0 else \
-                        _bin_condition(name, edges, shared, keys[i, j], codes[i, j], data)
+                present = keys[:, j] >= 0
+                per_column[~present, j] = f"{name} is missing"
+                texts = self._discretizer.bin_conditions(name, slot, keys[present, j], codes[present, j])
+                for i, text in zip(np.flatnonzero(present), texts):
+                    per_column[i, j] = text
             elif column.kind == NUMERIC:
                 for i in range(n_rows):
                     value = codes[i, j]
