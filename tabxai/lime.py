@@ -65,7 +65,7 @@ from scipy.stats import truncnorm
 from ._display import number_text, threshold_text
 from ._engine import coalition_values, predict, single_blas_thread, stream_rows
 from ._kernels.lime import kernel_weights
-from ._kernels.lime_sampler import draw_samples, quantile_table, truncation_table
+from ._kernels.lime_sampler import draw_samples, quantile_table, truncation_table, uniform_table
 from ._lime_fit import dense_fit, fit_row, pattern_bits, pattern_space, weighted_r2
 from ._validation import (
     check_choice,
@@ -89,6 +89,7 @@ _KNOTS = 64  # intervals of each bin's quintic table of the truncated-normal qua
 _MAX_SPLIT = 256  # most pieces an interval is cut into where the quantile bends (a bin's end deep in a tail)
 _KNOT_TOLERANCE = 1e-8  # of the bin's width (Acklam's quantile, the reference, is good to about 1e-9 of it)
 _SAMPLES_PER_BLOCK = 200_000
+_PIECES = 1024  # equal pieces of a continuous column's map from uniforms to values (uniform_table)
 
 
 class _Discretizer:
@@ -229,6 +230,18 @@ def _pick_tables(players, keys, codes, weights):
                 low, high = start[inside][0], cumulative[p][inside][-1]
                 segments[p, key] = low, high, 1.0 / (high - low) if high > low else 0.0
     return orders, cumulative, segments, sorted_keys, sorted_codes
+
+
+def _piece_tables(players, discretizer, segments):
+    """Per player that is one continuous column, its :func:`uniform_table` (others: no fast pieces)."""
+    coefficients = np.zeros((players.n_players, _PIECES, 6))
+    keys = np.full((players.n_players, _PIECES), -1, dtype=np.int64)
+    for p, members in enumerate(players.columns):
+        slot = discretizer.slot[members[0]]
+        if len(members) == 1 and slot >= 0 and not discretizer.integral[slot]:
+            coefficients[p], keys[p] = uniform_table(segments[p], discretizer.tables[slot], discretizer.flipped[slot],
+                                                     _PIECES, _KNOT_TOLERANCE)
+    return coefficients, keys
 
 
 def _is_integer_dtype(dtype):
@@ -373,6 +386,8 @@ class LimeTabular(MaskingExplainer):
             self._equal_weights = bool(np.all(weights == weights[0]))
             self._orders, self._cumulative, self._segments, self._sorted_keys, self._sorted_codes = _pick_tables(
                 self._players, self._background_keys, codes, weights)
+            self._piece_coefficients, self._piece_keys = _piece_tables(self._players, self._discretizer,
+                                                                       self._segments)
             columns = [c for player in self._players.columns for c in player]
             self._player_columns = np.array(columns, dtype=np.int64)
             self._player_start = np.concatenate([[0], np.cumsum([len(p) for p in self._players.columns])])
@@ -602,7 +617,7 @@ class LimeTabular(MaskingExplainer):
                      self._sorted_codes, self._orders, self._cumulative, self._segments, self._equal_weights,
                      self._background_keys, self._background_codes, discretizer.slot, discretizer.integral,
                      discretizer.tables, discretizer.flipped, *discretizer.quantiles, discretizer.expected,
-                     self._player_columns, self._player_start, codes_out,
+                     self._piece_coefficients, self._piece_keys, self._player_columns, self._player_start, codes_out,
                      sample.binary.T[:, local_start:stop], sample.patterns[local_start:stop], levels, deviations)
 
     def _new_samples(self, count, control):
