@@ -107,7 +107,7 @@ class _Discretizer:
         self.edges = []
         self.values = []  # each numeric column's sorted background values: the sides a printed edge keeps
         self._edge_texts = {}
-        self._printed_edges = {}  # per numeric column: its shared edge texts as numbers
+        self._printed_edges = {}  # per numeric column: its shared edge texts as numbers, and its edges
         self._bin_texts = {}  # (name, slot, key) -> the bin's condition when the shared edge texts hold
         n_slots = max(len(numeric), 1)
         self.lows = np.zeros((n_slots, 4))
@@ -179,14 +179,15 @@ class _Discretizer:
             return [f"{name} is present"] * len(keys)
         printed = self._printed_edges.get(slot)
         if printed is None:
-            printed = self._printed_edges[slot] = np.array([float(text) for text in shared])
-        # the value's side of each edge of its bin, as printed and as it is (edges key - 1 and key)
-        below = np.clip(keys - 1, 0, len(edges) - 1)
-        above = np.clip(keys, 0, len(edges) - 1)
-        kept = ((values <= printed[below]) == (values <= edges[below])) & \
-            ((values <= printed[above]) == (values <= edges[above]))
+            printed = self._printed_edges[slot] = ([float(text) for text in shared], edges.tolist())
+        printed, exact = printed
+        last = len(exact) - 1
         out = []
-        for key, value, same in zip(keys.tolist(), values.tolist(), kept.tolist()):
+        for key, value in zip(keys.tolist(), values.tolist()):
+            # the value keeps its side of the edges of its bin (key - 1 and key) when they print as shared
+            below, above = min(max(key - 1, 0), last), min(key, last)
+            same = (value <= printed[below]) == (value <= exact[below]) and \
+                (value <= printed[above]) == (value <= exact[above])
             text = self._bin_texts.get((name, slot, key)) if same else None
             if text is None:
                 text = _bin_condition(name, edges, shared, key, value, self.values[slot])
@@ -469,8 +470,7 @@ class LimeTabular(MaskingExplainer):
                 present = keys[:, j] >= 0
                 per_column[~present, j] = f"{name} is missing"
                 texts = self._discretizer.bin_conditions(name, slot, keys[present, j], codes[present, j])
-                for i, text in zip(np.flatnonzero(present), texts):
-                    per_column[i, j] = text
+                per_column[present, j] = np.array(texts + [None], dtype=object)[:-1]  # strings stay objects
             elif column.kind == NUMERIC:
                 for i in range(n_rows):
                     value = codes[i, j]
@@ -481,6 +481,9 @@ class LimeTabular(MaskingExplainer):
                     per_column[i, j] = f"{name} is missing" if value is None else f"{name} = {value}"
         out = np.empty((n_rows, self._players.n_players), dtype=object)
         for p, members in enumerate(self._players.columns):
+            if len(members) == 1:
+                out[:, p] = per_column[:, members[0]]
+                continue
             for i in range(n_rows):
                 out[i, p] = " and ".join(per_column[i, j] for j in members)
         return out
