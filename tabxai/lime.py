@@ -234,15 +234,19 @@ def _pick_tables(players, keys, codes, weights):
 
 
 def _piece_tables(players, discretizer, segments):
-    """Per player that is one continuous column, its :func:`uniform_table` (others: no fast pieces)."""
-    coefficients = np.zeros((players.n_players, _PIECES, 6))
-    keys = np.full((players.n_players, _PIECES), -1, dtype=np.int64)
+    """The :func:`uniform_table` of each player that is one continuous column, stacked, and per player its
+    row in the stack (-1 for other players)."""
+    rows = np.full(players.n_players, -1, dtype=np.int64)
+    tables = []
     for p, members in enumerate(players.columns):
         slot = discretizer.slot[members[0]]
         if len(members) == 1 and slot >= 0 and not discretizer.integral[slot]:
-            coefficients[p], keys[p] = uniform_table(segments[p], discretizer.tables[slot], discretizer.flipped[slot],
-                                                     _PIECES, _KNOT_TOLERANCE)
-    return coefficients, keys
+            rows[p] = len(tables)
+            tables.append(uniform_table(segments[p], discretizer.tables[slot], discretizer.flipped[slot], _PIECES,
+                                        _KNOT_TOLERANCE))
+    coefficients = np.stack([c for c, _ in tables]) if tables else np.zeros((1, _PIECES, 6))
+    keys = np.stack([k for _, k in tables]) if tables else np.full((1, _PIECES), -1, dtype=np.int64)
+    return coefficients, keys, rows
 
 
 def _is_integer_dtype(dtype):
@@ -387,8 +391,8 @@ class LimeTabular(MaskingExplainer):
             self._equal_weights = bool(np.all(weights == weights[0]))
             self._orders, self._cumulative, self._segments, self._sorted_keys, self._sorted_codes = _pick_tables(
                 self._players, self._background_keys, codes, weights)
-            self._piece_coefficients, self._piece_keys = _piece_tables(self._players, self._discretizer,
-                                                                       self._segments)
+            self._piece_coefficients, self._piece_keys, self._piece_rows = _piece_tables(
+                self._players, self._discretizer, self._segments)
             columns = [c for player in self._players.columns for c in player]
             self._player_columns = np.array(columns, dtype=np.int64)
             self._player_start = np.concatenate([[0], np.cumsum([len(p) for p in self._players.columns])])
@@ -620,7 +624,8 @@ class LimeTabular(MaskingExplainer):
                      self._sorted_codes, self._orders, self._cumulative, self._segments, self._equal_weights,
                      self._background_keys, self._background_codes, discretizer.slot, discretizer.integral,
                      discretizer.tables, discretizer.flipped, *discretizer.quantiles, discretizer.expected,
-                     self._piece_coefficients, self._piece_keys, self._player_columns, self._player_start, codes_out,
+                     self._piece_coefficients, self._piece_keys, self._piece_rows, self._player_columns,
+                     self._player_start, codes_out,
                      sample.binary.T[:, local_start:stop], sample.patterns[local_start:stop], levels, deviations)
 
     def _new_samples(self, count, control):

@@ -142,7 +142,7 @@ def test_the_uniform_pieces_give_the_bin_and_quantile_of_each_uniform(explainer_
         coefficients, keys = uniform_table(segments, discretizer.tables[slot], discretizer.flipped[slot], n_pieces,
                                            1e-8)
         assert (keys < 0).mean() < 0.03  # slow pieces: where two bins' shares meet, and deep tails
-        np.testing.assert_array_equal(keys, explainer._piece_keys[p])
+        np.testing.assert_array_equal(keys, explainer._piece_keys[explainer._piece_rows[p]])
         x = u * n_pieces
         i = np.minimum(x.astype(np.int64), n_pieces - 1)
         fast = keys[i] >= 0

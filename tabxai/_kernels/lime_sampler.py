@@ -363,6 +363,7 @@ def _continuous_column(key, first_random, skip, n_out, n_columns, column, row_ke
     stride = np.uint64(n_columns)
     one = np.uint64(1)
     block = uniforms.shape[0]  # scratch of the caller's
+    pieces = piece_coefficients.reshape(-1)  # (n_pieces * 6,), C order
     for start in range(skip, n_out, block):
         stop = min(start + block, n_out)
         size = stop - start
@@ -377,9 +378,10 @@ def _continuous_column(key, first_random, skip, n_out, n_columns, column, row_ke
             if bin_key >= 0:
                 h = x - i
                 h2 = h * h
-                value = (piece_coefficients[i, 0] + h * piece_coefficients[i, 1]) + h2 * (
-                    (piece_coefficients[i, 2] + h * piece_coefficients[i, 3])
-                    + h2 * (piece_coefficients[i, 4] + h * piece_coefficients[i, 5]))
+                r = np.uint64(i) * np.uint64(6)  # unsigned flat offsets: no wrap-around of negative indices
+                value = (pieces[r] + h * pieces[r + one]) + h2 * (
+                    (pieces[r + np.uint64(2)] + h * pieces[r + np.uint64(3)])
+                    + h2 * (pieces[r + np.uint64(4)] + h * pieces[r + np.uint64(5)]))
                 keys[b] = bin_key
                 values[b] = min(max(value, tables[bin_key, 0]), tables[bin_key, 1])
                 continue
@@ -459,7 +461,8 @@ def _draw_player(p, position, u, key, base, row_keys, sorted_keys, sorted_codes,
 def draw_samples(key, random_start, with_row, local_start, row_codes, row_keys, sorted_keys, sorted_codes, orders,
                  cumulative, segments, equal_weights, background_keys, background_codes, numeric_slot, integral,
                  tables, flipped, splits, offsets, coefficients, exact, expected, piece_coefficients, piece_keys,
-                 player_columns, player_start, codes_out, binary_out, patterns_out, levels_out, deviations_out):
+                 piece_rows, player_columns, player_start, codes_out, binary_out, patterns_out, levels_out,
+                 deviations_out):
     """Rows ``local_start ...`` of a request of lime samples around one explained row, in one pass.
 
     Row ``i`` of the request is the explained row itself when ``with_row`` and ``i == 0``, else
@@ -475,8 +478,8 @@ def draw_samples(key, random_start, with_row, local_start, row_codes, row_keys, 
     start))`` for ``j0`` (uniform and
     independent of the bin) and, for another column of a group, its own uniform. Other columns take
     the picked row's code; a missing bin gives NaN. For a player that is one continuous column,
-    ``piece_coefficients[p]`` and ``piece_keys[p]`` (:func:`uniform_table`) give the bin and value of
-    most uniforms in one lookup (the same draw, within the tables' tolerance).
+    ``piece_coefficients[q]`` and ``piece_keys[q]`` (:func:`uniform_table`, ``q = piece_rows[p]``)
+    give the bin and value of most uniforms in one lookup (the same draw, within the tables' tolerance).
 
     Written per row ``i``: ``codes_out[i]`` (the model's input), ``binary_out[p, i]`` 1 when every
     column of ``p`` falls in the explained row's bin (or category), ``patterns_out[i]`` these bits as
@@ -508,9 +511,9 @@ def draw_samples(key, random_start, with_row, local_start, row_codes, row_keys, 
         if single and slot >= 0 and not integral[slot]:
             _continuous_column(key, random_start - shift, skip, n_out, n_columns, first, row_keys[first], bit,
                                sorted_keys[p], equal_weights, cumulative[p], segments[p], splits[slot], offsets[slot],
-                               coefficients, exact, tables[slot], flipped[slot], expected[slot], piece_coefficients[p],
-                               piece_keys[p], codes_out, binary_out[p], patterns_out, control, levels_out[first],
-                               deviations_out[first], uniforms, keys, values)
+                               coefficients, exact, tables[slot], flipped[slot], expected[slot],
+                               piece_coefficients[piece_rows[p]], piece_keys[piece_rows[p]], codes_out, binary_out[p],
+                               patterns_out, control, levels_out[first], deviations_out[first], uniforms, keys, values)
             continue
         if single:
             _picked_column(key, random_start - shift, skip, n_out, n_columns, first, row_keys[first], bit,
