@@ -370,21 +370,23 @@ def _continuous_column(key, first_random, skip, n_out, n_columns, column, row_ke
         origin = (np.uint64(first_random) + np.uint64(start)) * stride + j
         for b in range(np.uint64(size)):
             uniforms[b] = counter_uniform(key, origin + b * stride)
-        for b in range(size):
-            u = uniforms[b]
-            x = u * scale
-            i = min(np.int64(x), n_pieces - 1)
+        for b in range(np.uint64(size)):  # every uniform through its piece, branch-free
+            x = uniforms[b] * scale
+            i = np.uint64(min(np.int64(x), n_pieces - 1))
             bin_key = piece_keys[i]
-            if bin_key >= 0:
-                h = x - i
-                h2 = h * h
-                r = np.uint64(i) * np.uint64(6)  # unsigned flat offsets: no wrap-around of negative indices
-                value = (pieces[r] + h * pieces[r + one]) + h2 * (
-                    (pieces[r + np.uint64(2)] + h * pieces[r + np.uint64(3)])
-                    + h2 * (pieces[r + np.uint64(4)] + h * pieces[r + np.uint64(5)]))
-                keys[b] = bin_key
-                values[b] = min(max(value, tables[bin_key, 0]), tables[bin_key, 1])
+            h = x - np.float64(np.int64(i))
+            h2 = h * h
+            r = i * np.uint64(6)  # unsigned flat offsets: no wrap-around of negative indices
+            value = (pieces[r] + h * pieces[r + one]) + h2 * (
+                (pieces[r + np.uint64(2)] + h * pieces[r + np.uint64(3)])
+                + h2 * (pieces[r + np.uint64(4)] + h * pieces[r + np.uint64(5)]))
+            level = np.uint64(max(bin_key, 0))
+            keys[b] = bin_key
+            values[b] = min(max(value, tables[level, 0]), tables[level, 1])
+        for b in range(size):  # the few uniforms of a slow piece (key -1): the per-bin path
+            if keys[b] >= 0:
                 continue
+            u = uniforms[b]
             bin_key = sorted_keys[_position(u, equal_weights, cumulative, n_background)]
             keys[b] = bin_key
             level = np.uint64(max(bin_key, 0))
