@@ -187,3 +187,22 @@ def test_lime_bin_conditions_hold_for_random_edges_and_values(edges, data, value
     for other in data:  # the shared words are true for every background value of the same bin
         if int(np.searchsorted(edges, other)) == key:
             assert holds(_bin_condition("x", edges, shared, key, other, data), {"x": other})
+
+
+def test_lime_cached_bin_conditions_are_the_per_row_conditions():
+    """The texts built once per (column, bin) are exactly :func:`_bin_condition` of each row, also on and near edges."""
+    from tabxai.lime import _bin_condition
+
+    rng = np.random.default_rng(5)
+    background = pd.DataFrame({"x": np.arange(1, 9, dtype=float) * 1000 + 0.5, "y": rng.normal(size=8).round(3)})
+    lime = tx.LimeTabular(lambda f: f["x"].to_numpy() * 1e-3, background, n_samples=50, random_state=0)
+    discretizer = lime._discretizer
+    for slot, name in enumerate(["x", "y"]):
+        edges, data = discretizer.edges[slot], discretizer.values[slot]
+        near = np.concatenate([edges, np.nextafter(edges, np.inf), np.nextafter(edges, -np.inf), edges + 0.01,
+                               edges - 0.3, [float(t) for t in discretizer.edge_texts(slot)]])
+        values = np.concatenate([near, rng.normal(size=50) * data.std() + data.mean(), near])
+        keys = np.searchsorted(edges, values)
+        expected = [_bin_condition(name, edges, discretizer.edge_texts(slot), k, v, data) for k, v in zip(keys, values)]
+        assert discretizer.bin_conditions(name, slot, keys, values) == expected
+        assert discretizer.bin_conditions(name, slot, keys, values) == expected  # again, from the cache

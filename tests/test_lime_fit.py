@@ -63,3 +63,25 @@ def test_patterns_are_used_only_where_they_are_fewer_than_the_samples():
     assert pattern_space(8, 5000) == 256
     assert pattern_space(12, 5000) == 0
     assert pattern_space(8, 200) == 0
+
+
+@pytest.mark.parametrize("n_outputs", [1, 3])
+def test_control_sums_are_the_sums_per_half_column_and_level(n_outputs):
+    """The control variate's one-pass sums (a pass for counts and deviations, one per output) against plain sums."""
+    from tabxai._kernels.lime import control_sums
+
+    rng = np.random.default_rng(n_outputs)
+    n_columns, n_samples, width = 3, 501, 5
+    levels = rng.integers(0, width, size=(n_columns, n_samples)).astype(np.int32)
+    deviations = rng.normal(size=(n_columns, n_samples))
+    targets = rng.normal(size=(n_samples, n_outputs))
+    sums = control_sums(levels, deviations, targets, width)
+    assert sums.shape == (2, n_columns, width, 3 + 2 * n_outputs)
+    for h in range(2):
+        for j in range(n_columns):
+            for level in range(width):
+                inside = (np.arange(n_samples) % 2 == h) & (levels[j] == level)
+                d, y = deviations[j, inside], targets[inside]
+                expected = np.concatenate([[inside.sum(), d.sum(), (d * d).sum()],
+                                           np.stack([y.sum(axis=0), d @ y], axis=1).ravel()])
+                np.testing.assert_allclose(sums[h, j, level], expected, rtol=1e-12, atol=1e-12)

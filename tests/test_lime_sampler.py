@@ -12,6 +12,7 @@ from tabxai._kernels.lime_sampler import (
     quantile_table,
     truncated_normal,
     truncation_table,
+    uniform_table,
 )
 
 BINS = [  # low, high, mean, std: central, skewed, both bounds in a tail, deep tail, nearly constant, a point
@@ -124,3 +125,36 @@ def test_a_weighted_background_gives_its_weighted_bin_masses():
         z = (counts - n * expected) / np.sqrt(n * expected * (1 - expected))
         assert np.all(np.abs(z) < 4), (j, z)
     assert set(np.unique(samples[:, 1])) <= set(range(4))
+
+
+def test_the_uniform_pieces_give_the_bin_and_quantile_of_each_uniform(explainer_and_rows):
+    """:func:`uniform_table` (u straight to a value) against the per-bin path: the bin whose share holds u,
+    then the exact truncated-normal quantile at u's position in that share (within 1e-8 of the bin's width)."""
+    explainer, _ = explainer_and_rows
+    discretizer = explainer._discretizer
+    n_pieces = 1024
+    u = np.concatenate([np.linspace(0, 1, 20_001)[:-1], np.random.default_rng(0).random(20_000)])
+    for p, (j,) in enumerate(explainer._players.columns):
+        slot = discretizer.slot[j]
+        if slot < 0 or discretizer.integral[slot]:
+            continue
+        segments = explainer._segments[p]
+        coefficients, keys = uniform_table(segments, discretizer.tables[slot], discretizer.flipped[slot], n_pieces,
+                                           1e-8)
+        assert (keys < 0).mean() < 0.03  # slow pieces: where two bins' shares meet, and deep tails
+        np.testing.assert_array_equal(keys, explainer._piece_keys[explainer._piece_rows[p]])
+        x = u * n_pieces
+        i = np.minimum(x.astype(np.int64), n_pieces - 1)
+        fast = keys[i] >= 0
+        h = (x - i)[fast, None] ** np.arange(6)
+        values = (coefficients[i[fast]] * h).sum(axis=1)
+        bins = keys[i[fast]]
+        position = np.minimum((u[fast] * len(explainer._sorted_keys[p])).astype(np.int64),
+                              len(explainer._sorted_keys[p]) - 1)
+        np.testing.assert_array_equal(bins, explainer._sorted_keys[p][position])
+        for b in np.unique(bins):
+            low, high, mean, std = discretizer.tables[slot, b, :4]
+            inside = bins == b
+            v = (u[fast][inside] - segments[b, 0]) * segments[b, 2]
+            exact = np.array([truncated_normal(low, high, mean, std, w) for w in v])
+            np.testing.assert_allclose(values[inside], exact, rtol=0, atol=1.5e-8 * (high - low))

@@ -144,16 +144,22 @@ def control_sums(levels, deviations, targets, width):
     y = targets.T.copy()  # (outputs, samples)
     for j in range(np.uint64(n_columns)):
         flat[:] = 0.0
-        for s in range(np.uint64(n_samples)):
-            o = (s & one) * half + np.uint64(levels[j, s]) * stride
-            d = deviations[j, s]
+        column_levels, column_deviations = levels[j], deviations[j]
+        for s in range(np.uint64(n_samples)):  # one simple pass for the counts and deviations, one per output
+            o = (s & one) * half + np.uint64(column_levels[s]) * stride
+            d = column_deviations[s]
             flat[o] += 1.0
             flat[o + one] += d
             flat[o + np.uint64(2)] += d * d
-            for k in range(np.uint64(n_outputs)):
-                value = y[k, s]
-                flat[o + np.uint64(3) + np.uint64(2) * k] += value
-                flat[o + np.uint64(4) + np.uint64(2) * k] += d * value
+        for k in range(np.uint64(n_outputs)):
+            outputs = y[k]
+            first = np.uint64(3) + np.uint64(2) * k
+            for s in range(np.uint64(n_samples)):
+                o = (s & one) * half + np.uint64(column_levels[s]) * stride + first
+                d = column_deviations[s]
+                value = outputs[s]
+                flat[o] += value
+                flat[o + one] += d * value
         for h in range(2):
             for level in range(width):
                 for m in range(n_sums):

@@ -18,6 +18,7 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 _UNIT = 1.0 / 9007199254740992.0  # 2 ** -53
+_BLOCK = 256  # samples per block of a column's hot loop
 
 # Acklam's rational approximation of the normal quantile (relative error 1.2e-9 before refinement)
 _A = (-3.969683028665376e01, 2.209460984245205e02, -2.759285104469687e02, 1.383577518672690e02,
@@ -304,70 +305,119 @@ def _picked_column(key, first_random, skip, n_out, n_columns, column, row_key, b
         patterns_out[t] |= same * bit
 
 
+@numba.njit(cache=True, error_model="numpy")
+def uniform_table(segments, tables, flipped, n_pieces, tolerance):
+    """One column's map from a sample's uniform ``u`` straight to its value, as ``n_pieces`` equal pieces of [0, 1).
+
+    For a player that is one continuous column, ``u`` picks the bin (its share ``segments[key] = (start,
+    stop, 1 / (stop - start))``) and ``v = (u - start) / (stop - start)`` the quantile within it, so on a
+    piece of ``u`` that lies inside one bin's share the value is the bin's quantile of a linear function
+    of ``u``. Piece ``i`` (``u`` in ``[i / n_pieces, (i + 1) / n_pieces)``) gets ``keys[i]`` its bin and
+    ``coefficients[i]`` the quintic in the position ``t = u * n_pieces - i`` (the :func:`_piece` of the bin
+    over the piece's ``v``, checked to ``tolerance`` times the bin's width), or key ``-1`` where the piece
+    touches two shares (within ``1e-12``), a missing value's share, or misses the tolerance: there the
+    sampler takes the per-bin path (:func:`_within_bin`).
+    """
+    coefficients = np.zeros((n_pieces, 6))
+    keys = np.full(n_pieces, -1, dtype=np.int64)
+    margin = 1e-12
+    for i in range(n_pieces):
+        start = i / n_pieces
+        stop = (i + 1) / n_pieces
+        for key in range(segments.shape[0]):
+            low, high, scale = segments[key, 0], segments[key, 1], segments[key, 2]
+            if not (high > low and low + margin <= start and stop <= high - margin):
+                continue
+            if not tables[key, 1] > tables[key, 0]:  # a point: its value
+                coefficients[i, 0] = tables[key, 0]
+                keys[i] = key
+                break
+            c, bad = _piece(tables[key], flipped[key], (start - low) * scale, (stop - low) * scale, tolerance)
+            if not bad:
+                for q in range(6):
+                    coefficients[i, q] = c[q]
+                keys[i] = key
+            break
+    return coefficients, keys
+
+
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def _continuous_column(key, first_random, skip, n_out, n_columns, column, row_key, bit, sorted_keys, equal_weights,
-                       cumulative, segments, splits, offsets, coefficients, exact, tables, flipped, expected, codes_out,
-                       binary_out, patterns_out, control, levels_out, deviations_out):
+                       cumulative, segments, splits, offsets, coefficients, exact, tables, flipped, expected,
+                       piece_coefficients, piece_keys, codes_out, binary_out, patterns_out, control, levels_out,
+                       deviations_out, uniforms, keys, values):
     """:func:`draw_samples` for a player that is one continuous numeric column.
 
-    The hot loop of the sampler, kept apart so that few values are live in it, in blocks of samples
-    cut into simple loops (uniforms, then table positions, then the quintic, then the writes): no
-    branch depends on the sample (but the rare exact quantile) and indices are unsigned (no
-    wrap-around to compute). ``segments``, ``splits``, ``offsets``, ``tables``, ``flipped`` and
-    ``expected`` are the column's.
+    The hot loop of the sampler, in blocks of samples cut into simple loops (uniforms, then values,
+    then the writes). A uniform's piece of :func:`uniform_table` (``piece_coefficients``,
+    ``piece_keys``) gives its bin and value in one lookup; the few pieces that straddle two bins or
+    miss the tolerance take the per-bin path: the bin of the picked background row, the position
+    ``v`` in the bin's share, :func:`_within_bin`. ``segments``, ``splits``, ``offsets``, ``tables``,
+    ``flipped`` and ``expected`` are the column's.
     """
     n_background = sorted_keys.shape[0]
     n_intervals = np.uint64(splits.shape[1])
+    n_pieces = piece_keys.shape[0]
+    scale = np.float64(n_pieces)
     j = np.uint64(column)
     stride = np.uint64(n_columns)
     one = np.uint64(1)
-    block = 256
-    uniforms = np.empty(block)
-    keys = np.empty(block, dtype=np.int64)
-    positions = np.empty(block)
-    rows = np.empty(block, dtype=np.uint64)
-    values = np.empty(block)
+    block = uniforms.shape[0]  # scratch of the caller's
+    pieces = piece_coefficients.reshape(-1)  # (n_pieces * 6,), C order
     for start in range(skip, n_out, block):
         stop = min(start + block, n_out)
         size = stop - start
         origin = (np.uint64(first_random) + np.uint64(start)) * stride + j
         for b in range(np.uint64(size)):
             uniforms[b] = counter_uniform(key, origin + b * stride)
-        for b in range(np.uint64(size)):
+        for b in range(np.uint64(size)):  # every uniform through its piece, branch-free
+            x = uniforms[b] * scale
+            i = np.uint64(min(np.int64(x), n_pieces - 1))
+            bin_key = piece_keys[i]
+            h = x - np.float64(np.int64(i))
+            h2 = h * h
+            r = i * np.uint64(6)  # unsigned flat offsets: no wrap-around of negative indices
+            value = (pieces[r] + h * pieces[r + one]) + h2 * (
+                (pieces[r + np.uint64(2)] + h * pieces[r + np.uint64(3)])
+                + h2 * (pieces[r + np.uint64(4)] + h * pieces[r + np.uint64(5)]))
+            level = np.uint64(max(bin_key, 0))
+            keys[b] = bin_key
+            values[b] = min(max(value, tables[level, 0]), tables[level, 1])
+        for b in range(size):  # the few uniforms of a slow piece (key -1): the per-bin path
+            if keys[b] >= 0:
+                continue
             u = uniforms[b]
             bin_key = sorted_keys[_position(u, equal_weights, cumulative, n_background)]
             keys[b] = bin_key
             level = np.uint64(max(bin_key, 0))
             v = min(max((u - segments[level, 0]) * segments[level, 2], 0.0), 1.0)
-            uniforms[b] = v
-            x = v * n_intervals
-            i = min(np.uint64(x), n_intervals - one)
-            m = np.uint64(splits[level, i])
-            y = (x - i) * m
+            q = v * n_intervals
+            interval = min(np.uint64(q), n_intervals - one)
+            m = np.uint64(splits[level, interval])
+            y = (q - interval) * m
             k = min(np.uint64(y), m - one)
-            rows[b] = np.uint64(offsets[level, i]) + k
-            positions[b] = y - k
-        for b in range(np.uint64(size)):
-            row = rows[b]
-            h = positions[b]
-            h2 = h * h
-            values[b] = (coefficients[row, 0] + h * coefficients[row, 1]) + h2 * (
-                (coefficients[row, 2] + h * coefficients[row, 3])
-                + h2 * (coefficients[row, 4] + h * coefficients[row, 5]))
-        for b in range(np.uint64(size)):
-            bin_key = keys[b]
-            level = np.uint64(max(bin_key, 0))
-            value = min(max(values[b], tables[level, 0]), tables[level, 1])
-            if exact[rows[b]]:
+            row = np.uint64(offsets[level, interval]) + k
+            if exact[row]:
                 value = truncated_quantile(tables[level, 0], tables[level, 1], tables[level, 2], tables[level, 3],
                                            tables[level, 4], tables[level, 5], tables[level, 6], tables[level, 7],
-                                           flipped[level], uniforms[b])
+                                           flipped[level], v)
+            else:
+                h = y - k
+                h2 = h * h
+                value = (coefficients[row, 0] + h * coefficients[row, 1]) + h2 * (
+                    (coefficients[row, 2] + h * coefficients[row, 3])
+                    + h2 * (coefficients[row, 4] + h * coefficients[row, 5]))
+                value = min(max(value, tables[level, 0]), tables[level, 1])
+            values[b] = value
+        for b in range(np.uint64(size)):
+            bin_key = keys[b]
+            value = values[b]
             t = np.uint64(start) + b
             missing = bin_key < 0
             codes_out[t, j] = np.nan if missing else value
             if control:
                 levels_out[t] = bin_key + 1
-                deviations_out[t] = 0.0 if missing else value - expected[level]
+                deviations_out[t] = 0.0 if missing else value - expected[np.uint64(max(bin_key, 0))]
             same = np.int64(bin_key == row_key)
             binary_out[t] = same
             patterns_out[t] |= same * bit
@@ -412,8 +462,9 @@ def _draw_player(p, position, u, key, base, row_keys, sorted_keys, sorted_codes,
 @numba.njit(cache=True, nogil=True)
 def draw_samples(key, random_start, with_row, local_start, row_codes, row_keys, sorted_keys, sorted_codes, orders,
                  cumulative, segments, equal_weights, background_keys, background_codes, numeric_slot, integral,
-                 tables, flipped, splits, offsets, coefficients, exact, expected, player_columns, player_start,
-                 codes_out, binary_out, patterns_out, levels_out, deviations_out):
+                 tables, flipped, splits, offsets, coefficients, exact, expected, piece_coefficients, piece_keys,
+                 piece_rows, player_columns, player_start, codes_out, binary_out, patterns_out, levels_out,
+                 deviations_out):
     """Rows ``local_start ...`` of a request of lime samples around one explained row, in one pass.
 
     Row ``i`` of the request is the explained row itself when ``with_row`` and ``i == 0``, else
@@ -428,7 +479,9 @@ def draw_samples(key, random_start, with_row, local_start, row_codes, row_keys, 
     ``v`` is ``u``'s position within the bin's share ``segments[p, bin] = (start, stop, 1 / (stop -
     start))`` for ``j0`` (uniform and
     independent of the bin) and, for another column of a group, its own uniform. Other columns take
-    the picked row's code; a missing bin gives NaN.
+    the picked row's code; a missing bin gives NaN. For a player that is one continuous column,
+    ``piece_coefficients[q]`` and ``piece_keys[q]`` (:func:`uniform_table`, ``q = piece_rows[p]``)
+    give the bin and value of most uniforms in one lookup (the same draw, within the tables' tolerance).
 
     Written per row ``i``: ``codes_out[i]`` (the model's input), ``binary_out[p, i]`` 1 when every
     column of ``p`` falls in the explained row's bin (or category), ``patterns_out[i]`` these bits as
@@ -449,6 +502,9 @@ def draw_samples(key, random_start, with_row, local_start, row_codes, row_keys, 
     shift = (1 if with_row else 0) - local_start
     for t in range(n_out):
         patterns_out[t] = 0
+    uniforms = np.empty(_BLOCK)  # scratch of the continuous columns' hot loop
+    keys = np.empty(_BLOCK, dtype=np.int64)
+    values = np.empty(_BLOCK)
     for p in range(n_players):
         first = player_columns[player_start[p]]
         single = player_start[p + 1] - player_start[p] == 1
@@ -457,8 +513,9 @@ def draw_samples(key, random_start, with_row, local_start, row_codes, row_keys, 
         if single and slot >= 0 and not integral[slot]:
             _continuous_column(key, random_start - shift, skip, n_out, n_columns, first, row_keys[first], bit,
                                sorted_keys[p], equal_weights, cumulative[p], segments[p], splits[slot], offsets[slot],
-                               coefficients, exact, tables[slot], flipped[slot], expected[slot], codes_out,
-                               binary_out[p], patterns_out, control, levels_out[first], deviations_out[first])
+                               coefficients, exact, tables[slot], flipped[slot], expected[slot],
+                               piece_coefficients[piece_rows[p]], piece_keys[piece_rows[p]], codes_out, binary_out[p],
+                               patterns_out, control, levels_out[first], deviations_out[first], uniforms, keys, values)
             continue
         if single:
             _picked_column(key, random_start - shift, skip, n_out, n_columns, first, row_keys[first], bit,
