@@ -2,7 +2,6 @@
 problem, and no user object changed. Plus every pandas dtype (nullable ones included) and wide data."""
 
 import pickle
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -252,8 +251,7 @@ def test_kernel_shap_on_wide_data(n_players):
     exact = weights * (X[20] - background.mean(axis=0))
     exact[[0, 1]] += (X[20, 0] * X[20, 1] - (background[:, 0] * background[:, 1]).mean()) / 2 \
         - (X[20, 0] * background[:, 1].mean() - X[20, 1] * background[:, 0].mean()) * 0.0
-    with warnings.catch_warnings():  # pairs spread over the strata by kernel mass: none enumerated, all sampled,
-        warnings.simplefilter("error")  # more sampled pairs than players, so nothing to warn about
+    with pytest.warns(UserWarning, match=f"leaves 32 sampled pairs for {n_players} players"):
         explainer = tx.KernelSHAP(model, background, n_coalitions=2 * n_players + 64, random_state=0)
     expl = explainer.explain(X[20:21])
     np.testing.assert_allclose(expl.output_values, model(X[20:21]), atol=1e-8)  # values add up

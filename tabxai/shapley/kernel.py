@@ -8,11 +8,11 @@ from a sample designed for low variance:
 
 - coalitions come in complementary pairs ``(S, N - S)``; pairing makes the estimate exact for
   games with interactions of order two at most (Covert & Lee 2021);
-- the pairs are stratified by the size ``min(|S|, n - |S|)`` and the budget is shared among the
-  strata in proportion to their kernel weight (the optimal, Neyman, allocation when the strata's
-  spreads are alike); a stratum whose share covers it is enumerated whole (the smallest sizes,
-  whose pairs each carry the most weight, come first) and its share of the rest goes to the
-  others. Enumerating strata greedily from the smallest size up, as long as the budget covers
+- the pairs are stratified by the size ``min(|S|, n - |S|)``; the singletons and their complements
+  are enumerated (with them the least-squares matrix has full rank whatever else is sampled), and
+  the rest of the budget is shared among the other strata in proportion to their kernel weight
+  (the optimal, Neyman, allocation when the strata's spreads are alike); a stratum whose share
+  covers it is enumerated whole and its share of the rest goes to the others. Enumerating strata greedily from the smallest size up, as long as the budget covers
   them, starved the large strata: on Adult (14 players, 256 coalitions) it left 23 pairs for the
   sizes 3 to 7 and an error 1.8 times the proportional one. Pairs of a sampled stratum are drawn
   without replacement, each weighted by the inverse of its inclusion probability
@@ -106,9 +106,14 @@ class _Design:
         self.sizes = sizes
         # kernel weight of a stratum: units x 2 members x w(S), w(S) = (n - 1) / (C(n, k) k (n - k))
         self.mass = np.array([(n - 1) / (k * (n - k)) * (1.0 if 2 * k == n else 2.0) for k in sizes])
-        # pairs in proportion to the strata's kernel mass (Neyman allocation for equal spreads), a stratum
-        # whose share covers it enumerated whole: the smallest sizes, whose pairs carry the most mass each
-        self.taken = taken = _allocate(n_coalitions // 2, self.units, self.mass)
+        # the singletons (and their complements) enumerated first: with them the least-squares matrix has full
+        # rank whatever is sampled; the other pairs in proportion to the strata's kernel mass (Neyman allocation
+        # for equal spreads), a stratum whose share covers it enumerated whole
+        budget_units = n_coalitions // 2
+        self.taken = taken = np.zeros(len(sizes), dtype=np.int64)
+        if len(sizes):
+            taken[0] = first = int(min(self.units[0], budget_units))
+            taken[1:] = _allocate(budget_units - first, self.units[1:], self.mass[1:])
         self.exact = bool(np.all(taken == self.units))
         self._every = {}  # stratum index -> all its pairs, built once for dense strata
 
