@@ -50,54 +50,58 @@ def _node_sums(words, residual, order, start, stop, node, sums, counts, total, s
     total[node], squares[node] = _contiguous_sums(scratch_words, scratch_residual[:length], node, sums, counts)
 
 
+_LANES = 8
+
+
 @numba.njit(cache=True)
 def _contiguous_sums(words, residual, node, sums, counts):
     """Per player, the sum of the residuals of the rows holding it and their number; the total and squares.
 
-    Four running sums, combined in a fixed order: the loops vectorise without letting the compiler reorder
-    the additions (``fastmath`` reassociation did, in an order that depended on the scratch array's
-    alignment, so the same rows summed differently from one process to another).
+    Eight running sums (lanes), combined in a fixed order at the end: the lanes vectorise without letting the
+    compiler reorder any addition (``fastmath`` reassociation did, and the same rows summed differently from one
+    process to another on a cold compilation cache).
     """
     n = residual.shape[0]
-    main = n - n % 4
-    t0 = t1 = t2 = t3 = 0.0
-    q0 = q1 = q2 = q3 = 0.0
-    for b in range(0, main, 4):
-        r0, r1, r2, r3 = residual[b], residual[b + 1], residual[b + 2], residual[b + 3]
-        t0 += r0
-        t1 += r1
-        t2 += r2
-        t3 += r3
-        q0 += r0 * r0
-        q1 += r1 * r1
-        q2 += r2 * r2
-        q3 += r3 * r3
+    main = n - n % _LANES
+    lanes = np.zeros(_LANES)
+    squares = np.zeros(_LANES)
+    for b in range(0, main, _LANES):
+        for lane in range(_LANES):
+            r = residual[b + lane]
+            lanes[lane] += r
+            squares[lane] += r * r
+    t = 0.0
+    q = 0.0
+    for lane in range(_LANES):
+        t += lanes[lane]
+        q += squares[lane]
     for b in range(main, n):
-        r = residual[b]
-        t0 += r
-        q0 += r * r
+        t += residual[b]
+        q += residual[b] * residual[b]
+    hits = np.zeros(_LANES, dtype=np.uint64)
     for j in range(sums.shape[1]):
         word = words[j >> 6, :n]
-        shift = j & 63
-        s0 = s1 = s2 = s3 = 0.0
-        c = 0
-        for b in range(0, main, 4):
-            o0 = (word[b] >> shift) & 1
-            o1 = (word[b + 1] >> shift) & 1
-            o2 = (word[b + 2] >> shift) & 1
-            o3 = (word[b + 3] >> shift) & 1
-            s0 += residual[b] if o0 else 0.0
-            s1 += residual[b + 1] if o1 else 0.0
-            s2 += residual[b + 2] if o2 else 0.0
-            s3 += residual[b + 3] if o3 else 0.0
-            c += o0 + o1 + o2 + o3
+        shift = np.uint64(j & 63)
+        lanes[:] = 0.0
+        c = np.uint64(0)
+        for b in range(0, main, _LANES):
+            for lane in range(_LANES):
+                bit = (word[b + lane] >> shift) & np.uint64(1)
+                lanes[lane] += residual[b + lane] * np.float64(bit)
+                hits[lane] += bit
+        for lane in range(_LANES):
+            c += hits[lane]
+            hits[lane] = 0
+        total = 0.0
+        for lane in range(_LANES):
+            total += lanes[lane]
         for b in range(main, n):
-            on = (word[b] >> shift) & 1
-            s0 += residual[b] if on else 0.0
-            c += on
-        sums[node, j] = (s0 + s1) + (s2 + s3)
+            bit = (word[b] >> shift) & np.uint64(1)
+            total += residual[b] * np.float64(bit)
+            c += bit
+        sums[node, j] = total
         counts[node, j] = c
-    return (t0 + t1) + (t2 + t3), (q0 + q1) + (q2 + q3)
+    return t, q
 
 
 @numba.njit(cache=True)
