@@ -53,16 +53,19 @@ def weighted_normal_equations(coalitions, weights, targets):
 
 
 @numba.njit(cache=True)
-def pair_sandwich(members, pair_weights, values, phi, projection, group, group_factor):
-    """Standard errors of KernelSHAP's constrained least squares (the sandwich), pair by pair.
+def pair_scores(members, pair_weights, values, phi, projection, group, group_factor, leverages):
+    """The centred pair scores of KernelSHAP's sandwich standard errors, ``(pairs, players, outputs)``.
 
     ``members`` (pairs, players) are the first members S of the complementary pairs, ``values`` (2 * pairs,
     outputs) the game at S then at N - S, each member weighted by ``pair_weights`` (its kernel weight over
     its inclusion probability). A pair's score is ``sum over its two members of w z_S r_S`` (r the residual
     under ``phi``), divided by one minus its leverage ``sum w z_S' P z_S`` (at most 0.99, HC3). Scores are
     centred within their variance group and scaled by ``sqrt(group_factor)``; a negative factor marks a
-    group of one pair, kept raw (its second moment); ``group`` -1 (an enumerated stratum) adds nothing.
-    Returns ``sqrt(diag(P C P))``, ``C`` the sum of the centred scores' outer products.
+    group of one pair, kept raw (its second moment); ``group`` -1 (an enumerated stratum) is zero.
+    ``leverages`` (one per pair, before the 0.99 cap) may be given (computed with BLAS when there are many
+    players); an empty array has them computed here, at ``players^2`` per pair. The
+    standard errors are ``sqrt(diag(P C P))``, ``C`` the sum of the scores' outer products (a matrix
+    product, left to BLAS: it is the costly step at hundreds of players).
     """
     n_pairs, n_players = members.shape
     n_outputs = values.shape[1]
@@ -86,14 +89,17 @@ def pair_sandwich(members, pair_weights, values, phi, projection, group, group_f
                 outside[n_out] = i
                 n_out += 1
         w = pair_weights[t]
-        leverage = 0.0
-        for a in range(n_in):
-            for b in range(n_in):
-                leverage += projection[inside[a], inside[b]]
-        for a in range(n_out):
-            for b in range(n_out):
-                leverage += projection[outside[a], outside[b]]
-        leverage = min(w * leverage, 0.99)
+        if leverages.shape[0] == n_pairs:
+            leverage = min(leverages[t], 0.99)
+        else:
+            leverage = 0.0
+            for a in range(n_in):
+                for b in range(n_in):
+                    leverage += projection[inside[a], inside[b]]
+            for a in range(n_out):
+                for b in range(n_out):
+                    leverage += projection[outside[a], outside[b]]
+            leverage = min(w * leverage, 0.99)
         scale = w / (1.0 - leverage)
         for k in range(n_outputs):
             fit_in = 0.0
@@ -111,8 +117,6 @@ def pair_sandwich(members, pair_weights, values, phi, projection, group, group_f
             for i in range(n_players):
                 sums[g, i, k] += totals[t, i, k]
         sizes[g] += 1
-    variance = np.zeros((n_players, n_outputs))
-    row = np.empty(n_players)
     for t in range(n_pairs):
         g = group[t]
         if g < 0:
@@ -121,15 +125,8 @@ def pair_sandwich(members, pair_weights, values, phi, projection, group, group_f
         for k in range(n_outputs):
             for i in range(n_players):
                 if factor >= 0.0:
-                    row[i] = (totals[t, i, k] - sums[g, i, k] / sizes[g]) * np.sqrt(factor)
-                else:
-                    row[i] = totals[t, i, k]
-            for i in range(n_players):
-                s = 0.0
-                for j in range(n_players):
-                    s += projection[i, j] * row[j]
-                variance[i, k] += s * s
-    return np.sqrt(variance)
+                    totals[t, i, k] = (totals[t, i, k] - sums[g, i, k] / sizes[g]) * np.sqrt(factor)
+    return totals
 
 
 @numba.njit(cache=True)

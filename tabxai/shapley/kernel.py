@@ -52,7 +52,7 @@ import warnings
 import numpy as np
 
 from .._engine import coalition_values, predict, single_blas_thread
-from .._kernels.kernel_shap import pair_sandwich, random_subsets, weighted_normal_equations
+from .._kernels.kernel_shap import pair_scores, random_subsets, weighted_normal_equations
 from .._validation import check_choice, check_int, check_random_state, check_real, resolve_seed, row_generator
 from .._masking_explainer import MaskingExplainer, RowResults, largest_relative_stderr
 from ._adjust import AutoAdjustment, TreeAdjustment
@@ -210,11 +210,13 @@ def _estimate(members, strata, values, design, delta):
     spread, HC3) are centred within groups of sampled strata: the stratified without-replacement
     variance of the estimated totals, sampled strata with few pairs collapsed with their neighbours (a
     conservative estimator with enough degrees of freedom); a group of one pair keeps its second
-    moment; enumerated strata add nothing. The sums run in a kernel (:func:`pair_sandwich`).
+    moment; enumerated strata add nothing. The scores come from a kernel (:func:`pair_scores`), the
+    products of the sandwich from BLAS.
     """
     counts = np.bincount(strata, minlength=len(design.units))
     pair_weights = design.pair_weights(strata, counts)  # kernel weight / inclusion probability, of each member
-    if members.shape[1] > _DENSE_PLAYERS:  # wide: BLAS beats the kernel's per-member loop (3x at 1,000 players)
+    wide = members.shape[1] > _DENSE_PLAYERS  # BLAS beats the kernels' per-member loops (3x at 1,000 players)
+    if wide:
         design_matrix = np.concatenate([members, ~members]).astype(np.float64)
         weighted_rows = design_matrix * np.tile(pair_weights, 2)[:, None]
         gram, moment = weighted_rows.T @ design_matrix, weighted_rows.T @ values
@@ -222,6 +224,10 @@ def _estimate(members, strata, values, design, delta):
         gram, moment = weighted_normal_equations(np.concatenate([members, ~members]), np.tile(pair_weights, 2),
                                                  values)
     phi, projection = constrained_solve(gram, moment, delta)
+    leverages = np.zeros(0)
+    if wide:  # each pair's leverage, w (z_S' P z_S + z_(N-S)' P z_(N-S)), by BLAS
+        each = ((design_matrix @ projection) * design_matrix).sum(axis=1)
+        leverages = pair_weights * (each[:len(members)] + each[len(members):])
     groups = _variance_groups(counts, design.units)
     group_of_stratum = np.full(len(design.units), -1, dtype=np.int64)
     factors = np.empty(len(groups))
@@ -230,9 +236,11 @@ def _estimate(members, strata, values, design, delta):
         size = int(counts[strata_of_group].sum())
         sampled = size / design.units[strata_of_group].sum()
         factors[g] = size / (size - 1) * (1 - sampled) if size > 1 else -1.0  # -1: a lone pair, its second moment
-    stderr = pair_sandwich(np.ascontiguousarray(members), pair_weights, np.ascontiguousarray(values, dtype=np.float64),
-                           np.ascontiguousarray(phi), np.ascontiguousarray(projection), group_of_stratum[strata],
-                           factors)
+    centred = pair_scores(np.ascontiguousarray(members), pair_weights, np.ascontiguousarray(values, dtype=np.float64),
+                          np.ascontiguousarray(phi), np.ascontiguousarray(projection), group_of_stratum[strata],
+                          factors, leverages)
+    stderr = np.stack([np.sqrt(((projection @ centred[:, :, k].T) ** 2).sum(axis=1))
+                       for k in range(centred.shape[2])], axis=1)
     return phi, stderr
 
 
