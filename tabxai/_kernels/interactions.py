@@ -3,6 +3,8 @@
 import numba
 import numpy as np
 
+from .kernel_shap import accumulate_active
+
 
 @numba.njit(cache=True)
 def pair_design_normal_equations(coalitions, weights, targets, pair_position):
@@ -15,9 +17,8 @@ def pair_design_normal_equations(coalitions, weights, targets, pair_position):
     """
     count, n_players = coalitions.shape
     n_columns = n_players + n_players * (n_players - 1) // 2
-    n_outputs = targets.shape[1]
     gram = np.zeros((n_columns, n_columns))
-    moment = np.zeros((n_columns, n_outputs))
+    moment = np.zeros((n_columns, targets.shape[1]))
     members = np.empty(n_players, dtype=np.int64)
     active = np.empty(n_columns, dtype=np.int64)
     for c in range(count):
@@ -34,13 +35,7 @@ def pair_design_normal_equations(coalitions, weights, targets, pair_position):
             for b in range(a + 1, size):
                 active[n_active] = pair_position[members[a], members[b]]
                 n_active += 1
-        w = weights[c]
-        for a in range(n_active):
-            column = active[a]
-            for k in range(n_outputs):
-                moment[column, k] += w * targets[c, k]
-            for b in range(n_active):
-                gram[column, active[b]] += w
+        accumulate_active(gram, moment, active, n_active, weights[c], targets, c)
     return gram, moment
 
 

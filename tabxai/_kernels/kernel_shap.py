@@ -29,12 +29,22 @@ def random_subsets(n_players, size, uniforms):
 
 
 @numba.njit(cache=True)
+def accumulate_active(gram, moment, active, n_active, w, targets, c):
+    """Add ``w z z^T`` and ``w z y_c^T`` for a 0/1 row ``z`` whose ones are the columns ``active[:n_active]``."""
+    for a in range(n_active):
+        column = active[a]
+        for k in range(moment.shape[1]):
+            moment[column, k] += w * targets[c, k]
+        for b in range(n_active):
+            gram[column, active[b]] += w
+
+
+@numba.njit(cache=True)
 def weighted_normal_equations(coalitions, weights, targets):
     """``A = sum_S w_S z_S z_S^T`` and ``b = sum_S w_S z_S y_S^T`` for boolean coalition rows ``z_S``."""
     count, n_players = coalitions.shape
-    n_outputs = targets.shape[1]
     gram = np.zeros((n_players, n_players))
-    moment = np.zeros((n_players, n_outputs))
+    moment = np.zeros((n_players, targets.shape[1]))
     members = np.empty(n_players, dtype=np.int64)
     for c in range(count):
         size = 0
@@ -42,13 +52,7 @@ def weighted_normal_equations(coalitions, weights, targets):
             if coalitions[c, i]:
                 members[size] = i
                 size += 1
-        w = weights[c]
-        for a in range(size):
-            i = members[a]
-            for k in range(n_outputs):
-                moment[i, k] += w * targets[c, k]
-            for b in range(size):
-                gram[i, members[b]] += w
+        accumulate_active(gram, moment, members, size, weights[c], targets, c)
     return gram, moment
 
 
