@@ -16,6 +16,8 @@ the smaller sandwich variance (sum over players) is kept: both fits come from th
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ._kernels.lime import (
@@ -27,10 +29,11 @@ from ._kernels.lime import (
     fold_pattern_sums,
     forward_selection,
     kernel_weights,
+    pattern_sums,
 )
 from ._kernels.lime import pattern_fit as _pattern_fit_kernel
 
-__all__ = ["Fit", "dense_fit", "fit_row", "pattern_space", "weighted_r2"]
+__all__ = ["Fit", "SharedControl", "dense_fit", "fit_row", "pattern_space", "row_deltas", "row_residual", "shared_control", "weighted_r2"]
 
 _MAX_PATTERN_PLAYERS = 10
 
@@ -174,32 +177,63 @@ def weighted_r2(y, prediction, weights):
         return np.where(undefined, np.nan, 1.0 - residual / np.where(undefined, 1.0, spread))
 
 
-def fit_row(binary, patterns, targets, levels, deviations, control, kernel_width, alpha, n_features, bits):
+class SharedControl(NamedTuple):
+    """The control variate's part shared by every row explained on the same samples."""
+
+    sums: np.ndarray  # control_sums over the drawn samples
+    mean: np.ndarray  # the half models (control_model)
+    gamma: np.ndarray
+    slope: np.ndarray
+    residuals: np.ndarray  # (samples, outputs): outputs minus the other half's additive model
+
+
+def shared_control(levels, deviations, targets, control, first=1):
+    """Fit the additive model of each half on samples ``first ...`` (the drawn ones) and take it out of every sample.
+
+    ``levels`` and ``deviations`` are (columns, samples), ``targets`` (samples, outputs); ``control``
+    holds the explainer's ``width``, ``frequencies`` and ``membership``. The half models do not
+    depend on the explained row (only their ``Delta`` does: :func:`row_deltas`), so rows explained
+    on the same samples share them.
+    """
+    sums = control_sums(levels, deviations, targets, control["width"], first)
+    n_columns, n_players = control["membership"].shape
+    mean, gamma, slope, _ = control_model(sums, np.zeros(n_columns, dtype=np.int64), control["frequencies"],
+                                          np.ones(n_players), control["membership"])
+    return SharedControl(sums, mean, gamma, slope, control_residuals(levels, deviations, targets, mean, gamma, slope))
+
+
+def row_residual(shared, levels, deviations, targets):
+    """The residual of a row's own first sample (half 0: the odd half's model), ``levels`` and
+    ``deviations`` (columns, 1), ``targets`` (1, outputs)."""
+    return control_residuals(levels, deviations, targets, shared.mean, shared.gamma, shared.slope)[0]
+
+
+def row_deltas(shared, control, row_levels, like_row):
+    """The exact surrogate coefficients ``Delta`` of each half's additive model for one explained row (2, p, k)."""
+    return control_model(shared.sums, row_levels, control["frequencies"], like_row, control["membership"])[3]
+
+
+def fit_row(binary, patterns, targets, residuals, deltas, kernel_width, alpha, n_features, bits):
     """The surrogate of one row from its samples, with the control variate where it lowers the variance.
 
-    ``control`` holds the row's ``row_levels``, ``like_row`` and the explainer's ``frequencies``,
-    ``width`` and ``membership`` (None: no control variate, as with the background sampler).
-    ``bits`` is the (P, p) pattern table when the pattern fit is used, else None. Returns the fit and,
-    per output, whether the control variate was kept.
+    ``residuals`` (samples, outputs) are the outputs minus the other half's additive model
+    (:func:`shared_control`, the row's own first sample included) and ``deltas`` its ``Delta`` for
+    this row (:func:`row_deltas`); None for no control variate (the background sampler). ``bits`` is
+    the (P, p) pattern table when the pattern fit is used, else None. Returns the fit and, per
+    output, whether the control variate was kept.
     """
     n_outputs = targets.shape[1]
-    if control is None:
+    if residuals is None:
         binary = np.ascontiguousarray(binary, dtype=np.float64)
         return dense_fit(binary, kernel_weights(binary, kernel_width), targets, alpha, n_features), \
             np.zeros(n_outputs, dtype=bool)
-    levels, deviations = np.ascontiguousarray(levels.T), np.ascontiguousarray(deviations.T)  # (columns, samples)
     targets = np.ascontiguousarray(targets)
-    sums = control_sums(levels, deviations, targets, control["width"])
-    mean, gamma, slope, deltas = control_model(sums, control["row_levels"], control["frequencies"],
-                                               control["like_row"], control["membership"])
     shift = np.ascontiguousarray(targets[0])
-    n_patterns = 0 if bits is None else len(bits)
-    residuals, pattern_sums = control_residuals(levels, deviations, targets, mean, gamma, slope, patterns, n_patterns,
-                                                shift)
     scale = np.abs(targets).max(axis=0)
     if bits is not None:
         weights = _pattern_weights(bits, kernel_width)
-        counts, y_sums, y_squares, t_sums, t_squares = fold_pattern_sums(pattern_sums, bits, deltas)
+        sums = pattern_sums(patterns, targets, residuals, shift, len(bits))
+        counts, y_sums, y_squares, t_sums, t_squares = fold_pattern_sums(sums, bits, deltas)
         plain = pattern_fit(bits, weights, counts, y_sums, y_squares, y_sums, y_squares, shift, scale, alpha,
                             n_features)
         controlled = pattern_fit(bits, weights, counts, t_sums, t_squares, y_sums, y_squares, shift, scale, alpha,

@@ -160,6 +160,12 @@ def row_generator(seed, row_index):
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(int(row_index),))))
 
 
+def call_keys(seed, n_keys):
+    """``n_keys`` 64-bit keys of a whole call (streams shared by every row), from ``seed``'s SeedSequence
+    (distinct from every row's: those are spawned children)."""
+    return np.random.SeedSequence(seed).generate_state(n_keys, dtype=np.uint64)
+
+
 def row_keys(seed, row_index, n_keys):
     """``n_keys`` 64-bit keys for explained row ``row_index``, from the same SeedSequence as :func:`row_generator`
     (for counter-based streams inside kernels)."""

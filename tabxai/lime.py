@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -68,15 +69,16 @@ from ._display import number_text, threshold_text
 from ._engine import coalition_values, predict, single_blas_thread, stream_rows
 from ._kernels.lime import kernel_weights
 from ._kernels.lime_sampler import draw_samples, quantile_table, truncation_table, uniform_table
-from ._lime_fit import dense_fit, fit_row, pattern_bits, pattern_space, weighted_r2
+from ._kernels.lime import row_features
+from ._lime_fit import fit_row, pattern_bits, pattern_space, row_deltas, row_residual, shared_control, weighted_r2
 from ._validation import (
     check_choice,
     check_int,
     check_random_state,
     check_real,
+    call_keys,
     resolve_seed,
     row_generator,
-    row_keys,
 )
 from .data import BOOLEAN, NUMERIC, TabularSchema
 from .maskers import IndependentMasker, Masker
@@ -496,80 +498,145 @@ class LimeTabular(MaskingExplainer):
 
     # per row block ------------------------------------------------------------------------------
     def _explain_rows(self, model, masker, codes, seed, progress, row_indices):
+        if self.sampling == "lime":
+            return self._explain_lime_rows(model, codes, seed, progress, row_indices)
         rows = codes[row_indices]
         n_rows, n_players = len(row_indices), self._players.n_players
-        lime = self.sampling == "lime"
-        if lime:  # two counter-based streams per row, keyed by its seed sequence: the fitted samples, the held-out ones
-            generators = [row_keys(seed, index, 2) for index in row_indices]
-        else:
-            generators = [row_generator(seed, index) for index in row_indices]
-        keys = self._discretizer.keys(rows) if lime else None
-        control = self._control_tables(rows, keys) if lime else None
-        n_patterns = pattern_space(n_players, self._n_samples) if lime else 0
-        bits = pattern_bits(n_players) if n_patterns else None
+        generators = [row_generator(seed, index) for index in row_indices]
         n_outputs = self._base_values.shape[0]
         pieces = [[] for _ in range(n_rows)]
-        model_rows = 0
-        full = None
-        if not lime:
-            full = predict(model, rows)  # the whole row: its own value, not a mean over the background
-            model_rows += n_rows
+        full = predict(model, rows)  # the whole row: its own value, not a mean over the background
+        model_rows = n_rows
         n_random = self._n_samples - 1
         schedule = _schedule(n_random, n_players) if self.tol is not None else [n_random]
         used = np.zeros(n_rows, dtype=np.int64)  # random samples fitted so far
         done = np.zeros(n_rows, dtype=bool)
         values = np.zeros((n_rows, n_players, n_outputs))
         stderr = np.zeros_like(values)
-        controlled = np.zeros((n_rows, n_outputs), dtype=bool)
         fits = [None] * n_rows
-        holdout_requests = [_Request(i, self._n_holdout, False, 0, 1) for i in range(n_rows)]
+        holdout_requests = [_Request(i, self._n_holdout, False) for i in range(n_rows)]
         for round_index, target in enumerate(schedule):
             active = np.flatnonzero(~done)
-            requests = [_Request(i, target - used[i], used[i] == 0, used[i], 0) for i in active]
+            requests = [_Request(i, target - used[i], used[i] == 0) for i in active]
             last = round_index == len(schedule) - 1
             if self.tol is None:  # one stream with the held-out samples: the model sees the largest batches
                 requests += holdout_requests
-            samples, rows_asked = self._evaluate(model, masker, rows, keys, full, generators, requests, progress)
+            samples, rows_asked = self._evaluate_background(model, masker, rows, full, generators, requests, progress)
             model_rows += rows_asked
             for i, sample in zip(active, samples[:len(active)]):
                 pieces[i].append(sample)
                 used[i] = target
             with single_blas_thread():
                 for i in active:
-                    row = _joined(pieces[i])
-                    pieces[i] = [row]
-                    row_control = None if control is None else {**control, "row_levels": control["row_levels"][i],
-                                                                "like_row": control["like_row"][i]}
-                    fits[i], controlled[i] = fit_row(row.binary, row.patterns, row.outputs, row.levels,
-                                                     row.deviations, row_control, self._kernel_width, self._alpha,
-                                                     self._n_features, bits)
+                    z, y = (np.concatenate(parts) for parts in zip(*pieces[i]))
+                    pieces[i] = [(z, y)]
+                    fits[i], _ = fit_row(z, None, y, None, None, self._kernel_width, self._alpha,
+                                         self._n_features, None)
                     values[i], stderr[i] = fits[i].coef, fits[i].stderr
             if self.tol is not None:
                 done |= largest_relative_stderr(values, stderr) <= self.tol
             if done.all() or last:
                 break
         if self.tol is not None:
-            samples, rows_asked = self._evaluate(model, masker, rows, keys, full, generators, holdout_requests,
-                                                 progress)
+            samples, rows_asked = self._evaluate_background(model, masker, rows, full, generators, holdout_requests,
+                                                            progress)
             model_rows += rows_asked
         holdout = np.empty((n_rows, n_outputs))
-        for i, sample in enumerate(samples[len(samples) - n_rows:]):
-            z = np.ascontiguousarray(sample.binary, dtype=np.float64)
-            holdout[i] = weighted_r2(sample.outputs, fits[i].predict(z), self._kernel(z))
-        info = {
+        for i, (z, y) in enumerate(samples[len(samples) - n_rows:]):
+            holdout[i] = weighted_r2(y, fits[i].predict(z), self._kernel(z))
+        info = self._row_info(fits, holdout, np.stack([p[0][1][0] for p in pieces]), used, done)
+        return RowResults(values, stderr, model_rows, info)
+
+    def _row_info(self, fits, holdout, model_prediction, used, done):
+        """The per-row diagnostics of a block (``explain`` pops ``intercept`` and ``constant``)."""
+        n_rows = len(fits)
+        return {
             "intercept": np.stack([f.intercept for f in fits]),
             "r2": np.stack([f.r2 for f in fits]),
             "r2_holdout": holdout,
             "surrogate_prediction": np.stack([f.intercept + f.coef.sum(axis=0) for f in fits]),
-            "model_prediction": np.stack([p[0].outputs[0] for p in pieces]),
+            "model_prediction": model_prediction,
             "kernel_width": np.full(n_rows, self._kernel_width),
             "n_samples": used + 1,
             "constant": np.stack([f.constant for f in fits]),
             "stopped_by": np.where(done, "tol", "budget").astype(object) if self.tol is not None
             else np.full(n_rows, "budget", dtype=object),
         }
-        if lime:
-            info["used_control_variate"] = controlled
+
+    def _explain_lime_rows(self, model, codes, seed, progress, row_indices):
+        """Rows explained on one shared set of lime samples (see the class notes): drawn once, asked once.
+
+        lime's samples do not depend on the explained row (bins from the background frequencies,
+        values inside them), only the binary features and the first sample (the row itself) do. So
+        the samples come from two counter-based streams keyed by the call's seed, shared by every
+        row, whatever block a row falls in; so do the model's outputs and the control variate's half
+        models. Per row: its own first sample, binary features, pattern sums and fits.
+        """
+        rows = codes[row_indices]
+        n_rows, n_players = len(row_indices), self._players.n_players
+        n_outputs = self._base_values.shape[0]
+        fitted_key, holdout_key = call_keys(seed, 2)
+        keys = self._discretizer.keys(rows)
+        control = self._control_tables(rows, keys)
+        bits = pattern_bits(n_players) if pattern_space(n_players, self._n_samples) else None
+        own = [self._neighbourhood(rows[i], keys[i], fitted_key, 0, 0, True)[1] for i in range(n_rows)]
+        n_random = self._n_samples - 1
+        shared = self._new_samples(n_random + 1, True)  # slot 0: the explained row, written per row
+        outputs = np.empty((n_random + 1, n_outputs))
+        holdout = self._new_samples(self._n_holdout, True)
+        holdout_outputs = np.empty((self._n_holdout, n_outputs))
+        own_outputs = np.empty((n_rows, n_outputs))
+        binary = np.empty((n_players, n_random + 1), dtype=np.uint8)  # one row's features at a time
+        patterns = np.empty(n_random + 1, dtype=np.int64)
+        schedule = _schedule(n_random, n_players) if self.tol is not None else [n_random]
+        used = np.zeros(n_rows, dtype=np.int64)
+        done = np.zeros(n_rows, dtype=bool)
+        values = np.zeros((n_rows, n_players, n_outputs))
+        stderr = np.zeros_like(values)
+        controlled = np.zeros((n_rows, n_outputs), dtype=bool)
+        fits = [None] * n_rows
+        drawn, model_rows = 0, 0
+        for round_index, target in enumerate(schedule):
+            segments = [self._stream_segment(fitted_key, drawn, target, shared, 1, outputs)]
+            if round_index == 0:  # the rows themselves first
+                segments.insert(0, (n_rows, partial(_copy_rows, rows), own_outputs))
+            if self.tol is None:  # the held-out samples in the same stream: the model sees the largest batches
+                segments.append(self._stream_segment(holdout_key, 0, self._n_holdout, holdout, 0, holdout_outputs))
+            model_rows += self._evaluate_segments(model, segments, progress)
+            drawn = target
+            n = target + 1
+            levels, deviations = shared.levels[:n].T, shared.deviations[:n].T  # (columns, samples)
+            levels[:, 0], deviations[:, 0], outputs[0] = own[0].levels[0], own[0].deviations[0], own_outputs[0]
+            common = shared_control(levels, deviations, outputs[:n], control)  # slot 0 takes no part in the fit
+            active = np.flatnonzero(~done)
+            with single_blas_thread():
+                for i in active:
+                    levels[:, 0], deviations[:, 0], outputs[0] = own[i].levels[0], own[i].deviations[0], own_outputs[i]
+                    common.residuals[0] = row_residual(common, levels[:, :1], deviations[:, :1], outputs[:1])
+                    row_features(levels, control["row_levels"][i], self._player_columns, self._player_start,
+                                 binary[:, :n], patterns[:n])
+                    deltas = row_deltas(common, control, control["row_levels"][i], control["like_row"][i])
+                    fits[i], controlled[i] = fit_row(binary[:, :n].T, patterns[:n], outputs[:n], common.residuals,
+                                                     deltas, self._kernel_width, self._alpha, self._n_features, bits)
+                    values[i], stderr[i] = fits[i].coef, fits[i].stderr
+                    used[i] = target
+            if self.tol is not None:
+                done |= largest_relative_stderr(values, stderr) <= self.tol
+            if done.all() or round_index == len(schedule) - 1:
+                break
+        if self.tol is not None:
+            model_rows += self._evaluate_segments(model, [self._stream_segment(
+                holdout_key, 0, self._n_holdout, holdout, 0, holdout_outputs)], progress)
+        r2_holdout = np.empty((n_rows, n_outputs))
+        holdout_binary = np.empty((n_players, self._n_holdout), dtype=np.uint8)
+        holdout_patterns = np.empty(self._n_holdout, dtype=np.int64)
+        for i in range(n_rows):
+            row_features(holdout.levels.T, control["row_levels"][i], self._player_columns, self._player_start,
+                         holdout_binary, holdout_patterns)
+            z = holdout_binary.T.astype(np.float64)
+            r2_holdout[i] = weighted_r2(holdout_outputs, fits[i].predict(z), self._kernel(z))
+        info = self._row_info(fits, r2_holdout, own_outputs, used, done)
+        info["used_control_variate"] = controlled
         return RowResults(values, stderr, model_rows, info)
 
     def _kernel(self, binary):
@@ -605,16 +672,6 @@ class LimeTabular(MaskingExplainer):
         return {"width": int(counts.max()), "frequencies": frequencies, "row_levels": row_levels, "like_row": like_row,
                 "membership": membership}
 
-    def _evaluate(self, model, masker, rows, keys, full, generators, requests, progress):
-        """The :class:`_Samples` of each :class:`_Request`, and the model rows asked.
-
-        A request asks for ``count`` new random samples of a row, preceded by the row itself when
-        ``first``; with the lime sampler they are samples ``start ...`` of the row's ``stream``.
-        """
-        if self.sampling == "lime":
-            return self._evaluate_lime(model, rows, keys, generators, requests, progress)
-        return self._evaluate_background(model, masker, rows, full, generators, requests, progress)
-
     def _draw(self, row_codes, row_keys, key, start, first, local_start, codes_out, sample):
         """Rows ``local_start ...`` of a request's samples into ``codes_out`` and ``sample`` (:func:`draw_samples`)."""
         discretizer = self._discretizer
@@ -647,37 +704,44 @@ class LimeTabular(MaskingExplainer):
         self._draw(row_codes, row_keys, key, start, first, 0, codes, sample)
         return codes, sample
 
-    def _evaluate_lime(self, model, rows, keys, streams, requests, progress):
-        counts = np.array([r.count + (1 if r.first else 0) for r in requests], dtype=np.int64)
+    def _stream_segment(self, key, start, stop, sample, offset, outputs):
+        """A segment for :meth:`_evaluate_segments`: samples ``start ... stop`` of stream ``key`` into
+        ``sample`` (:class:`_Samples`) from row ``offset + start``, their outputs into ``outputs``."""
+        view = _Samples(*(None if a is None else a[offset + start:offset + stop] for a in sample))
+        row_codes = np.zeros(self._background_codes.shape[1])
+        row_keys = np.full(row_codes.shape[0], -2, dtype=np.int64)  # no sample is like it: binary features come later
+
+        def fill(a, b, out):
+            self._draw(row_codes, row_keys, key, start, False, a, out, view)
+
+        return stop - start, fill, outputs[offset + start:offset + stop]
+
+    def _evaluate_segments(self, model, segments, progress):
+        """Ask the model about segments ``(count, fill, outputs)`` of rows in one stream; the rows asked."""
+        counts = np.array([segment[0] for segment in segments], dtype=np.int64)
         offsets = np.concatenate([[0], np.cumsum(counts)])
-        total = int(offsets[-1])
-        pieces = [self._new_samples(int(n), r.stream == 0) for n, r in zip(counts, requests)]
-        outputs = []
 
         def fill(start, stop, out):
-            segment = int(np.searchsorted(offsets, start, side="right")) - 1
-            while segment < len(requests) and offsets[segment] < stop:
-                lo, hi = offsets[segment], offsets[segment + 1]
+            for (_, fill_segment, _), lo, hi in zip(segments, offsets[:-1], offsets[1:]):
                 a, b = max(start, lo), min(stop, hi)
                 if b > a:
-                    request = requests[segment]
-                    self._draw(rows[request.row], keys[request.row], streams[request.row][request.stream],
-                               request.start, request.first, a - lo, out[a - start:b - start], pieces[segment])
-                segment += 1
+                    fill_segment(a - lo, b - lo, out[a - start:b - start])
 
         def consume(block, start):
-            if not outputs:
-                outputs.append(np.empty((total, block.shape[1])))
-            outputs[0][start:start + block.shape[0]] = block
+            for (_, _, sink), lo, hi in zip(segments, offsets[:-1], offsets[1:]):
+                a, b = max(start, lo), min(start + len(block), hi)
+                if b > a:
+                    sink[a - lo:b - lo] = block[a - start:b - start]
 
-        stream_rows(model, total, rows.shape[1], fill, consume, progress=progress)
-        y = outputs[0] if outputs else np.zeros((0, self._base_values.shape[0]))
-        return [piece._replace(outputs=y[offsets[s]:offsets[s + 1]]) for s, piece in enumerate(pieces)], total
+        total = int(offsets[-1])
+        stream_rows(model, total, self._background_codes.shape[1], fill, consume, progress=progress)
+        return total
 
     def _evaluate_background(self, model, masker, rows, full, generators, requests, progress):
+        """The binary features and outputs ``(z, y)`` of each :class:`_Request`, and the model rows asked."""
         n_players = self._players.n_players
         drawn = []
-        for i, count, first, _, _ in requests:
+        for i, count, first in requests:
             rng = generators[i]
             off = rng.integers(1, n_players + 1, size=count)
             ranks = np.argsort(np.argsort(rng.random((count, n_players)), axis=1), axis=1)
@@ -688,26 +752,23 @@ class LimeTabular(MaskingExplainer):
         values = coalition_values(model, masker, rows, stacked, pair_row,
                                   np.arange(len(stacked), dtype=np.int64), progress=progress)
         samples, start = [], 0
-        for (i, count, first, _, _), coalitions in zip(requests, drawn):
+        for (i, count, first), coalitions in zip(requests, drawn):
             y = values[start:start + count]
             start += count
             z = coalitions.astype(np.float64)
             if first:
                 y = np.concatenate([full[i:i + 1], y])
                 z = np.concatenate([np.ones((1, n_players)), z])
-            samples.append(_Samples(z, None, y, None, None))
+            samples.append((z, y))
         return samples, len(stacked) * masker.rows_per_pair
 
 
 class _Request(NamedTuple):
-    """``count`` random samples of explained row ``row`` (positions ``start ...`` of its ``stream``: 0 the
-    fitted samples, 1 the held-out ones), preceded by the row itself when ``first``."""
+    """``count`` random samples of explained row ``row`` (background sampler), preceded by the row itself when ``first``."""
 
     row: int
     count: int
     first: bool
-    start: int
-    stream: int
 
 
 class _Samples(NamedTuple):
@@ -721,11 +782,8 @@ class _Samples(NamedTuple):
     deviations: np.ndarray | None
 
 
-def _joined(pieces):
-    """One :class:`_Samples` of a row's pieces in order (rounds of ``tol``)."""
-    if len(pieces) == 1:
-        return pieces[0]
-    return _Samples(*(None if parts[0] is None else np.concatenate(parts) for parts in zip(*pieces)))
+def _copy_rows(rows, start, stop, out):
+    out[:] = rows[start:stop]
 
 
 def _schedule(n_random, n_players):

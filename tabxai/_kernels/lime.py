@@ -126,12 +126,13 @@ def forward_selection(gram, moment, y_square, alpha, n_selected):
 
 
 @numba.njit(cache=True, nogil=True)
-def control_sums(levels, deviations, targets, width):
-    """Sums for the one-pass additive fit of the control variate, per half of the samples.
+def control_sums(levels, deviations, targets, width, first):
+    """Sums for the one-pass additive fit of the control variate, per half of the samples ``first ...``.
 
     ``levels`` and ``deviations`` are (columns, samples). Half ``s % 2`` of sample ``s``; per (half,
     column ``j``, level ``l``): ``[count, sum d, sum d^2]`` then per output ``[sum y, sum d y]``, with
     ``l = levels[j, s]`` and ``d = deviations[j, s]``. Shape (2, columns, width, 3 + 2 * outputs).
+    Samples before ``first`` (the explained row itself, which is not drawn) take no part.
     """
     n_columns, n_samples = levels.shape
     n_outputs = targets.shape[1]
@@ -145,7 +146,7 @@ def control_sums(levels, deviations, targets, width):
     for j in range(np.uint64(n_columns)):
         flat[:] = 0.0
         column_levels, column_deviations = levels[j], deviations[j]
-        for s in range(np.uint64(n_samples)):  # one simple pass for the counts and deviations, one per output
+        for s in range(np.uint64(first), np.uint64(n_samples)):  # a pass for counts and deviations, one per output
             o = (s & one) * half + np.uint64(column_levels[s]) * stride
             d = column_deviations[s]
             flat[o] += 1.0
@@ -153,9 +154,9 @@ def control_sums(levels, deviations, targets, width):
             flat[o + np.uint64(2)] += d * d
         for k in range(np.uint64(n_outputs)):
             outputs = y[k]
-            first = np.uint64(3) + np.uint64(2) * k
-            for s in range(np.uint64(n_samples)):
-                o = (s & one) * half + np.uint64(column_levels[s]) * stride + first
+            offset = np.uint64(3) + np.uint64(2) * k
+            for s in range(np.uint64(first), np.uint64(n_samples)):
+                o = (s & one) * half + np.uint64(column_levels[s]) * stride + offset
                 d = column_deviations[s]
                 value = outputs[s]
                 flat[o] += value
@@ -256,14 +257,12 @@ def fold_pattern_sums(sums, bits, deltas):
 
 
 @numba.njit(cache=True, nogil=True)
-def control_residuals(levels, deviations, targets, mean, gamma, slope, patterns, n_patterns, shift):
-    """Outputs minus the additive model fitted on the other half, and their sums per bit pattern.
+def control_residuals(levels, deviations, targets, mean, gamma, slope):
+    """Outputs minus the additive model fitted on the other half, (samples, outputs).
 
     ``levels`` and ``deviations`` are (columns, samples). ``e[s, k] = y[s, k] - mean[o, k] - sum_j
     (gamma[o, j, l, k] + slope[o, j, l, k] * d)`` with ``o = 1 - s % 2`` (cross-fitting: a sample is
-    corrected by the fit it took no part in). When ``n_patterns > 0``, ``sums[h, P]`` holds, over
-    the samples of half ``h`` whose binary features have bits ``P``: ``[count]`` then per output
-    ``[sum y', sum y'^2, sum e, sum e^2]`` with ``y' = y - shift``.
+    corrected by the fit it took no part in).
     """
     n_columns, n_samples = levels.shape
     n_outputs = targets.shape[1]
@@ -283,21 +282,63 @@ def control_residuals(levels, deviations, targets, mean, gamma, slope, patterns,
             for s in range(np.uint64(n_samples)):
                 o = ((one - (s & one)) * np.uint64(width) + np.uint64(levels[j, s])) * np.uint64(2)
                 residual[k, s] -= line[o] + line[o + one] * deviations[j, s]
-    residuals = np.ascontiguousarray(residual.T)
-    sums = np.zeros((2, max(n_patterns, 1), 1 + 4 * n_outputs))
-    if n_patterns > 0:
-        for s in range(n_samples):
-            h = s & 1
-            pattern = patterns[s]
-            sums[h, pattern, 0] += 1.0
-            for k in range(n_outputs):
-                y = targets[s, k] - shift[k]
-                e = residuals[s, k]
-                sums[h, pattern, 1 + 4 * k] += y
-                sums[h, pattern, 2 + 4 * k] += y * y
-                sums[h, pattern, 3 + 4 * k] += e
-                sums[h, pattern, 4 + 4 * k] += e * e
-    return residuals, sums
+    return np.ascontiguousarray(residual.T)
+
+
+@numba.njit(cache=True, nogil=True)
+def pattern_sums(patterns, targets, residuals, shift, n_patterns):
+    """Sums per half and bit pattern of the outputs and of the control variate's residuals.
+
+    ``sums[h, P]`` holds, over the samples ``s`` of half ``h = s % 2`` whose binary features have
+    bits ``P``: ``[count]`` then per output ``[sum y', sum y'^2, sum e, sum e^2]`` with ``y' = y -
+    shift`` and ``e`` the residuals (:func:`control_residuals`).
+    """
+    n_samples, n_outputs = targets.shape
+    sums = np.zeros((2, n_patterns, 1 + 4 * n_outputs))
+    for s in range(n_samples):
+        h = s & 1
+        pattern = patterns[s]
+        sums[h, pattern, 0] += 1.0
+        for k in range(n_outputs):
+            y = targets[s, k] - shift[k]
+            e = residuals[s, k]
+            sums[h, pattern, 1 + 4 * k] += y
+            sums[h, pattern, 2 + 4 * k] += y * y
+            sums[h, pattern, 3 + 4 * k] += e
+            sums[h, pattern, 4 + 4 * k] += e * e
+    return sums
+
+
+@numba.njit(cache=True, nogil=True)
+def row_features(levels, row_levels, player_columns, player_start, binary_out, patterns_out):
+    """The binary features of samples around one explained row, from the samples' levels.
+
+    ``levels`` (columns, samples) and ``row_levels`` (columns,) are 1 + a bin or category (0:
+    missing). ``binary_out[p, s]`` is 1 when every column of player ``p`` (``player_columns[
+    player_start[p]:player_start[p + 1]]``) has the row's level in sample ``s``; ``patterns_out[s]``
+    these bits as an integer (bit ``p``; 0 beyond 62 players).
+    """
+    n_samples = levels.shape[1]
+    n_players = player_start.shape[0] - 1
+    bits = n_players <= 62
+    for s in range(n_samples):
+        patterns_out[s] = 0
+    for p in range(n_players):
+        for m in range(player_start[p], player_start[p + 1]):
+            j = player_columns[m]
+            own = row_levels[j]
+            column = levels[j]
+            if m == player_start[p]:
+                for s in range(n_samples):
+                    binary_out[p, s] = column[s] == own
+            else:
+                for s in range(n_samples):
+                    binary_out[p, s] &= column[s] == own
+        if bits:
+            bit = np.int64(1) << p
+            row = binary_out[p]
+            for s in range(n_samples):
+                patterns_out[s] |= np.int64(row[s]) * bit
 
 
 @numba.njit(cache=True, nogil=True)
