@@ -6,8 +6,9 @@ weight, so the normal equations, the sandwich and R^2 come from sums of the outp
 (:func:`pattern_fit`, one pass over the samples). Otherwise the dense design is used (:func:`dense_fit`).
 
 The control variate (lime sampler) is an additive model ``g`` of the outputs in the samples' bins
-(or categories) and within-bin values, fitted in one pass on one half of a row's samples and taken
-out of the other half, with its exact surrogate coefficients ``Delta(g)`` put back:
+(or categories) and within-bin values, fitted in one pass on one half of the drawn samples (the rows
+explained on the same samples share it; the row itself, sample 0, takes no part) and taken out of
+the other half, with its exact surrogate coefficients ``Delta(g)`` put back:
 ``y - g(x) + z . Delta(g)``. Because players are drawn independently, ``Delta`` of an additive
 ``g`` is known in closed form (the mean of ``g`` in the row's bin minus its mean in the other
 bins), so the pseudo-outputs have lime's expected coefficients. Per row and output the fit with

@@ -134,7 +134,7 @@ class MaskingExplainer:
         masker = self._masker.bind(schema, self._players)
         seed = self._seed()
         n_rows = codes.shape[0]
-        n_jobs = check_n_jobs(self.n_jobs)
+        n_jobs = self._row_jobs()
         sequential = n_jobs == 1 or n_rows == 1
         work = partial(self._explain_rows, model, masker, codes, seed,
                        self.progress if sequential else False)
@@ -169,6 +169,10 @@ class MaskingExplainer:
 
     def _check_players(self, n_players):
         """Check the method's arguments that depend on the number of players (before any model call)."""
+
+    def _row_jobs(self):
+        """Processes the explained rows are spread over (``n_jobs``; a method that shares work across rows may say 1)."""
+        return check_n_jobs(self.n_jobs)
 
     def _block_size(self, masker):
         """Most explained rows per block (None: no limit); methods whose memory grows with rows bound it."""

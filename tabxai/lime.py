@@ -15,8 +15,9 @@ explanation (Ribeiro, Singh & Guestrin 2016). Two samplers:
     of a player is 1 when the sample falls in the explained row's bin (or category). The first
     sample is the explained row itself. Kernel ``sqrt(exp(-d^2 / w^2))`` of the Euclidean distance
     between binary vectors, ``w = 0.75 * sqrt(n_players)``, and ridge regression with an
-    unpenalised intercept and ``alpha = 1``. Unlike lime: every explained row draws from its own
-    generator (same result whatever the call order, ``n_jobs`` or ``max_rows``); an integer column
+    unpenalised intercept and ``alpha = 1``. Unlike lime: the samples come from streams keyed by the
+    seed (same result whatever the call order, ``n_jobs`` or ``max_rows``) and are shared by the
+    rows of a call (below); an integer column
     takes the value of the drawn background row (an integer of the same bin, where lime would give a
     fraction); raw values
     (strings, categoricals, missing values, which get a bin of their own) go straight into the
@@ -31,10 +32,22 @@ explanation (Ribeiro, Singh & Guestrin 2016). Two samplers:
     whole row. Ordinary weighted least squares (``alpha = 0``) by default. This sampler works with
     any masker, e.g. superpixels as players.
 
+With the lime sampler the rows of a call share one set of samples. lime's samples do not depend on
+the explained row (bins with the background's frequencies, values inside them); only the binary
+features and the first sample (the row itself) do. So the samples are drawn once, from two
+counter-based streams keyed by the call's seed (the fitted samples and the held-out ones), the model
+is asked about each once, and every row is fitted on them with its own first sample and binary
+features: ``n`` rows cost ``n_samples - 1 + n_holdout + n`` model rows instead of ``n`` times as
+many. Each row's coefficients have exactly the distribution they would have with samples of its
+own, and its standard errors are its own; what changes is that the rows share their sampling noise
+(common random numbers): differences between rows are more precise, while an average over rows
+does not average the sampling noise away. A row's values depend on the seed and the row only (not
+on its position or the rows beside it).
+
 With the lime sampler the regression can run on *pseudo-outputs* that keep lime's estimand and lower
 its variance (a control variate): an additive model ``g`` of the outputs in the samples' bins (or
-categories) and within-bin values is fitted in one pass on half of the row's samples and taken out
-of the other half, and its exact surrogate coefficients ``Delta(g)`` are put back, ``y - g(x) + z .
+categories) and within-bin values is fitted in one pass on half of the drawn samples (shared by the
+rows; the row itself takes no part) and taken out of the other half, and its exact surrogate coefficients ``Delta(g)`` are put back, ``y - g(x) + z .
 Delta``. Because the players are drawn independently, the surrogate coefficient of an additive ``g``
 is known in closed form: the mean of ``g`` in the row's bin minus its mean in the other bins. So the
 expected coefficients are lime's, and only the part of the model that is not additive adds noise.
@@ -42,7 +55,7 @@ Both fits come from the same pass; per row and output the one with the smaller s
 kept (``diagnostics["used_control_variate"]``). Intercept and R^2 are those of the model's own outputs.
 
 The sampler (:mod:`tabxai._kernels.lime_sampler`) draws every uniform as a counter-based hash of a
-key taken from the row's generator, so a sample does not depend on how the stream is chunked; values
+key taken from the call's seed, so a sample does not depend on how the stream is chunked; values
 inside a bin come from a piecewise quintic table of the bin's truncated-normal quantile, checked
 against the exact inverse CDF (within 1e-8 of the bin's width; exact where the table misses); for a
 continuous column most uniforms find their bin and value in one lookup of 1,024 quintic pieces of
@@ -312,8 +325,9 @@ class LimeTabular(MaskingExplainer):
     n_samples : int, default=5000
         Samples per explained row that the surrogate is fitted on (the first is the row itself),
         at least ``2 * n_players + 2``. A further ``max(n_samples // 10, 20)`` fresh samples per row
-        measure held-out fidelity. With ``sampling="background"`` each sample costs
-        ``n_background`` model rows.
+        measure held-out fidelity. With ``sampling="lime"`` the rows of a call share these samples
+        (the model sees ``n_samples - 1 + n_holdout`` of them plus the rows themselves); with
+        ``sampling="background"`` every row has its own and each costs ``n_background`` model rows.
     kernel_width : float, default=None
         Width ``w`` of the kernel ``sqrt(exp(-d^2 / w^2))``; default ``0.75 * sqrt(n_players)``
         (lime's). Must be > 0.
@@ -339,10 +353,14 @@ class LimeTabular(MaskingExplainer):
     link : {None, "logit"}, default=None
         ``"logit"``: explain the log-odds of the model's probabilities.
     random_state : int, numpy Generator or None, default=None
-        Seed. Each explained row draws from its own generator derived from the seed and its
-        position, so results do not depend on ``n_jobs``, ``max_rows`` or earlier calls.
+        Seed. The lime sampler's streams are keyed by the seed alone (a row's values depend on the
+        seed and the row, not on its position); the background sampler gives each row a generator
+        derived from the seed and the row's position. Results do not depend on ``n_jobs``,
+        ``max_rows`` or earlier calls.
     n_jobs : int, default=None
-        Explained rows in parallel (joblib); None means 1.
+        Explained rows in parallel (joblib) with ``sampling="background"``; None means 1. The lime
+        sampler's rows share one set of samples, asked of the model once in one process (a row's
+        fits take tens of microseconds), so ``n_jobs`` does not change its work.
     max_rows : int, default=None
         Most rows per model call (default 32,768).
     progress : bool, default=None
@@ -458,8 +476,14 @@ class LimeTabular(MaskingExplainer):
                                  conditions=self._conditions(run.schema, run.codes))
 
     def _block_size(self, masker):
+        if self.sampling == "lime":  # one block: the rows share the samples, a row keeps only its results
+            return None
         # rows per block: the samples a block keeps for its fits stay bounded (about 200,000 samples)
         return max(1, _SAMPLES_PER_BLOCK // (self._n_samples + self._n_holdout))
+
+    def _row_jobs(self):
+        # the lime sampler's rows share one sample set, asked of the model once; a row's fits take microseconds
+        return 1 if self.sampling == "lime" else super()._row_jobs()
 
     def _conditions(self, schema, codes):
         """What each interpretable feature means for each row, in words (rows x players, object).
@@ -544,21 +568,22 @@ class LimeTabular(MaskingExplainer):
         holdout = np.empty((n_rows, n_outputs))
         for i, (z, y) in enumerate(samples[len(samples) - n_rows:]):
             holdout[i] = weighted_r2(y, fits[i].predict(z), self._kernel(z))
-        info = self._row_info(fits, holdout, np.stack([p[0][1][0] for p in pieces]), used, done)
+        fitted = [np.stack([getattr(f, name) for f in fits]) for name in ("intercept", "r2", "constant")]
+        info = self._row_info(values, *fitted, holdout, np.stack([p[0][1][0] for p in pieces]), used, done)
         return RowResults(values, stderr, model_rows, info)
 
-    def _row_info(self, fits, holdout, model_prediction, used, done):
+    def _row_info(self, values, intercept, r2, constant, holdout, model_prediction, used, done):
         """The per-row diagnostics of a block (``explain`` pops ``intercept`` and ``constant``)."""
-        n_rows = len(fits)
+        n_rows = len(values)
         return {
-            "intercept": np.stack([f.intercept for f in fits]),
-            "r2": np.stack([f.r2 for f in fits]),
+            "intercept": intercept,
+            "r2": r2,
             "r2_holdout": holdout,
-            "surrogate_prediction": np.stack([f.intercept + f.coef.sum(axis=0) for f in fits]),
+            "surrogate_prediction": intercept + values.sum(axis=1),
             "model_prediction": model_prediction,
             "kernel_width": np.full(n_rows, self._kernel_width),
             "n_samples": used + 1,
-            "constant": np.stack([f.constant for f in fits]),
+            "constant": constant,
             "stopped_by": np.where(done, "tol", "budget").astype(object) if self.tol is not None
             else np.full(n_rows, "budget", dtype=object),
         }
@@ -581,9 +606,9 @@ class LimeTabular(MaskingExplainer):
         bits = pattern_bits(n_players) if pattern_space(n_players, self._n_samples) else None
         own = [self._neighbourhood(rows[i], keys[i], fitted_key, 0, 0, True)[1] for i in range(n_rows)]
         n_random = self._n_samples - 1
-        shared = self._new_samples(n_random + 1, True)  # slot 0: the explained row, written per row
+        shared = self._new_samples(n_random + 1, True, False)  # slot 0: the explained row, written per row
         outputs = np.empty((n_random + 1, n_outputs))
-        holdout = self._new_samples(self._n_holdout, True)
+        holdout = self._new_samples(self._n_holdout, True, False)
         holdout_outputs = np.empty((self._n_holdout, n_outputs))
         own_outputs = np.empty((n_rows, n_outputs))
         binary = np.empty((n_players, n_random + 1), dtype=np.uint8)  # one row's features at a time
@@ -594,7 +619,9 @@ class LimeTabular(MaskingExplainer):
         values = np.zeros((n_rows, n_players, n_outputs))
         stderr = np.zeros_like(values)
         controlled = np.zeros((n_rows, n_outputs), dtype=bool)
-        fits = [None] * n_rows
+        intercept = np.zeros((n_rows, n_outputs))
+        r2 = np.zeros((n_rows, n_outputs))
+        constant = np.zeros((n_rows, n_outputs), dtype=bool)
         drawn, model_rows = 0, 0
         for round_index, target in enumerate(schedule):
             segments = [self._stream_segment(fitted_key, drawn, target, shared, 1, outputs)]
@@ -616,9 +643,10 @@ class LimeTabular(MaskingExplainer):
                     row_features(levels, control["row_levels"][i], self._player_columns, self._player_start,
                                  binary[:, :n], patterns[:n])
                     deltas = row_deltas(common, control, control["row_levels"][i], control["like_row"][i])
-                    fits[i], controlled[i] = fit_row(binary[:, :n].T, patterns[:n], outputs[:n], common.residuals,
-                                                     deltas, self._kernel_width, self._alpha, self._n_features, bits)
-                    values[i], stderr[i] = fits[i].coef, fits[i].stderr
+                    fit, controlled[i] = fit_row(binary[:, :n].T, patterns[:n], outputs[:n], common.residuals, deltas,
+                                                 self._kernel_width, self._alpha, self._n_features, bits)
+                    values[i], stderr[i], intercept[i], r2[i], constant[i] = \
+                        fit.coef, fit.stderr, fit.intercept, fit.r2, fit.constant
                     used[i] = target
             if self.tol is not None:
                 done |= largest_relative_stderr(values, stderr) <= self.tol
@@ -634,8 +662,8 @@ class LimeTabular(MaskingExplainer):
             row_features(holdout.levels.T, control["row_levels"][i], self._player_columns, self._player_start,
                          holdout_binary, holdout_patterns)
             z = holdout_binary.T.astype(np.float64)
-            r2_holdout[i] = weighted_r2(holdout_outputs, fits[i].predict(z), self._kernel(z))
-        info = self._row_info(fits, r2_holdout, own_outputs, used, done)
+            r2_holdout[i] = weighted_r2(holdout_outputs, intercept[i] + z @ values[i], self._kernel(z))
+        info = self._row_info(values, intercept, r2, constant, r2_holdout, own_outputs, used, done)
         info["used_control_variate"] = controlled
         return RowResults(values, stderr, model_rows, info)
 
@@ -687,12 +715,14 @@ class LimeTabular(MaskingExplainer):
                      self._player_start, codes_out,
                      sample.binary.T[:, local_start:stop], sample.patterns[local_start:stop], levels, deviations)
 
-    def _new_samples(self, count, control):
+    def _new_samples(self, count, control, features=True):
         """Room for ``count`` samples; binary features, levels and deviations are transposed views of
-        C-ordered (players or columns, samples) arrays, which the sampler fills column by column."""
+        C-ordered (players or columns, samples) arrays, which the sampler fills column by column.
+        Without ``control`` no levels and deviations, without ``features`` no binary features."""
         n_columns = self._background_codes.shape[1]
         rows = count if control else 0
-        return _Samples(np.empty((self._players.n_players, count), dtype=np.uint8).T, np.empty(count, dtype=np.int64),
+        width = count if features else 0
+        return _Samples(np.empty((self._players.n_players, width), dtype=np.uint8).T, np.empty(width, dtype=np.int64),
                         None, np.empty((n_columns, rows), dtype=np.int32).T, np.empty((n_columns, rows)).T)
 
     def _neighbourhood(self, row_codes, row_keys, key, start, count, first):
@@ -708,8 +738,8 @@ class LimeTabular(MaskingExplainer):
         """A segment for :meth:`_evaluate_segments`: samples ``start ... stop`` of stream ``key`` into
         ``sample`` (:class:`_Samples`) from row ``offset + start``, their outputs into ``outputs``."""
         view = _Samples(*(None if a is None else a[offset + start:offset + stop] for a in sample))
-        row_codes = np.zeros(self._background_codes.shape[1])
-        row_keys = np.full(row_codes.shape[0], -2, dtype=np.int64)  # no sample is like it: binary features come later
+        row_codes = np.zeros(self._background_codes.shape[1])  # no row: binary features come from the levels
+        row_keys = np.full(row_codes.shape[0], -2, dtype=np.int64)
 
         def fill(a, b, out):
             self._draw(row_codes, row_keys, key, start, False, a, out, view)

@@ -648,14 +648,15 @@ def naive_additive_fit(levels, deviations, y, fit_on):
 
 
 def naive_lime_pseudo_targets(binary, y, levels, deviations, players, row_levels, frequencies, like_row):
-    """``y - g(x) + z . Delta(g)`` with ``g`` fitted on one half of the samples (even or odd
-    positions) and applied to the other; ``Delta_p = sum_{j in p} gamma_j(row) - (E gamma_j - q_p
-    gamma_j(row)) / (1 - q_p)`` with ``q_p`` the share of background rows like the row on player
-    ``p`` and ``E gamma_j`` over the background frequencies of column ``j``'s levels."""
+    """``y - g(x) + z . Delta(g)`` with ``g`` fitted on one half of the drawn samples (even or odd
+    positions; sample 0, the row itself, takes no part) and applied to the other half; ``Delta_p =
+    sum_{j in p} gamma_j(row) - (E gamma_j - q_p gamma_j(row)) / (1 - q_p)`` with ``q_p`` the share of
+    background rows like the row on player ``p`` and ``E gamma_j`` over the background frequencies
+    of column ``j``'s levels."""
     n = len(binary)
     out = np.array(y, dtype=float, copy=True)
     for parity in (0, 1):
-        fit_on = [s % 2 == parity for s in range(n)]
+        fit_on = [s % 2 == parity and s > 0 for s in range(n)]
         g, gamma = naive_additive_fit(levels, deviations, y, fit_on)
         delta = []
         for p, members in enumerate(players):
@@ -668,7 +669,7 @@ def naive_lime_pseudo_targets(binary, y, levels, deviations, players, row_levels
                     total += own - (mean - q * own) / (1 - q)
             delta.append(total)
         for s in range(n):
-            if not fit_on[s]:
+            if s % 2 != parity:
                 out[s] = y[s] - g(levels[s], deviations[s]) + sum(binary[s][p] * delta[p] for p in range(len(players)))
     return out
 

@@ -23,7 +23,7 @@ from sklearn.preprocessing import OneHotEncoder
 import tabxai as tx
 from tabxai._display import number_text
 from tabxai._kernels.lime_sampler import counter_uniforms, normal_quantile, truncated_normal
-from tabxai._validation import row_keys
+from tabxai._validation import call_keys
 from tabxai._lime_fit import dense_fit
 
 
@@ -166,7 +166,7 @@ def test_values_equal_the_naive_fit_on_the_same_samples(mixed):
     used = expl.diagnostics["used_control_variate"]
     assert used.any()  # the additive model explains much of this model
     for i in range(3):
-        key = row_keys(seed, i, 2)[0]
+        key = call_keys(seed, 2)[0]  # every row's samples: one stream of the call
         sample_codes, sample = explainer._neighbourhood(codes[i], keys[i], key, 0, n_samples - 1, True)
         binary = sample.binary.astype(float)
         y = predict(explainer._schema.decode(sample_codes))
@@ -302,14 +302,31 @@ def test_same_values_whatever_n_jobs_max_rows_and_calls(mixed):
         expl = other.explain(rows)
         np.testing.assert_allclose(expl.values, reference.values, rtol=0, atol=1e-12)
         np.testing.assert_allclose(expl.stderr, reference.stderr, rtol=0, atol=1e-12)
-    # a row's result does not depend on the rows explained beside it
-    alone = first.explain(rows.iloc[:1])
-    np.testing.assert_allclose(alone.values[0], reference.values[0], rtol=0, atol=1e-12)
+    # a row's result does not depend on the rows explained beside it, nor on its position
+    alone = first.explain(rows.iloc[3:4])
+    np.testing.assert_allclose(alone.values[0], reference.values[3], rtol=0, atol=1e-12)
     for sampling in ["background"]:
         a = tx.LimeTabular(predict, frame[:20], sampling=sampling, n_samples=80, random_state=2).explain(rows)
         b = tx.LimeTabular(predict, frame[:20], sampling=sampling, n_samples=80, random_state=2, n_jobs=2,
                            max_rows=33).explain(rows)
         np.testing.assert_allclose(a.values, b.values, rtol=0, atol=1e-12)
+
+
+def test_rows_share_one_sample_set_and_one_model_call_per_sample():
+    """lime's samples do not depend on the explained row: the rows of a call share them, so the model
+    sees each sample once (plus each row itself), and a row's values depend on the seed and the row only."""
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(200, 3))
+    model = LogisticRegression().fit(X, X[:, 0] + X[:, 1] ** 2 > 1)
+    explainer = tx.LimeTabular(model, X[:100], n_samples=500, random_state=3)
+    expl = explainer.explain(X[100:110])
+    assert expl.params["model_rows"] == 499 + explainer._n_holdout + 10
+    twice = explainer.explain(X[[105, 105, 101]])
+    np.testing.assert_array_equal(twice.values[0], twice.values[1])
+    np.testing.assert_allclose(twice.values[[0, 2]], expl.values[[5, 1]], rtol=0, atol=1e-13)
+    np.testing.assert_allclose(twice.stderr[[0, 2]], expl.stderr[[5, 1]], rtol=0, atol=1e-13)
+    np.testing.assert_allclose(twice.diagnostics["r2_holdout"][[0, 2]], expl.diagnostics["r2_holdout"][[5, 1]],
+                               rtol=0, atol=1e-13)
 
 
 def test_tol_stops_rows_early_and_says_why():

@@ -5,7 +5,15 @@ import pytest
 from naive import naive_ridge, naive_ridge_stderr
 
 from tabxai._kernels.lime import kernel_weights
-from tabxai._lime_fit import dense_fit, fit_row, pattern_bits, pattern_fit, pattern_space
+from tabxai._lime_fit import (
+    dense_fit,
+    fit_row,
+    pattern_bits,
+    pattern_fit,
+    pattern_space,
+    row_deltas,
+    shared_control,
+)
 
 
 def _samples(seed, n_samples=600, n_players=4, n_outputs=2):
@@ -48,13 +56,15 @@ def test_the_row_fit_is_the_same_through_patterns_or_the_dense_design():
     control = {"width": 5, "row_levels": np.ones(4, dtype=np.int64),
                "frequencies": np.tile([0, 0.3, 0.3, 0.2, 0.2], (4, 1)), "like_row": np.full(4, 0.3),
                "membership": np.eye(4)}
-    fast, used_fast = fit_row(binary, patterns, y, levels, deviations, control, 1.5, 1.0, None, pattern_bits(4))
-    dense, used_dense = fit_row(binary, patterns, y, levels, deviations, control, 1.5, 1.0, None, None)
+    shared = shared_control(np.ascontiguousarray(levels.T), np.ascontiguousarray(deviations.T), y, control)
+    deltas = row_deltas(shared, control, control["row_levels"], control["like_row"])
+    fast, used_fast = fit_row(binary, patterns, y, shared.residuals, deltas, 1.5, 1.0, None, pattern_bits(4))
+    dense, used_dense = fit_row(binary, patterns, y, shared.residuals, deltas, 1.5, 1.0, None, None)
     np.testing.assert_array_equal(used_fast, used_dense)
     assert used_fast.all()  # the within-bin curve is additive: the control variate removes it
     np.testing.assert_allclose(fast.coef, dense.coef, rtol=1e-9, atol=1e-11)
     np.testing.assert_allclose(fast.stderr, dense.stderr, rtol=1e-9)
-    plain, used = fit_row(binary, patterns, y, levels, deviations, None, 1.5, 1.0, None, None)
+    plain, used = fit_row(binary, patterns, y, None, None, 1.5, 1.0, None, None)
     assert not used.any()
     assert np.all((fast.stderr ** 2).sum(axis=0) < (plain.stderr ** 2).sum(axis=0))
 
@@ -65,8 +75,8 @@ def test_patterns_are_used_only_where_they_are_fewer_than_the_samples():
     assert pattern_space(8, 200) == 0
 
 
-@pytest.mark.parametrize("n_outputs", [1, 3])
-def test_control_sums_are_the_sums_per_half_column_and_level(n_outputs):
+@pytest.mark.parametrize("n_outputs, first", [(1, 0), (3, 1)])
+def test_control_sums_are_the_sums_per_half_column_and_level(n_outputs, first):
     """The control variate's one-pass sums (a pass for counts and deviations, one per output) against plain sums."""
     from tabxai._kernels.lime import control_sums
 
@@ -75,13 +85,31 @@ def test_control_sums_are_the_sums_per_half_column_and_level(n_outputs):
     levels = rng.integers(0, width, size=(n_columns, n_samples)).astype(np.int32)
     deviations = rng.normal(size=(n_columns, n_samples))
     targets = rng.normal(size=(n_samples, n_outputs))
-    sums = control_sums(levels, deviations, targets, width)
+    sums = control_sums(levels, deviations, targets, width, first)
     assert sums.shape == (2, n_columns, width, 3 + 2 * n_outputs)
     for h in range(2):
         for j in range(n_columns):
             for level in range(width):
-                inside = (np.arange(n_samples) % 2 == h) & (levels[j] == level)
+                inside = (np.arange(n_samples) % 2 == h) & (levels[j] == level) & (np.arange(n_samples) >= first)
                 d, y = deviations[j, inside], targets[inside]
                 expected = np.concatenate([[inside.sum(), d.sum(), (d * d).sum()],
                                            np.stack([y.sum(axis=0), d @ y], axis=1).ravel()])
                 np.testing.assert_allclose(sums[h, j, level], expected, rtol=1e-12, atol=1e-12)
+
+
+def test_pattern_sums_are_the_sums_per_half_and_pattern():
+    from tabxai._kernels.lime import pattern_sums
+
+    _, patterns, y, _, _ = _samples(2)
+    residuals = np.random.default_rng(2).normal(size=y.shape)
+    shift = y[0]
+    sums = pattern_sums(patterns, y, residuals, shift, 16)
+    half = np.arange(len(y)) % 2
+    for h in range(2):
+        for q in range(16):
+            inside = (half == h) & (patterns == q)
+            expected = [inside.sum()]
+            for k in range(y.shape[1]):
+                v, e = y[inside, k] - shift[k], residuals[inside, k]
+                expected += [v.sum(), (v * v).sum(), e.sum(), (e * e).sum()]
+            np.testing.assert_allclose(sums[h, q], expected, rtol=1e-12, atol=1e-12)

@@ -107,6 +107,34 @@ def test_a_request_filled_in_pieces_equals_one_filled_at_once(explainer_and_rows
     np.testing.assert_array_equal(sample.deviations, whole_sample.deviations)
 
 
+@pytest.mark.parametrize("groups", [None, [["a", "b"], ["c"], ["d"]]])
+def test_binary_features_from_the_levels_equal_the_samplers_own(groups):
+    """Rows share samples: their binary features come from the samples' levels (row_features), which
+    must equal what the sampler writes when it draws around the row itself (groups: all columns alike)."""
+    from tabxai._kernels.lime import row_features
+
+    rng = np.random.default_rng(4)
+    background = pd.DataFrame({"a": rng.normal(size=300), "b": rng.lognormal(size=300),
+                               "c": rng.integers(0, 3, size=300), "d": rng.normal(size=300)})
+    background.loc[::17, "a"] = np.nan  # a missing level too
+    explainer = tx.LimeTabular(lambda frame: frame["d"].to_numpy(), background, n_samples=100, random_state=0,
+                               feature_groups=groups)
+    codes = explainer._schema.encode(background)
+    keys = explainer._discretizer.keys(codes)
+    n_players = explainer._players.n_players
+    for i in [0, 17, 5]:
+        _, sample = explainer._neighbourhood(codes[i], keys[i], np.uint64(21), 3, 2000, True)
+        binary = np.empty((n_players, 2001), dtype=np.uint8)
+        patterns = np.empty(2001, dtype=np.int64)
+        row_features(np.ascontiguousarray(sample.levels.T), keys[i] + 1, explainer._player_columns,
+                     explainer._player_start, binary, patterns)
+        np.testing.assert_array_equal(binary.T, sample.binary)
+        np.testing.assert_array_equal(patterns, sample.patterns)
+        naive = np.array([[all(sample.levels[s, j] == keys[i, j] + 1 for j in members)
+                           for members in explainer._players.columns] for s in range(2001)])
+        np.testing.assert_array_equal(binary.T, naive)
+
+
 def test_a_weighted_background_gives_its_weighted_bin_masses():
     rng = np.random.default_rng(12)
     background = pd.DataFrame({"a": rng.normal(size=80), "b": rng.integers(0, 4, size=80)})

@@ -285,8 +285,8 @@ def _position(u, equal_weights, cumulative, n_background):
 
 @numba.njit(cache=True, nogil=True)
 def _picked_column(key, first_random, skip, n_out, n_columns, column, row_key, bit, sorted_keys, sorted_codes,
-                   equal_weights, cumulative, integral, expected, codes_out, binary_out, patterns_out, control,
-                   levels_out, deviations_out):
+                   equal_weights, cumulative, integral, expected, codes_out, binary_out, patterns_out, features,
+                   control, levels_out, deviations_out):
     """:func:`draw_samples` for a player that is one column taking the picked row's code (a category, an integer)."""
     n_background = sorted_keys.shape[0]
     j = np.uint64(column)
@@ -300,9 +300,10 @@ def _picked_column(key, first_random, skip, n_out, n_columns, column, row_key, b
         if control:
             levels_out[t] = bin_key + 1
             deviations_out[t] = code - expected[max(bin_key, 0)] if integral and bin_key >= 0 else 0.0
-        same = np.int64(bin_key == row_key)
-        binary_out[t] = same
-        patterns_out[t] |= same * bit
+        if features:
+            same = np.int64(bin_key == row_key)
+            binary_out[t] = same
+            patterns_out[t] |= same * bit
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -344,7 +345,7 @@ def uniform_table(segments, tables, flipped, n_pieces, tolerance):
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def _continuous_column(key, first_random, skip, n_out, n_columns, column, row_key, bit, sorted_keys, equal_weights,
                        cumulative, segments, splits, offsets, coefficients, exact, tables, flipped, expected,
-                       piece_coefficients, piece_keys, codes_out, binary_out, patterns_out, control, levels_out,
+                       piece_coefficients, piece_keys, codes_out, binary_out, patterns_out, features, control, levels_out,
                        deviations_out, uniforms, keys, values):
     """:func:`draw_samples` for a player that is one continuous numeric column.
 
@@ -418,9 +419,10 @@ def _continuous_column(key, first_random, skip, n_out, n_columns, column, row_ke
             if control:
                 levels_out[t] = bin_key + 1
                 deviations_out[t] = 0.0 if missing else value - expected[np.uint64(max(bin_key, 0))]
-            same = np.int64(bin_key == row_key)
-            binary_out[t] = same
-            patterns_out[t] |= same * bit
+            if features:
+                same = np.int64(bin_key == row_key)
+                binary_out[t] = same
+                patterns_out[t] |= same * bit
 
 
 @numba.njit(cache=True, inline="always")
@@ -483,8 +485,9 @@ def draw_samples(key, random_start, with_row, local_start, row_codes, row_keys, 
     ``piece_coefficients[q]`` and ``piece_keys[q]`` (:func:`uniform_table`, ``q = piece_rows[p]``)
     give the bin and value of most uniforms in one lookup (the same draw, within the tables' tolerance).
 
-    Written per row ``i``: ``codes_out[i]`` (the model's input), ``binary_out[p, i]`` 1 when every
-    column of ``p`` falls in the explained row's bin (or category), ``patterns_out[i]`` these bits as
+    Written per row ``i``: ``codes_out[i]`` (the model's input), when ``binary_out`` has columns
+    ``binary_out[p, i]`` 1 when every column of ``p`` falls in the explained row's bin (or
+    category), ``patterns_out[i]`` these bits as
     an integer (bit ``p``; 0 beyond 62 players), and when ``levels_out`` has columns, ``levels_out[j,
     i]`` 1 + the key of column ``j`` (0 for missing) and ``deviations_out[j, i]`` its value minus
     ``expected[slot, bin]`` (0 for other columns). Keys are bins or codes, -1 for missing.
@@ -500,8 +503,10 @@ def draw_samples(key, random_start, with_row, local_start, row_codes, row_keys, 
     bits = n_players <= 62
     skip = 1 if with_row and local_start == 0 else 0  # output row 0 is the explained row itself
     shift = (1 if with_row else 0) - local_start
-    for t in range(n_out):
-        patterns_out[t] = 0
+    features = binary_out.shape[1] > 0  # none: the caller derives them from the levels (row_features)
+    if features:
+        for t in range(n_out):
+            patterns_out[t] = 0
     uniforms = np.empty(_BLOCK)  # scratch of the continuous columns' hot loop
     keys = np.empty(_BLOCK, dtype=np.int64)
     values = np.empty(_BLOCK)
@@ -515,12 +520,13 @@ def draw_samples(key, random_start, with_row, local_start, row_codes, row_keys, 
                                sorted_keys[p], equal_weights, cumulative[p], segments[p], splits[slot], offsets[slot],
                                coefficients, exact, tables[slot], flipped[slot], expected[slot],
                                piece_coefficients[piece_rows[p]], piece_keys[piece_rows[p]], codes_out, binary_out[p],
-                               patterns_out, control, levels_out[first], deviations_out[first], uniforms, keys, values)
+                               patterns_out, features, control, levels_out[first], deviations_out[first], uniforms, keys, values)
             continue
         if single:
             _picked_column(key, random_start - shift, skip, n_out, n_columns, first, row_keys[first], bit,
                            sorted_keys[p], sorted_codes[p], equal_weights, cumulative[p], slot >= 0,
-                           expected[max(slot, 0)], codes_out, binary_out[p], patterns_out, control, levels_out[first],
+                           expected[max(slot, 0)], codes_out, binary_out[p], patterns_out, features, control,
+                           levels_out[first],
                            deviations_out[first])
             continue
         for t in range(skip, n_out):  # a group of columns, drawn jointly from one background row
@@ -532,13 +538,15 @@ def draw_samples(key, random_start, with_row, local_start, row_codes, row_keys, 
                                 background_keys, background_codes, numeric_slot, integral, tables, flipped,
                                 splits, offsets, coefficients, exact, expected, player_columns, player_start,
                                 t, control, codes_out, levels_out, deviations_out)
-            binary_out[p, t] = same
-            patterns_out[t] |= same * bit
+            if features:
+                binary_out[p, t] = same
+                patterns_out[t] |= same * bit
     if skip:
         for p in range(n_players):
-            binary_out[p, 0] = 1
-            if bits:
-                patterns_out[0] |= 1 << p
+            if features:
+                binary_out[p, 0] = 1
+                if bits:
+                    patterns_out[0] |= 1 << p
         for j in range(n_columns):
             codes_out[0, j] = row_codes[j]
             if control:
