@@ -17,6 +17,7 @@ the smaller sandwich variance (sum over players) is kept: both fits come from th
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -31,6 +32,7 @@ from ._kernels.lime import (
     forward_selection,
     kernel_weights,
     pattern_sums,
+    row_pattern_fits,
 )
 from ._kernels.lime import pattern_fit as _pattern_fit_kernel
 
@@ -229,6 +231,10 @@ def fit_row(binary, patterns, targets, residuals, deltas, kernel_width, alpha, n
         return dense_fit(binary, kernel_weights(binary, kernel_width), targets, alpha, n_features), \
             np.zeros(n_outputs, dtype=bool)
     targets = np.ascontiguousarray(targets)
+    if bits is not None and (n_features is None or n_features >= bits.shape[1]):
+        coef, intercept, stderr, r2, constant, use = row_pattern_fits(
+            patterns, targets, residuals, bits, _pattern_weights(bits, kernel_width), deltas, alpha)
+        return Fit(coef, intercept, stderr, r2, constant), use
     shift = np.ascontiguousarray(targets[0])
     scale = np.abs(targets).max(axis=0)
     if bits is not None:
@@ -260,4 +266,12 @@ def pattern_bits(n_players):
 
 
 def _pattern_weights(bits, kernel_width):
-    return kernel_weights(np.ascontiguousarray(bits), kernel_width)
+    """The kernel weight of every bit pattern (the same for every row of a call: cached)."""
+    return _cached_pattern_weights(bits.shape[1], float(kernel_width))
+
+
+@lru_cache(maxsize=16)
+def _cached_pattern_weights(n_players, kernel_width):
+    weights = kernel_weights(pattern_bits(n_players), kernel_width)
+    weights.flags.writeable = False
+    return weights

@@ -82,7 +82,7 @@ from ._display import number_text, threshold_text
 from ._engine import coalition_values, predict, single_blas_thread, stream_rows
 from ._kernels.lime import kernel_weights
 from ._kernels.lime_sampler import draw_samples, quantile_table, truncation_table, uniform_table
-from ._kernels.lime import row_features
+from ._kernels.lime import pattern_r2, row_features
 from ._lime_fit import fit_row, pattern_bits, pattern_space, row_deltas, row_residual, shared_control, weighted_r2
 from ._validation import (
     check_choice,
@@ -604,6 +604,7 @@ class LimeTabular(MaskingExplainer):
         keys = self._discretizer.keys(rows)
         control = self._control_tables(rows, keys)
         bits = pattern_bits(n_players) if pattern_space(n_players, self._n_samples) else None
+        pattern_weights = None if bits is None else self._kernel(bits)
         own = [self._neighbourhood(rows[i], keys[i], fitted_key, 0, 0, True)[1] for i in range(n_rows)]
         n_random = self._n_samples - 1
         shared = self._new_samples(n_random + 1, True, False)  # slot 0: the explained row, written per row
@@ -661,6 +662,10 @@ class LimeTabular(MaskingExplainer):
         for i in range(n_rows):
             row_features(holdout.levels.T, control["row_levels"][i], self._player_columns, self._player_start,
                          holdout_binary, holdout_patterns)
+            if bits is not None:
+                r2_holdout[i] = pattern_r2(holdout_patterns, holdout_outputs, bits, pattern_weights, intercept[i],
+                                           values[i])
+                continue
             z = holdout_binary.T.astype(np.float64)
             r2_holdout[i] = weighted_r2(holdout_outputs, intercept[i] + z @ values[i], self._kernel(z))
         info = self._row_info(values, intercept, r2, constant, r2_holdout, own_outputs, used, done)

@@ -113,3 +113,19 @@ def test_pattern_sums_are_the_sums_per_half_and_pattern():
                 v, e = y[inside, k] - shift[k], residuals[inside, k]
                 expected += [v.sum(), (v * v).sum(), e.sum(), (e * e).sum()]
             np.testing.assert_allclose(sums[h, q], expected, rtol=1e-12, atol=1e-12)
+
+
+def test_r2_from_patterns_equals_the_weighted_r2_of_the_dense_design():
+    from tabxai._kernels.lime import pattern_r2
+    from tabxai._lime_fit import weighted_r2
+
+    binary, patterns, y, _, _ = _samples(3)
+    bits = pattern_bits(binary.shape[1])
+    rng = np.random.default_rng(3)
+    intercept, coef = rng.normal(size=2), rng.normal(size=(4, 2))
+    design = binary.astype(float)
+    expected = weighted_r2(y, intercept + design @ coef, kernel_weights(design, 1.5))
+    np.testing.assert_allclose(pattern_r2(patterns, y, bits, kernel_weights(bits, 1.5), intercept, coef), expected,
+                               rtol=1e-10)
+    flat = np.full((len(y), 1), 2.5)  # constant outputs: R^2 undefined
+    assert np.isnan(pattern_r2(patterns, flat, bits, kernel_weights(bits, 1.5), intercept[:1], coef[:, :1])[0])

@@ -342,6 +342,84 @@ def row_features(levels, row_levels, player_columns, player_start, binary_out, p
 
 
 @numba.njit(cache=True, nogil=True)
+def pattern_system(bits, weights, counts, alpha):
+    """What every fit on the same patterns shares: the weighted mean of the features, the total weight,
+    the number of samples, the inverse of ``X'WX + alpha I`` (centred ``x``) and the centred features
+    of every pattern (P, p); see :func:`pattern_fit`."""
+    n_patterns, n_players = bits.shape
+    total = 0.0
+    samples = 0.0
+    x_mean = np.zeros(n_players)
+    for q in range(n_patterns):
+        mass = weights[q] * counts[q]
+        total += mass
+        samples += counts[q]
+        for a in range(n_players):
+            x_mean[a] += mass * bits[q, a]
+    x_mean /= total
+    centred = np.empty((n_patterns, n_players))
+    scaled = np.empty((n_patterns, n_players))
+    for q in range(n_patterns):
+        for a in range(n_players):
+            centred[q, a] = bits[q, a] - x_mean[a]
+            scaled[q, a] = weights[q] * counts[q] * centred[q, a]
+    system = centred.T @ scaled
+    for a in range(n_players):
+        system[a, a] += alpha
+    return x_mean, total, samples, np.linalg.inv(system), centred
+
+
+@numba.njit(cache=True, nogil=True)
+def pattern_solution(weights, counts, sums, squares, outcome_sums, outcome_squares, x_mean, total, samples, inverse,
+                     centred):
+    """:func:`pattern_fit` given its :func:`pattern_system`: coefficients, intercept, standard errors, R^2
+    and the outcome's weighted centred sum of squares (products of the (P, p) centred features by BLAS)."""
+    n_patterns, n_players = centred.shape
+    n_outputs = sums.shape[1]
+    y_mean = np.zeros(n_outputs)
+    outcome_mean = np.zeros(n_outputs)
+    for q in range(n_patterns):
+        for k in range(n_outputs):
+            y_mean[k] += weights[q] * sums[q, k]
+            outcome_mean[k] += weights[q] * outcome_sums[q, k]
+    y_mean /= total
+    outcome_mean /= total
+    deviation = np.empty((n_patterns, n_outputs))  # w (S - n mean) per pattern
+    outcome_square = np.zeros(n_outputs)
+    for q in range(n_patterns):
+        w = weights[q]
+        for k in range(n_outputs):
+            deviation[q, k] = w * (sums[q, k] - counts[q] * y_mean[k])
+            m = outcome_mean[k]
+            outcome_square[k] += w * (outcome_squares[q, k] - 2.0 * m * outcome_sums[q, k] + counts[q] * m * m)
+    coef = inverse @ (centred.T @ deviation)
+    intercept = outcome_mean - x_mean @ coef
+    fitted = centred @ coef  # (P, k)
+    factor = samples / (samples - 1.0) if samples > 1.0 else 1.0
+    stderr = np.zeros((n_players, n_outputs))
+    r2 = np.zeros(n_outputs)
+    scaled = np.empty((n_patterns, n_players))
+    for k in range(n_outputs):
+        residual_square = 0.0
+        for q in range(n_patterns):
+            n = counts[q]
+            level = y_mean[k] + fitted[q, k]
+            spread = max(squares[q, k] - 2.0 * level * sums[q, k] + n * level * level, 0.0) if n > 0 else 0.0
+            scale = weights[q] * weights[q] * spread
+            for a in range(n_players):
+                scaled[q, a] = scale * centred[q, a]
+            if n > 0:
+                level = outcome_mean[k] + fitted[q, k]
+                residual_square += weights[q] * (outcome_squares[q, k] - 2.0 * level * outcome_sums[q, k]
+                                                 + n * level * level)
+        covariance = inverse @ (centred.T @ scaled) @ inverse
+        for a in range(n_players):
+            stderr[a, k] = math.sqrt(max(factor * covariance[a, a], 0.0))
+        r2[k] = 1.0 - residual_square / outcome_square[k] if outcome_square[k] > 0 else np.nan
+    return coef, intercept, stderr, r2, outcome_square
+
+
+@numba.njit(cache=True, nogil=True)
 def pattern_fit(bits, weights, counts, sums, squares, outcome_sums, outcome_squares, alpha):
     """Weighted ridge on every player from sums per bit pattern: the dense fit's numbers in ``O(patterns p^2)``.
 
@@ -353,75 +431,106 @@ def pattern_fit(bits, weights, counts, sums, squares, outcome_sums, outcome_squa
     ``coef`` (p, k), ``intercept`` (k, outcome, shifted), ``stderr`` (p, k), ``r2`` (k, of the
     outcome), ``outcome_square`` (k, weighted centred sum of squares of the outcome) and the total weight.
     """
-    n_patterns, n_players = bits.shape
-    n_outputs = sums.shape[1]
-    total = 0.0
-    samples = 0.0
-    x_mean = np.zeros(n_players)
-    y_mean = np.zeros(n_outputs)
-    outcome_mean = np.zeros(n_outputs)
-    for q in range(n_patterns):
-        mass = weights[q] * counts[q]
-        total += mass
-        samples += counts[q]
-        for a in range(n_players):
-            x_mean[a] += mass * bits[q, a]
-        for k in range(n_outputs):
-            y_mean[k] += weights[q] * sums[q, k]
-            outcome_mean[k] += weights[q] * outcome_sums[q, k]
-    x_mean /= total
-    y_mean /= total
-    outcome_mean /= total
-    system = np.zeros((n_players, n_players))
-    moment = np.zeros((n_players, n_outputs))
-    outcome_square = np.zeros(n_outputs)
-    centred = np.empty(n_players)
-    for q in range(n_patterns):
-        if counts[q] == 0:
-            continue
-        w = weights[q]
-        for a in range(n_players):
-            centred[a] = bits[q, a] - x_mean[a]
-        for a in range(n_players):
-            wa = w * counts[q] * centred[a]
-            for b in range(n_players):
-                system[a, b] += wa * centred[b]
-            for k in range(n_outputs):
-                moment[a, k] += w * centred[a] * (sums[q, k] - counts[q] * y_mean[k])
-        for k in range(n_outputs):
-            m = outcome_mean[k]
-            outcome_square[k] += w * (outcome_squares[q, k] - 2.0 * m * outcome_sums[q, k] + counts[q] * m * m)
-    for a in range(n_players):
-        system[a, a] += alpha
-    inverse = np.linalg.inv(system)
-    coef = inverse @ moment
-    intercept = outcome_mean - x_mean @ coef
-    factor = samples / (samples - 1.0) if samples > 1.0 else 1.0
-    stderr = np.zeros((n_players, n_outputs))
-    r2 = np.zeros(n_outputs)
-    meat = np.zeros((n_players, n_players))
-    for k in range(n_outputs):
-        meat[:, :] = 0.0
-        residual_square = 0.0
-        for q in range(n_patterns):
-            n = counts[q]
-            if n == 0:
-                continue
-            fitted = 0.0
-            for a in range(n_players):
-                centred[a] = bits[q, a] - x_mean[a]
-                fitted += centred[a] * coef[a, k]
-            level = y_mean[k] + fitted
-            spread = max(squares[q, k] - 2.0 * level * sums[q, k] + n * level * level, 0.0)
-            scale = weights[q] * weights[q] * spread
-            for a in range(n_players):
-                for b in range(n_players):
-                    meat[a, b] += scale * centred[a] * centred[b]
-            level = outcome_mean[k] + fitted
-            residual_square += weights[q] * (outcome_squares[q, k] - 2.0 * level * outcome_sums[q, k]
-                                             + n * level * level)
-        covariance = inverse @ meat @ inverse
-        for a in range(n_players):
-            stderr[a, k] = math.sqrt(max(factor * covariance[a, a], 0.0))
-        r2[k] = 1.0 - residual_square / outcome_square[k] if outcome_square[k] > 0 else np.nan
+    x_mean, total, samples, inverse, centred = pattern_system(bits, weights, counts, alpha)
+    coef, intercept, stderr, r2, outcome_square = pattern_solution(
+        weights, counts, sums, squares, outcome_sums, outcome_squares, x_mean, total, samples, inverse, centred)
     return coef, intercept, stderr, r2, outcome_square, total
+
+
+@numba.njit(cache=True, nogil=True)
+def row_pattern_fits(patterns, targets, residuals, bits, weights, deltas, alpha):
+    """One row's surrogate from its samples' bit patterns, with the control variate where it lowers the variance.
+
+    :func:`pattern_sums`, :func:`fold_pattern_sums`, then :func:`pattern_fit` on the outputs and on
+    the pseudo-outputs from one :func:`pattern_system`; per output the fit with the smaller sum of
+    sandwich variances is kept (``use``: the pseudo-outputs'). An output that is constant on the
+    samples (weighted spread at most ``total * (1e-12 * max |y|)^2``) gets coefficients and
+    standard errors 0, R^2 NaN and its weighted mean as intercept. Outputs are shifted by the first
+    sample's for the sums. Returns ``coef`` (p, k), ``intercept`` (k), ``stderr`` (p, k), ``r2``
+    (k), ``constant`` (k) and ``use`` (k).
+    """
+    n_samples, n_outputs = targets.shape
+    n_players = bits.shape[1]
+    shift = targets[0].copy()
+    scale = np.zeros(n_outputs)
+    for s in range(n_samples):
+        for k in range(n_outputs):
+            scale[k] = max(scale[k], abs(targets[s, k]))
+    sums = pattern_sums(patterns, targets, residuals, shift, bits.shape[0])
+    counts, y_sums, y_squares, t_sums, t_squares = fold_pattern_sums(sums, bits, deltas)
+    x_mean, total, samples, inverse, centred = pattern_system(bits, weights, counts, alpha)
+    plain = pattern_solution(weights, counts, y_sums, y_squares, y_sums, y_squares, x_mean, total, samples, inverse,
+                             centred)
+    controlled = pattern_solution(weights, counts, t_sums, t_squares, y_sums, y_squares, x_mean, total, samples,
+                                  inverse, centred)
+    outcome_square = plain[4]
+    coef = np.zeros((n_players, n_outputs))
+    intercept = np.empty(n_outputs)
+    stderr = np.zeros((n_players, n_outputs))
+    r2 = np.empty(n_outputs)
+    constant = np.zeros(n_outputs, dtype=np.bool_)
+    use = np.zeros(n_outputs, dtype=np.bool_)
+    for k in range(n_outputs):
+        constant[k] = outcome_square[k] <= total * (1e-12 * scale[k]) ** 2
+        if constant[k]:
+            mean = 0.0
+            for q in range(bits.shape[0]):
+                mean += weights[q] * y_sums[q, k]
+            intercept[k] = mean / total + shift[k]
+            r2[k] = np.nan
+            continue
+        plain_variance = 0.0
+        controlled_variance = 0.0
+        for a in range(n_players):
+            plain_variance += plain[2][a, k] ** 2
+            controlled_variance += controlled[2][a, k] ** 2
+        use[k] = controlled_variance < plain_variance
+        fit = controlled if use[k] else plain
+        for a in range(n_players):
+            coef[a, k] = fit[0][a, k]
+            stderr[a, k] = fit[2][a, k]
+        intercept[k] = fit[1][k] + shift[k]
+        r2[k] = fit[3][k]
+    return coef, intercept, stderr, r2, constant, use
+
+
+@numba.njit(cache=True, nogil=True)
+def pattern_r2(patterns, targets, bits, weights, intercept, coef):
+    """Weighted R^2 per output of the surrogate ``intercept + bits[P] . coef`` on samples with bit patterns
+    ``patterns`` (kernel weight ``weights[P]``); NaN where the outputs are constant (R^2 undefined).
+
+    The same numbers as ``weighted_r2(targets, intercept + z @ coef, kernel_weights(z))`` for the
+    samples' binary features ``z``.
+    """
+    n_samples, n_outputs = targets.shape
+    n_patterns, n_players = bits.shape
+    prediction = np.empty((n_patterns, n_outputs))
+    for q in range(n_patterns):
+        for k in range(n_outputs):
+            value = intercept[k]
+            for a in range(n_players):
+                value += bits[q, a] * coef[a, k]
+            prediction[q, k] = value
+    total = 0.0
+    for s in range(n_samples):
+        total += weights[patterns[s]]
+    r2 = np.empty(n_outputs)
+    for k in range(n_outputs):
+        mean = 0.0
+        scale = 0.0
+        for s in range(n_samples):
+            mean += weights[patterns[s]] * targets[s, k]
+            scale = max(scale, abs(targets[s, k]))
+        mean /= total
+        spread = 0.0
+        residual = 0.0
+        for s in range(n_samples):
+            w = weights[patterns[s]]
+            y = targets[s, k]
+            spread += w * (y - mean) ** 2
+            residual += w * (y - prediction[patterns[s], k]) ** 2
+        if spread <= total * (1e-12 * scale) ** 2:
+            r2[k] = np.nan
+        else:
+            r2[k] = 1.0 - residual / spread
+    return r2
