@@ -213,6 +213,14 @@ class _Discretizer:
             out.append(text)
         return out
 
+    def deviations(self, codes, keys):
+        """Each numeric value minus its bin's expected value (the control variate's within-bin term), else 0."""
+        out = np.zeros(codes.shape)
+        for slot, j in enumerate(self.numeric):
+            present = keys[:, j] >= 0
+            out[present, j] = codes[present, j] - self.expected[slot, keys[present, j]]
+        return out
+
     def keys(self, codes):
         """Bin (numeric) or code (categorical) of every cell, -1 for missing; int64, C order."""
         keys = np.where(np.isnan(codes), -1.0, codes)
@@ -605,7 +613,7 @@ class LimeTabular(MaskingExplainer):
         control = self._control_tables(rows, keys)
         bits = pattern_bits(n_players) if pattern_space(n_players, self._n_samples) else None
         pattern_weights = None if bits is None else self._kernel(bits)
-        own = [self._neighbourhood(rows[i], keys[i], fitted_key, 0, 0, True)[1] for i in range(n_rows)]
+        own_levels, own_deviations = control["row_levels"], self._discretizer.deviations(rows, keys)  # sample 0
         n_random = self._n_samples - 1
         shared = self._new_samples(n_random + 1, True, False)  # slot 0: the explained row, written per row
         outputs = np.empty((n_random + 1, n_outputs))
@@ -634,12 +642,12 @@ class LimeTabular(MaskingExplainer):
             drawn = target
             n = target + 1
             levels, deviations = shared.levels[:n].T, shared.deviations[:n].T  # (columns, samples)
-            levels[:, 0], deviations[:, 0], outputs[0] = own[0].levels[0], own[0].deviations[0], own_outputs[0]
+            levels[:, 0], deviations[:, 0], outputs[0] = own_levels[0], own_deviations[0], own_outputs[0]
             common = shared_control(levels, deviations, outputs[:n], control)  # slot 0 takes no part in the fit
             active = np.flatnonzero(~done)
             with single_blas_thread():
                 for i in active:
-                    levels[:, 0], deviations[:, 0], outputs[0] = own[i].levels[0], own[i].deviations[0], own_outputs[i]
+                    levels[:, 0], deviations[:, 0], outputs[0] = own_levels[i], own_deviations[i], own_outputs[i]
                     common.residuals[0] = row_residual(common, levels[:, :1], deviations[:, :1], outputs[:1])
                     row_features(levels, control["row_levels"][i], self._player_columns, self._player_start,
                                  binary[:, :n], patterns[:n])

@@ -130,6 +130,10 @@ def test_binary_features_from_the_levels_equal_the_samplers_own(groups):
                      explainer._player_start, binary, patterns)
         np.testing.assert_array_equal(binary.T, sample.binary)
         np.testing.assert_array_equal(patterns, sample.patterns)
+        # the row's own first sample: its levels and deviations as the sampler writes them
+        np.testing.assert_array_equal(sample.levels[0], keys[i] + 1)
+        np.testing.assert_allclose(explainer._discretizer.deviations(codes[i:i + 1], keys[i:i + 1])[0],
+                                   sample.deviations[0], rtol=0, atol=1e-15)
         naive = np.array([[all(sample.levels[s, j] == keys[i, j] + 1 for j in members)
                            for members in explainer._players.columns] for s in range(2001)])
         np.testing.assert_array_equal(binary.T, naive)

@@ -294,19 +294,24 @@ def pattern_sums(patterns, targets, residuals, shift, n_patterns):
     shift`` and ``e`` the residuals (:func:`control_residuals`).
     """
     n_samples, n_outputs = targets.shape
-    sums = np.zeros((2, n_patterns, 1 + 4 * n_outputs))
-    for s in range(n_samples):
-        h = s & 1
-        pattern = patterns[s]
-        sums[h, pattern, 0] += 1.0
-        for k in range(n_outputs):
+    width = 1 + 4 * n_outputs
+    flat = np.zeros(2 * n_patterns * width)  # (half, pattern, sum) flat, unsigned offsets: simple loops
+    half = np.uint64(n_patterns * width)
+    stride = np.uint64(width)
+    one = np.uint64(1)
+    for s in range(np.uint64(n_samples)):
+        flat[(s & one) * half + np.uint64(patterns[s]) * stride] += 1.0
+    for k in range(n_outputs):  # one pass per output
+        first = np.uint64(1 + 4 * k)
+        for s in range(np.uint64(n_samples)):
+            o = (s & one) * half + np.uint64(patterns[s]) * stride + first
             y = targets[s, k] - shift[k]
             e = residuals[s, k]
-            sums[h, pattern, 1 + 4 * k] += y
-            sums[h, pattern, 2 + 4 * k] += y * y
-            sums[h, pattern, 3 + 4 * k] += e
-            sums[h, pattern, 4 + 4 * k] += e * e
-    return sums
+            flat[o] += y
+            flat[o + one] += y * y
+            flat[o + np.uint64(2)] += e
+            flat[o + np.uint64(3)] += e * e
+    return flat.reshape((2, n_patterns, width))
 
 
 @numba.njit(cache=True, nogil=True)
