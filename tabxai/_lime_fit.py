@@ -272,6 +272,4 @@ def _pattern_weights(bits, kernel_width):
 
 @lru_cache(maxsize=16)
 def _cached_pattern_weights(n_players, kernel_width):
-    weights = kernel_weights(pattern_bits(n_players), kernel_width)
-    weights.flags.writeable = False
-    return weights
+    return kernel_weights(pattern_bits(n_players), kernel_width)  # not marked read-only: Numba's dispatch is slower

@@ -223,10 +223,11 @@ class _Discretizer:
 
     def keys(self, codes):
         """Bin (numeric) or code (categorical) of every cell, -1 for missing; int64, C order."""
-        keys = np.where(np.isnan(codes), -1.0, codes)
+        missing = np.isnan(codes)
+        keys = np.where(missing, -1.0, codes)
         for slot, j in enumerate(self.numeric):
-            present = ~np.isnan(codes[:, j])
-            keys[present, j] = np.searchsorted(self.edges[slot], codes[present, j])
+            bins = np.searchsorted(self.edges[slot], codes[:, j])  # NaN sorts last: replaced below
+            keys[:, j] = np.where(missing[:, j], -1, bins)
         return np.ascontiguousarray(keys, dtype=np.int64)
 
 
@@ -426,6 +427,7 @@ class LimeTabular(MaskingExplainer):
             columns = [c for player in self._players.columns for c in player]
             self._player_columns = np.array(columns, dtype=np.int64)
             self._player_start = np.concatenate([[0], np.cumsum([len(p) for p in self._players.columns])])
+            self._level_frequencies = None  # per column, built on first use (_control_tables)
 
     def _check_players(self, n_players):
         self._n_samples = check_int(self.n_samples, "n_samples", min_value=2 * n_players + 2)
@@ -688,20 +690,21 @@ class LimeTabular(MaskingExplainer):
         """Per explained row: the level of each column and the share of background rows like it per player;
         per column the background frequencies of the levels; which player holds each column."""
         background = self._background_keys
-        n_levels = np.array([len(edges) + 2 for edges in self._discretizer.edges], dtype=np.int64)
-        counts = np.empty(rows.shape[1], dtype=np.int64)
-        counts[self._discretizer.numeric] = n_levels
-        others = np.flatnonzero(self._discretizer.slot < 0)
-        for j in others:
-            counts[j] = max(int(background[:, j].max(initial=-1)), int(keys[:, j].max(initial=-1))) + 2
-        weights = self._masker.weights / self._masker.weights.sum()
+        if self._level_frequencies is None:  # the background's frequencies of each column's levels (once)
+            weights = self._masker.weights / self._masker.weights.sum()
+            self._level_frequencies = [np.bincount(column + 1, weights=weights, minlength=2) for column in background.T]
+        # a category the background lacks has frequency 0 (levels: 1 + bin or code, 0 for missing)
+        counts = np.array([max(len(f), int(keys[:, j].max(initial=-1)) + 2)
+                           for j, f in enumerate(self._level_frequencies)], dtype=np.int64)
+        for slot, j in enumerate(self._discretizer.numeric):
+            counts[j] = len(self._discretizer.edges[slot]) + 2
         frequencies = np.zeros((rows.shape[1], counts.max()))
-        background_levels = background + 1
+        for j, f in enumerate(self._level_frequencies):
+            frequencies[j, :len(f)] = f
         row_levels = keys + 1
-        for j in range(rows.shape[1]):
-            frequencies[j, :counts[j]] = np.bincount(background_levels[:, j], weights=weights, minlength=counts[j])
         like_row = np.empty((rows.shape[0], self._players.n_players))
         membership = np.zeros((rows.shape[1], self._players.n_players))
+        weights = self._masker.weights / self._masker.weights.sum()
         for p, members in enumerate(self._players.columns):
             members = list(members)
             membership[members, p] = 1.0
