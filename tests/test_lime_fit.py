@@ -129,3 +129,14 @@ def test_r2_from_patterns_equals_the_weighted_r2_of_the_dense_design():
                                rtol=1e-10)
     flat = np.full((len(y), 1), 2.5)  # constant outputs: R^2 undefined
     assert np.isnan(pattern_r2(patterns, flat, bits, kernel_weights(bits, 1.5), intercept[:1], coef[:, :1])[0])
+
+
+@pytest.mark.parametrize("n", [1, 4, 10])
+def test_the_symmetric_inverse_equals_lapacks(n):
+    from tabxai._kernels.lime import _spd_inverse
+
+    a = np.random.default_rng(n).normal(size=(n + 6, n))
+    matrix = a.T @ a + 0.5 * np.eye(n)
+    np.testing.assert_allclose(_spd_inverse(matrix), np.linalg.inv(matrix), rtol=1e-10, atol=1e-12)
+    with pytest.raises(np.linalg.LinAlgError):
+        _spd_inverse(np.ones((3, 3)))  # singular: LAPACK's error, as before

@@ -371,7 +371,43 @@ def pattern_system(bits, weights, counts, alpha):
     system = centred.T @ scaled
     for a in range(n_players):
         system[a, a] += alpha
-    return x_mean, total, samples, np.linalg.inv(system), centred
+    return x_mean, total, samples, _spd_inverse(system), centred
+
+
+@numba.njit(cache=True, nogil=True)
+def _spd_inverse(matrix):
+    """Inverse of a small symmetric positive definite matrix through its Cholesky factor (LAPACK's
+    general inverse when a pivot is not positive: a singular system fails there as it always did)."""
+    n = matrix.shape[0]
+    lower = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i + 1):
+            total = matrix[i, j]
+            for m in range(j):
+                total -= lower[i, m] * lower[j, m]
+            if i == j:
+                if not total > 0.0:
+                    return np.linalg.inv(matrix)
+                lower[i, i] = math.sqrt(total)
+            else:
+                lower[i, j] = total / lower[j, j]
+    inverse_lower = np.zeros((n, n))  # L^-1, lower triangular
+    for i in range(n):
+        inverse_lower[i, i] = 1.0 / lower[i, i]
+        for j in range(i):
+            total = 0.0
+            for m in range(j, i):
+                total -= lower[i, m] * inverse_lower[m, j]
+            inverse_lower[i, j] = total / lower[i, i]
+    out = np.empty((n, n))  # L^-T L^-1
+    for i in range(n):
+        for j in range(i + 1):
+            total = 0.0
+            for m in range(i, n):
+                total += inverse_lower[m, i] * inverse_lower[m, j]
+            out[i, j] = total
+            out[j, i] = total
+    return out
 
 
 @numba.njit(cache=True, nogil=True)
