@@ -477,13 +477,14 @@ class LimeTabular(MaskingExplainer):
         intercept = info.pop("intercept", np.zeros((n_rows, n_outputs)))
         stderr = run.stderr if run.stderr is not None else np.zeros_like(run.values)
         constant = info.pop("constant", None)
+        keys = info.pop("keys", None)  # the lime sampler's bins of the rows (for the conditions)
         if constant is not None and constant.any():
             warnings.warn(f"the model's output is constant on the samples of {int(constant.any(axis=-1).sum())} "
                           "explained row(s): R^2 is undefined there (NaN) and the values are 0", stacklevel=2)
         diagnostics = {name: (array[:, 0] if array.ndim == 2 and n_outputs == 1 else array)
                        for name, array in info.items()}
         return self._explanation(X, run._replace(stderr=stderr), intercept, diagnostics,
-                                 conditions=self._conditions(run.schema, run.codes))
+                                 conditions=self._conditions(run.schema, run.codes, keys))
 
     def _block_size(self, masker):
         if self.sampling == "lime":  # one block: the rows share the samples, a row keeps only its results
@@ -495,24 +496,27 @@ class LimeTabular(MaskingExplainer):
         # the lime sampler's rows share one sample set, asked of the model once; a row's fits take microseconds
         return 1 if self.sampling == "lime" else super()._row_jobs()
 
-    def _conditions(self, schema, codes):
+    def _conditions(self, schema, codes, keys=None):
         """What each interpretable feature means for each row, in words (rows x players, object).
 
         None for data that is not a table (a masker with its own schema, e.g. an image's superpixels).
+        ``keys``: the lime sampler's bins of ``codes`` when already known.
         """
         if not isinstance(schema, TabularSchema):
             return None
         n_rows = codes.shape[0]
         per_column = np.empty((n_rows, schema.n_columns), dtype=object)
-        keys = self._discretizer.keys(codes) if self.sampling == "lime" else None
+        if self.sampling == "lime" and keys is None:
+            keys = self._discretizer.keys(codes)
         for j, column in enumerate(schema.columns):
             name = str(column.name)
             if column.kind == NUMERIC and self.sampling == "lime":
                 slot = self._discretizer.slot[j]
                 present = keys[:, j] >= 0
-                per_column[~present, j] = f"{name} is missing"
-                texts = self._discretizer.bin_conditions(name, slot, keys[present, j], codes[present, j])
-                per_column[present, j] = np.array(texts + [None], dtype=object)[:-1]  # strings stay objects
+                texts = iter(self._discretizer.bin_conditions(name, slot, keys[present, j], codes[present, j]))
+                missing = f"{name} is missing"
+                column_texts = [next(texts) if here else missing for here in present.tolist()]
+                per_column[:, j] = np.array(column_texts + [None], dtype=object)[:-1]  # strings stay objects
             elif column.kind == NUMERIC:
                 for i in range(n_rows):
                     value = codes[i, j]
@@ -680,6 +684,7 @@ class LimeTabular(MaskingExplainer):
             r2_holdout[i] = weighted_r2(holdout_outputs, intercept[i] + z @ values[i], self._kernel(z))
         info = self._row_info(values, intercept, r2, constant, r2_holdout, own_outputs, used, done)
         info["used_control_variate"] = controlled
+        info["keys"] = keys
         return RowResults(values, stderr, model_rows, info)
 
     def _kernel(self, binary):
