@@ -194,7 +194,9 @@ def _lime_california(quick):
         ours = tx.LimeTabular(model, background, n_samples=5000, output=True, random_state=0)
         ours.explain(rows[:1])
         counted = CountingModel(model.predict_proba)
-        tx.LimeTabular(counted, background, n_samples=5000, output=1, random_state=0).explain(rows)
+        asking = tx.LimeTabular(counted, background, n_samples=5000, output=1, random_state=0)
+        counted.rows, counted.sample = 0, None  # what explain asks for, not the background's base values
+        asking.explain(rows)
         times, _ = interleaved({"tabxai": lambda: ours.explain(rows), "lime": theirs,
                                 "floor": _floor_job(model.predict_proba, counted.sample, counted.rows)},
                                repeats=1 if quick else 5)
