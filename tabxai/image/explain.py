@@ -181,7 +181,7 @@ def explain(model, image, *, method="kernel-shap", segments=None, fill="mean", o
         _lime_class()  # fails before any model call when LIME is unavailable
 
     bound, index, name, score = bind_image_model(model, schema, masker.pixels.astype(masker.dtype), output, max_rows,
-                                                 link)
+                                                 link, remember=(masker.fill_row.astype(masker.dtype),))
     parameters["output"] = output
     parameters["link"] = link
     stderr, diagnostics = None, {}
