@@ -180,13 +180,16 @@ def explain(model, image, *, method="kernel-shap", segments=None, fill="mean", o
     if method == "lime":
         _lime_class()  # fails before any model call when LIME is unavailable
 
-    bound, index, name, score = bind_image_model(model, schema, masker.pixels.astype(masker.dtype), output, max_rows,
-                                                 link, remember=(masker.fill_row.astype(masker.dtype),))
+    rows = masker.model_schema  # rows in the model's layout: the masker's, and the image and fill image asked once
+    bound, index, name, score = bind_image_model(
+        model, rows, rows.in_flat_order(masker.pixels).astype(masker.dtype), output, max_rows, link,
+        remember=(rows.in_flat_order(masker.fill_row).astype(masker.dtype),))
     parameters["output"] = output
     parameters["link"] = link
     stderr, diagnostics = None, {}
     if method in ("occlusion", "rise"):
         base_value = float(expected_value(bound, masker)[0])
+        bound = bound.bind(schema)  # their kernels write height-width-channel rows
     if method == "occlusion":
         heatmap, model_images = occlusion_map(bound, schema, masker.pixels, masker.fill_row, score, window, stride,
                                               progress=progress)
