@@ -186,9 +186,10 @@ class ImageMasker(Masker):
 
     def bind(self, schema, players=None):
         """This masker, for the image schema it was made with."""
-        if not isinstance(schema, ImageSchema) or schema.shape != self.schema.shape or schema.flat != "layout":
-            raise ValueError(f"an ImageMasker explains images of shape {self.schema.shape}, as rows of its "
-                             "model_schema")
+        if not isinstance(schema, ImageSchema) or schema.shape != self.schema.shape or \
+                schema.layout != self.schema.layout or schema._transposed:
+            raise ValueError(f"an ImageMasker explains images of shape {self.schema.shape} (layout="
+                             f"{self.schema.layout!r}), as rows in the model's layout (its model_schema)")
         return self
 
     def fill(self, rows, coalitions, pair_row, pair_mask, start, stop, out):

@@ -103,3 +103,13 @@ def test_tabular_explainers_take_a_channel_first_masker():
     first = tx.KernelSHAP(_ChannelFirstModel(), ImageMasker(_first(image), SEGMENTS, layout="NCHW"), output=0,
                           random_state=0)
     np.testing.assert_array_equal(first.explain(_first(image)[None]).values, last.explain(image[None]).values)
+
+
+def test_the_masker_binds_to_rows_in_the_model_layout_only():
+    image = _image(6)
+    masker = ImageMasker(_first(image), SEGMENTS, layout="NCHW")
+    assert masker.bind(masker.model_schema) is masker
+    with pytest.raises(ValueError, match="model's layout"):
+        masker.bind(masker.schema)  # height-width-channel rows of a channel-first image
+    last = ImageMasker(image, SEGMENTS)
+    assert last.bind(last.schema) is last and last.bind(last.model_schema) is last
