@@ -7,7 +7,7 @@ import numpy as np
 from .._validation import check_int
 from ..model import ModelError, as_model
 
-__all__ = ["bind_image_model", "default_max_rows"]
+__all__ = ["bind_image_model", "default_max_rows", "images_given"]
 
 _CHUNK_BYTES = 64 * 2**20  # default model batches hold at most this much float64 image data
 _MAX_DEFAULT_ROWS = 1024
@@ -31,17 +31,18 @@ class _Remembered:
         self.function = function
         self.images = [np.asarray(image) for image in images]  # batches of one image, as the model gets them
         self.outputs = [None] * len(self.images)
+        self.given = 0  # images the model was given
 
     def __call__(self, batch):
         known = self._known(batch)
-        if known is None:
-            return self.function(batch)
-        if self.outputs[known] is None:
-            raw = self.function(batch)
-            if not isinstance(raw, np.ndarray):  # remember arrays only (a copy: the caller may keep a view)
-                return raw
+        if known is not None and self.outputs[known] is not None:
+            return self.outputs[known].copy()
+        raw = self.function(batch)
+        self.given += len(batch)
+        if known is not None and isinstance(raw, np.ndarray):  # remember arrays only (a copy: the caller may keep a view)
             self.outputs[known] = raw.copy()
-        return self.outputs[known].copy()
+            return raw.copy()
+        return raw
 
     def _known(self, batch):
         shape = getattr(batch, "shape", None)
@@ -51,6 +52,11 @@ class _Remembered:
             if image.shape == shape and np.array_equal(image, batch):
                 return k
         return None
+
+
+def images_given(model):
+    """Images a model from :func:`bind_image_model` was given so far (repeats it answered from memory not counted)."""
+    return model.predict_function.given
 
 
 def bind_image_model(model, schema, pixels, output, max_rows, link=None, remember=()):

@@ -27,16 +27,17 @@ class _Logged:
         return sum(len(b) == 1 and np.array_equal(b[0], image) for b in self.batches)
 
 
-@pytest.mark.parametrize("method", ["lime", "kernel-shap", "occlusion"])
+@pytest.mark.parametrize("method", ["lime", "kernel-shap", "occlusion", "rise"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_the_image_and_the_fill_image_are_asked_once(method, dtype):
     image = np.random.default_rng(0).uniform(0, 1, (10, 12, 3)).astype(dtype)
     model = _Logged()
-    options = {} if method == "occlusion" else {"random_state": 0, "n_samples": 60 if method == "lime" else 40}
+    options = {} if method == "occlusion" else {"random_state": 0, "n_samples": 40 if method == "kernel-shap" else 60}
     expl = tx.image.explain(model, image, method=method, segments=SEGMENTS, output=1, **options)
     fill = ImageMasker(image, SEGMENTS).masked_images(np.zeros((1, 9), dtype=bool))[0]
     assert model.single_calls_with(image) == 1
     assert model.single_calls_with(fill) == 1
+    assert expl.params["model_rows"] == sum(len(batch) for batch in model.batches)  # what the model was given
     assert expl.score == pytest.approx(float(np.asarray(model(image[None]))[0, 1]), rel=0, abs=0)
     if method != "occlusion":  # every image the explainer asked for reached the model, but repeats of the two
         again = tx.image.explain(_Logged(), image, method=method, segments=SEGMENTS, output=1, max_rows=7, **options)
