@@ -39,7 +39,7 @@ class _Remembered:
             return self.outputs[known].copy()
         raw = self.function(batch)
         self.given += len(batch)
-        if known is not None and isinstance(raw, np.ndarray):  # remember arrays only (a copy: the caller may keep a view)
+        if known is not None and isinstance(raw, np.ndarray):  # arrays only, copied: the caller may keep a view
             self.outputs[known] = raw.copy()
             return raw.copy()
         return raw
