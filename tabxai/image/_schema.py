@@ -95,6 +95,11 @@ class ImageSchema:
         ``(C, H, W)`` for ``layout="NCHW"``.
     layout : {"NHWC", "NCHW"}, default="NHWC"
         Channel-last (Keras, JAX) or channel-first (torch) batches.
+    flat : {"hwc", "layout"}, default="hwc"
+        Order of the values in a flat row: height-width-channel whatever the layout (what the pixel
+        kernels of occlusion, RISE and the curves write), or the model's own layout, so that a
+        batch of flat rows is the model's batch reshaped, without a transpose (what the segment
+        masker writes for channel-first models).
 
     Examples
     --------
@@ -110,8 +115,9 @@ class ImageSchema:
 
     input_kind = "image"
 
-    def __init__(self, shape, layout="NHWC"):
+    def __init__(self, shape, layout="NHWC", flat="hwc"):
         self.layout = check_choice(layout, "layout", LAYOUTS)
+        self.flat = check_choice(flat, "flat", ("hwc", "layout"))
         self.shape = tuple(int(n) for n in shape)
         if layout == "NCHW":
             self.n_channels, self.height, self.width = self.shape
@@ -131,11 +137,27 @@ class ImageSchema:
         return self.height * self.width * self.n_channels
 
     @property
+    def _transposed(self):
+        """Whether flat rows and the model's batches differ in order (channel-first batches of "hwc" rows)."""
+        return self.layout == "NCHW" and self.flat == "hwc"
+
+    def in_flat_order(self, row):
+        """A flat row ``(H * W * C,)`` in height-width-channel order, in this schema's flat order."""
+        row = np.asarray(row)
+        if self.layout == "NCHW" and self.flat == "layout":
+            return np.ascontiguousarray(row.reshape(self.n_pixels, self.n_channels).T).reshape(-1)
+        return row
+
+    @property
     def names(self):
         """One name per value of a flat row (``"y,x,c"``), built on first use."""
         if self._names is None:
-            self._names = tuple(f"{y},{x},{c}" for y in range(self.height) for x in range(self.width)
-                                for c in range(self.n_channels))
+            if self._transposed:
+                self._names = tuple(f"{y},{x},{c}" for c in range(self.n_channels) for y in range(self.height)
+                                    for x in range(self.width))
+            else:
+                self._names = tuple(f"{y},{x},{c}" for y in range(self.height) for x in range(self.width)
+                                    for c in range(self.n_channels))
         return self._names
 
     @property
@@ -159,7 +181,7 @@ class ImageSchema:
         if array.dtype.kind not in "uifb":
             raise TypeError(f"{what} must be an array of numbers; got dtype {array.dtype}")
         batch = self._check_shape(array, what)
-        if self.layout == "NCHW":
+        if self._transposed:
             batch = batch.transpose(0, 2, 3, 1)
         rows = np.ascontiguousarray(batch, dtype=np.float64).reshape(batch.shape[0], self.n_columns)
         if not np.isfinite(rows).all():
@@ -176,7 +198,7 @@ class ImageSchema:
         if codes.ndim != 2 or codes.shape[1] != self.n_columns:
             raise ValueError(f"codes must have shape (n_rows, {self.n_columns}); got {codes.shape}")
         n = codes.shape[0]
-        if self.layout == "NCHW":
+        if self._transposed:
             batch = codes.reshape(n, self.height, self.width, self.n_channels).transpose(0, 3, 1, 2)
             return np.ascontiguousarray(batch)
         return codes.reshape((n,) + self.shape)
@@ -191,10 +213,13 @@ class ImageSchema:
         return self._check_shape(np.array(data, copy=True), "X")
 
     def pixels(self, image):
-        """A single image in the user's layout as one flat row (H * W * C,)."""
+        """A single image in the user's layout as one flat row (H * W * C,), in this schema's flat order."""
         return self.encode(image, what="image")[0]
 
     def to_display(self, row):
         """A flat row as an ``(H, W)`` or ``(H, W, C)`` array for matplotlib."""
-        image = row.reshape(self.height, self.width, self.n_channels)
+        if self.layout == "NCHW" and self.flat == "layout":
+            image = row.reshape(self.n_channels, self.height, self.width).transpose(1, 2, 0)
+        else:
+            image = row.reshape(self.height, self.width, self.n_channels)
         return image[:, :, 0] if self.n_channels == 1 else image

@@ -14,7 +14,7 @@ from .._engine import expected_value
 from .._provenance import package_versions
 from .._validation import check_bool, check_choice, check_int, check_n_jobs, check_real, resolve_seed
 from ..model import LINKS
-from ._model import bind_image_model
+from ._model import bind_image_model, images_given
 from ._schema import check_image
 from .explanation import ImageExplanation
 from .gradient_explain import GRADIENT_METHODS, explain_with_gradients
@@ -180,27 +180,29 @@ def explain(model, image, *, method="kernel-shap", segments=None, fill="mean", o
     if method == "lime":
         _lime_class()  # fails before any model call when LIME is unavailable
 
-    bound, index, name, score = bind_image_model(model, schema, masker.pixels.astype(masker.dtype), output, max_rows,
-                                                 link)
+    rows = masker.model_schema  # rows in the model's layout: the masker's, and the image and fill image asked once
+    bound, index, name, score = bind_image_model(
+        model, rows, rows.in_flat_order(masker.pixels).astype(masker.dtype), output, max_rows, link,
+        remember=(rows.in_flat_order(masker.fill_row).astype(masker.dtype),))
     parameters["output"] = output
     parameters["link"] = link
     stderr, diagnostics = None, {}
     if method in ("occlusion", "rise"):
         base_value = float(expected_value(bound, masker)[0])
+        bound = bound.bind(schema)  # their kernels write height-width-channel rows
     if method == "occlusion":
-        heatmap, model_images = occlusion_map(bound, schema, masker.pixels, masker.fill_row, score, window, stride,
-                                              progress=progress)
+        heatmap, _ = occlusion_map(bound, schema, masker.pixels, masker.fill_row, score, window, stride,
+                                   progress=progress)
         values = _segment_means(heatmap, masker.segments, n_segments)
-        model_images += 1  # the base value
     elif method == "rise":
         heatmap, values, stderr = rise_map(bound, schema, masker.pixels, masker.fill_row, masker.segments, budget,
                                            grid_size, keep_prob, seed, progress=progress)
-        model_images = budget + 1
     else:
-        values, stderr, base_value, model_images, diagnostics = _segment_method(method, bound, masker, budget, seed,
-                                                                                n_jobs, progress)
+        values, stderr, base_value, diagnostics = _segment_method(method, bound, masker, budget, seed, n_jobs,
+                                                                  progress)
         heatmap = values[masker.segments]
-    params = {"method": method, "parameters": parameters, "random_state": seed, "model_rows": int(model_images) + 1,
+    params = {"method": method, "parameters": parameters, "random_state": seed,
+              "model_rows": images_given(bound),  # what the model was given: repeats of the image are answered once
               "versions": package_versions()}
     return ImageExplanation(values, heatmap, masker.segments, image, stderr=stderr,
                             segment_names=masker.segment_names, score=score, base_value=base_value, output=index,
@@ -250,10 +252,7 @@ def _lime_class():
 
 
 def _segment_method(method, model, masker, budget, seed, n_jobs, progress):
-    """Run a tabular explainer with the image masker: values, stderr, base value, model images, diagnostics.
-
-    Model images count the explainer's own (its base value and the image itself included).
-    """
+    """Run a tabular explainer with the image masker: values, stderr, base value, diagnostics."""
     from .. import ExactShapley, KernelSHAP, PermutationShapley
 
     common = dict(n_jobs=n_jobs, progress=progress)  # the bound model carries max_rows, output and link
@@ -269,6 +268,5 @@ def _segment_method(method, model, masker, budget, seed, n_jobs, progress):
     expl = explainer.explain(masker.image[None])
     stderr = None if expl.stderr is None else np.asarray(expl.stderr).reshape(-1)
     diagnostics = {name: np.asarray(value)[0] for name, value in getattr(expl, "diagnostics", {}).items()}
-    model_rows = int(expl.params.get("model_rows", 0)) + 1  # the explainer's base value
     return (np.asarray(expl.values).reshape(-1), stderr, float(np.asarray(expl.base_values).reshape(-1)[0]),
-            model_rows, diagnostics)
+            diagnostics)

@@ -3,7 +3,8 @@
 An absent segment takes its pixels from a *fill image* made once from the explained image: each
 segment's own mean colour (lime_image's default), a blurred copy, a constant, or a baseline image
 the user gives. A coalition is one model image, written by a Numba kernel into the engine's reused
-buffer, so a request of any size streams through the model in chunks of ``max_rows`` images.
+buffer in the model's own layout (channel-first images too: a batch is never transposed), so a
+request of any size streams through the model in chunks of ``max_rows`` images.
 """
 
 from __future__ import annotations
@@ -72,11 +73,6 @@ def fill_image(schema, pixels, segments, fill, *, blur_sigma=None, what="fill"):
     return schema.pixels(array)
 
 
-def segment_players(segments, names, n_channels):
-    """:class:`tabxai.data.Players` whose players are segments and whose columns are flat pixel values."""
-    return Players.from_assignment(names, np.repeat(segments.ravel(), n_channels))
-
-
 class ImageMasker(Masker):
     """Masker of one image's segments: present segments show the image, absent ones the fill.
 
@@ -105,6 +101,11 @@ class ImageMasker(Masker):
     Attributes
     ----------
     schema : ImageSchema
+        Flat rows in height-width-channel order (``pixels``, ``fill_row``).
+    model_schema : ImageSchema
+        Flat rows in the model's layout (``flat="layout"``): the rows the masker writes and the
+        explainers encode, so a batch is the model's batch reshaped, never transposed (the same as
+        ``schema`` for channel-last images).
     pixels : ndarray (H * W * C,)
         The explained image as a flat row (height, width, channel order).
     segments : ndarray (H, W)
@@ -151,12 +152,15 @@ class ImageMasker(Masker):
         self.fill_with = fill
         self.fill_row = fill_image(self.schema, self.pixels, self.segments, fill, blur_sigma=blur_sigma)
         self.dtype = fill_dtype(image)
+        self.model_schema = ImageSchema(image.shape, layout, flat="layout")
+        self._model_fill = self.model_schema.in_flat_order(self.fill_row)
         self._cast_fill = {}
         image_bytes = self.dtype.itemsize * self.schema.n_columns
         self.batch_rows = int(min(_MAX_BATCH, max(1, _BATCH_BYTES // image_bytes)))
         self.largest_batch_rows = int(min(_MAX_BATCH, max(self.batch_rows, _GROW_BYTES // image_bytes)))
         self.grow_rows = None
-        value_segments = np.repeat(self.segments.ravel(), self.schema.n_channels)
+        self._value_segments = value_segments = self.model_schema.in_flat_order(
+            np.repeat(self.segments.ravel(), self.schema.n_channels))
         starts = np.flatnonzero(np.diff(value_segments)) + 1
         self._run_starts = np.concatenate([[0], starts, [value_segments.size]]).astype(np.uint64)  # see the kernel
         self._run_segments = np.ascontiguousarray(value_segments[self._run_starts[:-1]])
@@ -174,26 +178,29 @@ class ImageMasker(Masker):
     n_background = 1  # one reference: the fill image
 
     def setup(self, model=None, feature_groups=None):
-        """The image schema and the players (one per segment) of this masker."""
+        """The schema of the rows this masker writes (:attr:`model_schema`) and the players (one per segment)."""
         if feature_groups is not None:
             raise ValueError("the players of an image are its segments; pass `segments` to the ImageMasker, "
                              "not `feature_groups`")
-        return self.schema, segment_players(self.segments, self.segment_names, self.schema.n_channels)
+        return self.model_schema, Players.from_assignment(self.segment_names, self._value_segments)
 
     def bind(self, schema, players=None):
         """This masker, for the image schema it was made with."""
-        if not isinstance(schema, ImageSchema) or schema.shape != self.schema.shape:
-            raise ValueError(f"an ImageMasker explains images of shape {self.schema.shape}")
+        if not isinstance(schema, ImageSchema) or schema.shape != self.schema.shape or \
+                schema.layout != self.schema.layout or schema._transposed:
+            raise ValueError(f"an ImageMasker explains images of shape {self.schema.shape} (layout="
+                             f"{self.schema.layout!r}), as rows in the model's layout (its model_schema)")
         return self
 
     def fill(self, rows, coalitions, pair_row, pair_mask, start, stop, out):
-        """Write masked images ``start`` to ``stop`` (one per pair) into ``out``."""
-        fill = self.fill_row
+        """Write masked images ``start`` to ``stop`` (one per pair) into ``out``; ``rows`` and ``out`` hold rows
+        in the order of :attr:`model_schema` (the model's layout)."""
+        fill = self._model_fill
         if out.dtype != np.float64:  # copy values of the buffer's own type: no conversion per value
             rows = rows.astype(out.dtype)
             fill = self._cast_fill.get(out.dtype)
             if fill is None:
-                fill = self._cast_fill[out.dtype] = self.fill_row.astype(out.dtype)
+                fill = self._cast_fill[out.dtype] = self._model_fill.astype(out.dtype)
         fill_segment_masks(rows, fill, self._run_starts, self._run_segments,
                            np.ascontiguousarray(coalitions, dtype=np.bool_), pair_row, pair_mask, start, stop, out)
 
@@ -215,5 +222,6 @@ class ImageMasker(Masker):
         n = coalitions.shape[0]
         out = np.empty((n, self.schema.n_columns), dtype=self.dtype)
         index = np.arange(n, dtype=np.int64)
-        self.fill(self.pixels[None], coalitions, np.zeros(n, dtype=np.int64), index, 0, n, out)
-        return self.schema.decode(out)
+        pixels = self.model_schema.in_flat_order(self.pixels)
+        self.fill(pixels[None], coalitions, np.zeros(n, dtype=np.int64), index, 0, n, out)
+        return self.model_schema.decode(out)
