@@ -1,7 +1,7 @@
 """LIME's surrogate fits: weighted ridge with sandwich standard errors, and the additive control variate.
 
 Two ways to the same numbers. With few players (``2 ** n_players`` at most the samples and at most
-1,024) every sample's binary features are one of ``2 ** n_players`` bit patterns sharing one kernel
+4,096) every sample's binary features are one of ``2 ** n_players`` bit patterns sharing one kernel
 weight, so the normal equations, the sandwich and R^2 come from sums of the outputs per pattern
 (:func:`pattern_fit`, one pass over the samples). Otherwise the dense design is used (:func:`dense_fit`).
 
@@ -38,7 +38,7 @@ from ._kernels.lime import pattern_fit as _pattern_fit_kernel
 
 __all__ = ["Fit", "SharedControl", "dense_fit", "fit_row", "pattern_space", "row_deltas", "row_residual", "shared_control", "weighted_r2"]
 
-_MAX_PATTERN_PLAYERS = 10
+_MAX_PATTERN_PLAYERS = 12
 
 
 class Fit:
@@ -261,7 +261,12 @@ def fit_row(binary, patterns, targets, residuals, deltas, kernel_width, alpha, n
 
 
 def pattern_bits(n_players):
-    """The binary features of every bit pattern, (2 ** n_players, n_players) float64."""
+    """The binary features of every bit pattern, (2 ** n_players, n_players) float64 (cached: do not write)."""
+    return _cached_pattern_bits(n_players)
+
+
+@lru_cache(maxsize=16)
+def _cached_pattern_bits(n_players):
     return ((np.arange(2 ** n_players)[:, None] >> np.arange(n_players)) & 1).astype(np.float64)
 
 

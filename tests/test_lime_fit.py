@@ -51,14 +51,16 @@ def test_the_pattern_fit_equals_the_dense_fit(n_features):
                                                                          1.0, np.arange(len(y))), rtol=1e-8)
 
 
-def test_the_row_fit_is_the_same_through_patterns_or_the_dense_design():
-    binary, patterns, y, levels, deviations = _samples(1)
-    control = {"width": 5, "row_levels": np.ones(4, dtype=np.int64),
-               "frequencies": np.tile([0, 0.3, 0.3, 0.2, 0.2], (4, 1)), "like_row": np.full(4, 0.3),
-               "membership": np.eye(4)}
+@pytest.mark.parametrize("n_players", [4, 12])
+def test_the_row_fit_is_the_same_through_patterns_or_the_dense_design(n_players):
+    binary, patterns, y, levels, deviations = _samples(1, n_samples=5000 if n_players > 4 else 600,
+                                                       n_players=n_players)
+    control = {"width": 5, "row_levels": np.ones(n_players, dtype=np.int64),
+               "frequencies": np.tile([0, 0.3, 0.3, 0.2, 0.2], (n_players, 1)), "like_row": np.full(n_players, 0.3),
+               "membership": np.eye(n_players)}
     shared = shared_control(np.ascontiguousarray(levels.T), np.ascontiguousarray(deviations.T), y, control)
     deltas = row_deltas(shared, control, control["row_levels"], control["like_row"])
-    fast, used_fast = fit_row(binary, patterns, y, shared.residuals, deltas, 1.5, 1.0, None, pattern_bits(4))
+    fast, used_fast = fit_row(binary, patterns, y, shared.residuals, deltas, 1.5, 1.0, None, pattern_bits(n_players))
     dense, used_dense = fit_row(binary, patterns, y, shared.residuals, deltas, 1.5, 1.0, None, None)
     np.testing.assert_array_equal(used_fast, used_dense)
     assert used_fast.all()  # the within-bin curve is additive: the control variate removes it
@@ -71,7 +73,8 @@ def test_the_row_fit_is_the_same_through_patterns_or_the_dense_design():
 
 def test_patterns_are_used_only_where_they_are_fewer_than_the_samples():
     assert pattern_space(8, 5000) == 256
-    assert pattern_space(12, 5000) == 0
+    assert pattern_space(12, 5000) == 4096
+    assert pattern_space(13, 10_000) == 0
     assert pattern_space(8, 200) == 0
 
 
