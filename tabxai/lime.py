@@ -71,6 +71,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from contextlib import nullcontext
 from functools import partial
 from typing import NamedTuple
 
@@ -216,9 +217,9 @@ class _Discretizer:
     def deviations(self, codes, keys):
         """Each numeric value minus its bin's expected value (the control variate's within-bin term), else 0."""
         out = np.zeros(codes.shape)
-        for slot, j in enumerate(self.numeric):
-            present = keys[:, j] >= 0
-            out[present, j] = codes[present, j] - self.expected[slot, keys[present, j]]
+        bins = keys[:, self.numeric]
+        expected = self.expected[np.arange(len(self.numeric)), np.maximum(bins, 0)]
+        out[:, self.numeric] = np.where(bins >= 0, codes[:, self.numeric] - expected, 0.0)
         return out
 
     def keys(self, codes):
@@ -651,7 +652,8 @@ class LimeTabular(MaskingExplainer):
             levels[:, 0], deviations[:, 0], outputs[0] = own_levels[0], own_deviations[0], own_outputs[0]
             common = shared_control(levels, deviations, outputs[:n], control)  # slot 0 takes no part in the fit
             active = np.flatnonzero(~done)
-            with single_blas_thread():
+            # the dense design's products go through NumPy's BLAS, one thread; bit patterns stay in Numba
+            with single_blas_thread() if bits is None else nullcontext():
                 for i in active:
                     levels[:, 0], deviations[:, 0], outputs[0] = own_levels[i], own_deviations[i], own_outputs[i]
                     common.residuals[0] = row_residual(common, levels[:, :1], deviations[:, :1], outputs[:1])
