@@ -340,6 +340,14 @@ def test_tol_stops_rows_early_and_says_why():
     assert np.all(expl.diagnostics["n_samples"] < 20_000)
     spread = expl.values.max(axis=1) - expl.values.min(axis=1)
     assert np.all(expl.stderr.max(axis=1) <= 0.05 * spread)
+    # rows stop in different rounds, each on its own prefix of the shared samples: as if explained alone
+    mixed = tx.LimeTabular(model, X[:100], n_samples=20_000, tol=0.005, random_state=0).explain(X[[100, 108, 101]])
+    assert len(set(mixed.diagnostics["n_samples"])) == 3
+    for i, index in enumerate([100, 108, 101]):
+        alone = tx.LimeTabular(model, X[:100], n_samples=20_000, tol=0.005, random_state=0).explain(X[index:index + 1])
+        assert alone.diagnostics["n_samples"][0] == mixed.diagnostics["n_samples"][i]
+        np.testing.assert_allclose(alone.values[0], mixed.values[i], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(alone.diagnostics["r2_holdout"][0], mixed.diagnostics["r2_holdout"][i], atol=1e-12)
     tight = tx.LimeTabular(model, X[:100], n_samples=400, tol=1e-6, random_state=0).explain(X[100:101])
     assert list(tight.diagnostics["stopped_by"]) == ["budget"]
     assert tight.diagnostics["n_samples"][0] == 400
