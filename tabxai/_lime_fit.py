@@ -36,7 +36,8 @@ from ._kernels.lime import (
 )
 from ._kernels.lime import pattern_fit as _pattern_fit_kernel
 
-__all__ = ["Fit", "SharedControl", "dense_fit", "fit_row", "pattern_space", "row_deltas", "row_residual", "shared_control", "weighted_r2"]
+__all__ = ["Fit", "SharedControl", "dense_fit", "fit_row", "pattern_space", "row_deltas", "row_residual",
+           "shared_control", "weighted_r2"]
 
 _MAX_PATTERN_PLAYERS = 12
 

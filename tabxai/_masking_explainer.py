@@ -171,7 +171,7 @@ class MaskingExplainer:
         """Check the method's arguments that depend on the number of players (before any model call)."""
 
     def _row_jobs(self):
-        """Processes the explained rows are spread over (``n_jobs``; a method that shares work across rows may say 1)."""
+        """Processes the explained rows are spread over (``n_jobs``; a method sharing work across rows may say 1)."""
         return check_n_jobs(self.n_jobs)
 
     def _block_size(self, masker):

@@ -47,8 +47,8 @@ on its position or the rows beside it).
 With the lime sampler the regression can run on *pseudo-outputs* that keep lime's estimand and lower
 its variance (a control variate): an additive model ``g`` of the outputs in the samples' bins (or
 categories) and within-bin values is fitted in one pass on half of the drawn samples (shared by the
-rows; the row itself takes no part) and taken out of the other half, and its exact surrogate coefficients ``Delta(g)`` are put back, ``y - g(x) + z .
-Delta``. Because the players are drawn independently, the surrogate coefficient of an additive ``g``
+rows; the row itself takes no part) and taken out of the other half, and its exact surrogate
+coefficients ``Delta(g)`` are put back, ``y - g(x) + z . Delta``. Because the players are drawn independently, the surrogate coefficient of an additive ``g``
 is known in closed form: the mean of ``g`` in the row's bin minus its mean in the other bins. So the
 expected coefficients are lime's, and only the part of the model that is not additive adds noise.
 Both fits come from the same pass; per row and output the one with the smaller sandwich variance is
@@ -817,7 +817,7 @@ class LimeTabular(MaskingExplainer):
 
 
 class _Request(NamedTuple):
-    """``count`` random samples of explained row ``row`` (background sampler), preceded by the row itself when ``first``."""
+    """``count`` random samples of explained row ``row`` (background sampler), the row itself first when ``first``."""
 
     row: int
     count: int

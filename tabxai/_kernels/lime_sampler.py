@@ -345,7 +345,8 @@ def uniform_table(segments, tables, flipped, n_pieces, tolerance):
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def _continuous_column(key, first_random, skip, n_out, n_columns, column, row_key, bit, sorted_keys, equal_weights,
                        cumulative, segments, splits, offsets, coefficients, exact, tables, flipped, expected,
-                       piece_coefficients, piece_keys, codes_out, binary_out, patterns_out, features, control, levels_out,
+                       piece_coefficients, piece_keys, codes_out, binary_out, patterns_out, features, control,
+                       levels_out,
                        deviations_out, uniforms, keys, values):
     """:func:`draw_samples` for a player that is one continuous numeric column.
 
@@ -520,7 +521,8 @@ def draw_samples(key, random_start, with_row, local_start, row_codes, row_keys, 
                                sorted_keys[p], equal_weights, cumulative[p], segments[p], splits[slot], offsets[slot],
                                coefficients, exact, tables[slot], flipped[slot], expected[slot],
                                piece_coefficients[piece_rows[p]], piece_keys[piece_rows[p]], codes_out, binary_out[p],
-                               patterns_out, features, control, levels_out[first], deviations_out[first], uniforms, keys, values)
+                               patterns_out, features, control, levels_out[first], deviations_out[first], uniforms,
+                               keys, values)
             continue
         if single:
             _picked_column(key, random_start - shift, skip, n_out, n_columns, first, row_keys[first], bit,
