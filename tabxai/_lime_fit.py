@@ -17,13 +17,11 @@ the smaller sandwich variance (sum over players) is kept: both fits come from th
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
 
 from ._kernels.lime import (
-    centred_normal_equations,
     cluster_scores,
     control_model,
     control_residuals,
@@ -36,8 +34,8 @@ from ._kernels.lime import (
 )
 from ._kernels.lime import pattern_fit as _pattern_fit_kernel
 
-__all__ = ["Fit", "SharedControl", "dense_fit", "fit_row", "pattern_space", "row_deltas", "row_residual",
-           "shared_control", "weighted_r2"]
+__all__ = ["Fit", "Patterns", "SharedControl", "dense_fit", "fit_row", "pattern_space", "pattern_table", "row_deltas",
+           "row_residual", "shared_control", "weighted_r2"]
 
 _MAX_PATTERN_PLAYERS = 12
 
@@ -90,7 +88,20 @@ def dense_fit(binary, weights, targets, alpha, n_features, clusters=None, outcom
     """
     binary = np.ascontiguousarray(binary, dtype=np.float64)
     targets = np.ascontiguousarray(targets, dtype=np.float64)
-    total, x_mean, y_mean, gram, moment, y_square = centred_normal_equations(binary, weights, targets)
+    # centred normal equations (means first, so the sums lose nothing to cancellation), products by BLAS
+    total = weights.sum()
+    x_mean = weights @ binary / total
+    if len(binary):  # a feature constant on the samples is centred to exactly 0 (its mean is no rounding away)
+        flat = (binary == binary[0]).all(axis=0)
+        x_mean[flat] = binary[0, flat]
+    y_mean = weights @ targets / total
+    centred = binary - x_mean
+    weighted = centred * weights[:, None]
+    gram = weighted.T @ centred
+    gram = 0.5 * (gram + gram.T)
+    targets_centred = targets - y_mean
+    moment = weighted.T @ targets_centred
+    y_square = weights @ targets_centred ** 2
     n_players, n_outputs = moment.shape
     coef = np.zeros((n_players, n_outputs))
     stderr = np.zeros((n_players, n_outputs))
@@ -102,6 +113,7 @@ def dense_fit(binary, weights, targets, alpha, n_features, clusters=None, outcom
     scale = np.abs(outcome).max(axis=0) if len(outcome) else np.zeros(n_outputs)
     constant = _constant(outcome_square, total, scale)
     n_used = len(binary) if clusters is None else len(np.unique(clusters))
+    by_sample = clusters is None
     if clusters is None:
         clusters = np.arange(len(binary))
     clusters = np.ascontiguousarray(clusters, dtype=np.int64)
@@ -115,7 +127,10 @@ def dense_fit(binary, weights, targets, alpha, n_features, clusters=None, outcom
         fitted = design @ beta
         r2[k] = 1.0 - float(weights @ (outcome[:, k] - intercept[k] - fitted) ** 2) / outcome_square[k]
         residuals = targets[:, k] - (y_mean[k] - x_mean[chosen] @ beta) - fitted
-        scores = cluster_scores(design, weights, x_mean[chosen], residuals[:, None], clusters, n_clusters)[:, :, 0]
+        if by_sample:  # each sample its own unit: scores w r (x - mean)
+            scores = weighted[:, chosen] * residuals[:, None]
+        else:
+            scores = cluster_scores(design, weights, x_mean[chosen], residuals[:, None], clusters, n_clusters)[:, :, 0]
         spread = inverse @ scores.T  # (chosen, clusters)
         stderr[chosen, k] = np.sqrt(factor * (spread ** 2).sum(axis=1))
     return Fit(coef, intercept, stderr, r2, constant)
@@ -217,14 +232,14 @@ def row_deltas(shared, control, row_levels, like_row):
     return control_model(shared.sums, row_levels, control["frequencies"], like_row, control["membership"])[3]
 
 
-def fit_row(binary, patterns, targets, residuals, deltas, kernel_width, alpha, n_features, bits):
+def fit_row(binary, patterns, targets, residuals, deltas, kernel_width, alpha, n_features, table):
     """The surrogate of one row from its samples, with the control variate where it lowers the variance.
 
     ``residuals`` (samples, outputs) are the outputs minus the other half's additive model
     (:func:`shared_control`, the row's own first sample included) and ``deltas`` its ``Delta`` for
-    this row (:func:`row_deltas`); None for no control variate (the background sampler). ``bits`` is
-    the (P, p) pattern table when the pattern fit is used, else None. Returns the fit and, per
-    output, whether the control variate was kept.
+    this row (:func:`row_deltas`); None for no control variate (the background sampler). ``table``
+    is the :class:`Patterns` (:func:`pattern_table`) when the bit-pattern fit is used, else None.
+    Returns the fit and, per output, whether the control variate was kept.
     """
     n_outputs = targets.shape[1]
     if residuals is None:
@@ -232,14 +247,15 @@ def fit_row(binary, patterns, targets, residuals, deltas, kernel_width, alpha, n
         return dense_fit(binary, kernel_weights(binary, kernel_width), targets, alpha, n_features), \
             np.zeros(n_outputs, dtype=bool)
     targets = np.ascontiguousarray(targets)
+    bits = None if table is None else table.bits
     if bits is not None and (n_features is None or n_features >= bits.shape[1]):
         coef, intercept, stderr, r2, constant, use = row_pattern_fits(
-            patterns, targets, residuals, bits, _pattern_weights(bits, kernel_width), deltas, alpha)
+            patterns, targets, residuals, bits, table.weights, deltas, alpha)
         return Fit(coef, intercept, stderr, r2, constant), use
     shift = np.ascontiguousarray(targets[0])
     scale = np.abs(targets).max(axis=0)
     if bits is not None:
-        weights = _pattern_weights(bits, kernel_width)
+        weights = table.weights
         sums = pattern_sums(patterns, targets, residuals, shift, len(bits))
         counts, y_sums, y_squares, t_sums, t_squares = fold_pattern_sums(sums, bits, deltas)
         plain = pattern_fit(bits, weights, counts, y_sums, y_squares, y_sums, y_squares, shift, scale, alpha,
@@ -261,21 +277,19 @@ def fit_row(binary, patterns, targets, residuals, deltas, kernel_width, alpha, n
     return fit, use
 
 
+class Patterns(NamedTuple):
+    """Every bit pattern of ``p`` players' binary features, (2 ** p, p) float64, and its kernel weight."""
+
+    bits: np.ndarray
+    weights: np.ndarray
+
+
+def pattern_table(n_players, kernel_width):
+    """The :class:`Patterns` of ``n_players`` (built per call: nothing shared a caller could write into)."""
+    bits = pattern_bits(n_players)
+    return Patterns(bits, kernel_weights(bits, kernel_width))
+
+
 def pattern_bits(n_players):
-    """The binary features of every bit pattern, (2 ** n_players, n_players) float64 (cached: do not write)."""
-    return _cached_pattern_bits(n_players)
-
-
-@lru_cache(maxsize=16)
-def _cached_pattern_bits(n_players):
+    """The binary features of every bit pattern, (2 ** n_players, n_players) float64."""
     return ((np.arange(2 ** n_players)[:, None] >> np.arange(n_players)) & 1).astype(np.float64)
-
-
-def _pattern_weights(bits, kernel_width):
-    """The kernel weight of every bit pattern (the same for every row of a call: cached)."""
-    return _cached_pattern_weights(bits.shape[1], float(kernel_width))
-
-
-@lru_cache(maxsize=16)
-def _cached_pattern_weights(n_players, kernel_width):
-    return kernel_weights(pattern_bits(n_players), kernel_width)  # not marked read-only: Numba's dispatch is slower

@@ -84,7 +84,7 @@ from ._engine import coalition_values, predict, single_blas_thread, stream_rows
 from ._kernels.lime import kernel_weights
 from ._kernels.lime_sampler import draw_samples, quantile_table, truncation_table, uniform_table
 from ._kernels.lime import pattern_r2, row_features
-from ._lime_fit import fit_row, pattern_bits, pattern_space, row_deltas, row_residual, shared_control, weighted_r2
+from ._lime_fit import fit_row, pattern_space, pattern_table, row_deltas, row_residual, shared_control, weighted_r2
 from ._validation import (
     check_choice,
     check_int,
@@ -618,8 +618,7 @@ class LimeTabular(MaskingExplainer):
         fitted_key, holdout_key = call_keys(seed, 2)
         keys = self._discretizer.keys(rows)
         control = self._control_tables(rows, keys)
-        bits = pattern_bits(n_players) if pattern_space(n_players, self._n_samples) else None
-        pattern_weights = None if bits is None else self._kernel(bits)
+        table = pattern_table(n_players, self._kernel_width) if pattern_space(n_players, self._n_samples) else None
         own_levels, own_deviations = control["row_levels"], self._discretizer.deviations(rows, keys)  # sample 0
         n_random = self._n_samples - 1
         shared = self._new_samples(n_random + 1, True, False)  # slot 0: the explained row, written per row
@@ -649,11 +648,14 @@ class LimeTabular(MaskingExplainer):
             drawn = target
             n = target + 1
             levels, deviations = shared.levels[:n].T, shared.deviations[:n].T  # (columns, samples)
+            # slot 0 takes no part in the half models, but its levels are read (as indices): never garbage
             levels[:, 0], deviations[:, 0], outputs[0] = own_levels[0], own_deviations[0], own_outputs[0]
-            common = shared_control(levels, deviations, outputs[:n], control)  # slot 0 takes no part in the fit
+            common = shared_control(levels, deviations, outputs[:n], control)
             active = np.flatnonzero(~done)
-            # the dense design's products go through NumPy's BLAS, one thread; bit patterns stay in Numba
-            with single_blas_thread() if bits is None else nullcontext():
+            round_table = table if pattern_space(n_players, n) else None  # a first round of tol may be too small
+            # the dense design's products (and forward selection's) go through NumPy's BLAS, one thread
+            dense = round_table is None or self._n_features is not None
+            with single_blas_thread() if dense else nullcontext():
                 for i in active:
                     levels[:, 0], deviations[:, 0], outputs[0] = own_levels[i], own_deviations[i], own_outputs[i]
                     common.residuals[0] = row_residual(common, levels[:, :1], deviations[:, :1], outputs[:1])
@@ -661,7 +663,7 @@ class LimeTabular(MaskingExplainer):
                                  binary[:, :n], patterns[:n])
                     deltas = row_deltas(common, control, control["row_levels"][i], control["like_row"][i])
                     fit, controlled[i] = fit_row(binary[:, :n].T, patterns[:n], outputs[:n], common.residuals, deltas,
-                                                 self._kernel_width, self._alpha, self._n_features, bits)
+                                                 self._kernel_width, self._alpha, self._n_features, round_table)
                     values[i], stderr[i], intercept[i], r2[i], constant[i] = \
                         fit.coef, fit.stderr, fit.intercept, fit.r2, fit.constant
                     used[i] = target
@@ -678,8 +680,8 @@ class LimeTabular(MaskingExplainer):
         for i in range(n_rows):
             row_features(holdout.levels.T, control["row_levels"][i], self._player_columns, self._player_start,
                          holdout_binary, holdout_patterns)
-            if bits is not None:
-                r2_holdout[i] = pattern_r2(holdout_patterns, holdout_outputs, bits, pattern_weights, intercept[i],
+            if table is not None:
+                r2_holdout[i] = pattern_r2(holdout_patterns, holdout_outputs, table.bits, table.weights, intercept[i],
                                            values[i])
                 continue
             z = holdout_binary.T.astype(np.float64)
@@ -718,8 +720,8 @@ class LimeTabular(MaskingExplainer):
             if len(members) == 1:  # the background share of the row's level
                 like_row[:, p] = frequencies[members[0], row_levels[:, members[0]]]
                 continue
-            same = (background[None, :, members] == keys[:, None, members]).all(axis=2)
-            like_row[:, p] = same @ weights
+            for i in range(len(keys)):  # per row: memory bounded, the same sum whatever rows are beside it
+                like_row[i, p] = weights[(background[:, members] == keys[i, members]).all(axis=1)].sum()
         return {"width": int(counts.max()), "frequencies": frequencies, "row_levels": row_levels, "like_row": like_row,
                 "membership": membership}
 

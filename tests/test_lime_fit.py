@@ -11,6 +11,7 @@ from tabxai._lime_fit import (
     pattern_bits,
     pattern_fit,
     pattern_space,
+    pattern_table,
     row_deltas,
     shared_control,
 )
@@ -60,7 +61,8 @@ def test_the_row_fit_is_the_same_through_patterns_or_the_dense_design(n_players)
                "membership": np.eye(n_players)}
     shared = shared_control(np.ascontiguousarray(levels.T), np.ascontiguousarray(deviations.T), y, control)
     deltas = row_deltas(shared, control, control["row_levels"], control["like_row"])
-    fast, used_fast = fit_row(binary, patterns, y, shared.residuals, deltas, 1.5, 1.0, None, pattern_bits(n_players))
+    fast, used_fast = fit_row(binary, patterns, y, shared.residuals, deltas, 1.5, 1.0, None,
+                              pattern_table(n_players, 1.5))
     dense, used_dense = fit_row(binary, patterns, y, shared.residuals, deltas, 1.5, 1.0, None, None)
     np.testing.assert_array_equal(used_fast, used_dense)
     assert used_fast.all()  # the within-bin curve is additive: the control variate removes it
@@ -141,5 +143,18 @@ def test_the_symmetric_inverse_equals_lapacks(n):
     a = np.random.default_rng(n).normal(size=(n + 6, n))
     matrix = a.T @ a + 0.5 * np.eye(n)
     np.testing.assert_allclose(_spd_inverse(matrix), np.linalg.inv(matrix), rtol=1e-10, atol=1e-12)
-    with pytest.raises(np.linalg.LinAlgError):
-        _spd_inverse(np.ones((3, 3)))  # singular: LAPACK's error, as before
+    singular = np.ones((3, 3))  # a player constant on the samples with alpha = 0: the pseudo-inverse
+    np.testing.assert_allclose(_spd_inverse(singular), np.linalg.pinv(singular), atol=1e-12)
+
+
+def test_a_player_constant_on_the_samples_gets_0_with_alpha_0_on_both_paths():
+    binary, patterns, y, _, _ = _samples(5, n_samples=600, n_players=4)
+    binary[:, 2] = 1
+    patterns = binary.astype(np.int64) @ (1 << np.arange(4))
+    fast, _ = fit_row(binary, patterns, y, None, None, 1.5, 0.0, None, None)
+    assert np.all(np.isfinite(fast.coef)) and np.all(fast.coef[2] == 0)
+    table = pattern_table(4, 1.5)
+    residuals, deltas = y.copy(), np.zeros((2, 4, y.shape[1]))  # a control variate of 0: both fits alike
+    through_patterns, _ = fit_row(binary, patterns, y, residuals, deltas, 1.5, 0.0, None, table)
+    np.testing.assert_allclose(through_patterns.coef, fast.coef, atol=1e-9)
+    np.testing.assert_allclose(through_patterns.stderr, fast.stderr, rtol=1e-7, atol=1e-12)

@@ -25,50 +25,6 @@ def kernel_weights(binary, kernel_width):
 
 
 @numba.njit(cache=True)
-def centred_normal_equations(design, weights, targets):
-    """Weighted means and the centred ``G = X'WX``, ``m = X'Wy`` of a regression with intercept.
-
-    Two passes (means, then centred sums) so that the sums lose no precision to cancellation.
-    """
-    n_samples, n_players = design.shape
-    n_outputs = targets.shape[1]
-    total = 0.0
-    x_mean = np.zeros(n_players)
-    y_mean = np.zeros(n_outputs)
-    for s in range(n_samples):
-        w = weights[s]
-        total += w
-        for p in range(n_players):
-            x_mean[p] += w * design[s, p]
-        for k in range(n_outputs):
-            y_mean[k] += w * targets[s, k]
-    x_mean /= total
-    y_mean /= total
-    gram = np.zeros((n_players, n_players))
-    moment = np.zeros((n_players, n_outputs))
-    y_square = np.zeros(n_outputs)
-    centred = np.empty(n_players)
-    for s in range(n_samples):
-        w = weights[s]
-        for p in range(n_players):
-            centred[p] = design[s, p] - x_mean[p]
-        for k in range(n_outputs):
-            r = targets[s, k] - y_mean[k]
-            y_square[k] += w * r * r
-            wr = w * r
-            for p in range(n_players):
-                moment[p, k] += wr * centred[p]
-        for p in range(n_players):
-            wp = w * centred[p]
-            for q in range(n_players):
-                gram[p, q] += wp * centred[q]
-    for p in range(n_players):
-        for q in range(p):
-            gram[p, q] = gram[q, p]
-    return total, x_mean, y_mean, gram, moment, y_square
-
-
-@numba.njit(cache=True)
 def cluster_scores(design, weights, x_mean, residuals, clusters, n_clusters):
     """Scores of the weighted regression summed per cluster: ``G_c = sum_{s in c} w_s r_s (x_s - mean)``.
 
@@ -376,8 +332,9 @@ def pattern_system(bits, weights, counts, alpha):
 
 @numba.njit(cache=True, nogil=True)
 def _spd_inverse(matrix):
-    """Inverse of a small symmetric positive definite matrix through its Cholesky factor (LAPACK's
-    general inverse when a pivot is not positive: a singular system fails there as it always did)."""
+    """Inverse of a small symmetric positive definite matrix through its Cholesky factor; the
+    pseudo-inverse when a pivot is not positive (a player constant on the samples with ``alpha = 0``:
+    its coefficient is 0, as the dense design's fit gives it)."""
     n = matrix.shape[0]
     lower = np.zeros((n, n))
     for i in range(n):
@@ -386,8 +343,8 @@ def _spd_inverse(matrix):
             for m in range(j):
                 total -= lower[i, m] * lower[j, m]
             if i == j:
-                if not total > 0.0:
-                    return np.linalg.inv(matrix)
+                if not total > 1e-12 * abs(matrix[i, i]) or not total > 0.0:
+                    return np.linalg.pinv(matrix)
                 lower[i, i] = math.sqrt(total)
             else:
                 lower[i, j] = total / lower[j, j]

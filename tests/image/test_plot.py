@@ -62,6 +62,7 @@ def test_explanation_carries_its_provenance():
 
 def test_notebook_display_shows_the_map_and_the_top_segments():
     expl = _explanation()
+    plt.close("all")  # figures other tests left open are not this one's
     html = expl._repr_html_(max_segments=2)
     assert html.count("<img") == 1 and "data:image/png;base64," in html
     assert html.count("<tr>") == 1 + 2 and "2 more segments" in html  # header and two segments
