@@ -344,7 +344,7 @@ def _spd_inverse(matrix):
                 total -= lower[i, m] * lower[j, m]
             if i == j:
                 if not total > 1e-12 * abs(matrix[i, i]) or not total > 0.0:
-                    return np.linalg.pinv(matrix)
+                    return np.ascontiguousarray(np.linalg.pinv(matrix))
                 lower[i, i] = math.sqrt(total)
             else:
                 lower[i, j] = total / lower[j, j]
@@ -456,11 +456,17 @@ def row_pattern_fits(patterns, targets, residuals, bits, weights, deltas, alpha)
             scale[k] = max(scale[k], abs(targets[s, k]))
     sums = pattern_sums(patterns, targets, residuals, shift, bits.shape[0])
     counts, y_sums, y_squares, t_sums, t_squares = fold_pattern_sums(sums, bits, deltas)
-    x_mean, total, samples, inverse, centred = pattern_system(bits, weights, counts, alpha)
-    plain = pattern_solution(weights, counts, y_sums, y_squares, y_sums, y_squares, x_mean, total, samples, inverse,
-                             centred)
-    controlled = pattern_solution(weights, counts, t_sums, t_squares, y_sums, y_squares, x_mean, total, samples,
-                                  inverse, centred)
+    # patterns no sample has add nothing: the products run over the others only (copies, C order)
+    present = np.flatnonzero(counts > 0)
+    kept_bits = np.ascontiguousarray(bits[present])
+    kept_weights, kept_counts = weights[present], counts[present]
+    kept_y_sums, kept_y_squares = np.ascontiguousarray(y_sums[present]), np.ascontiguousarray(y_squares[present])
+    kept_t_sums, kept_t_squares = np.ascontiguousarray(t_sums[present]), np.ascontiguousarray(t_squares[present])
+    x_mean, total, samples, inverse, centred = pattern_system(kept_bits, kept_weights, kept_counts, alpha)
+    plain = pattern_solution(kept_weights, kept_counts, kept_y_sums, kept_y_squares, kept_y_sums, kept_y_squares,
+                             x_mean, total, samples, inverse, centred)
+    controlled = pattern_solution(kept_weights, kept_counts, kept_t_sums, kept_t_squares, kept_y_sums,
+                                  kept_y_squares, x_mean, total, samples, inverse, centred)
     outcome_square = plain[4]
     coef = np.zeros((n_players, n_outputs))
     intercept = np.empty(n_outputs)
