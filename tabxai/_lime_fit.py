@@ -23,6 +23,7 @@ import numpy as np
 
 from ._kernels.lime import (
     cluster_scores,
+    control_deltas,
     control_model,
     control_residuals,
     control_sums,
@@ -199,8 +200,7 @@ def weighted_r2(y, prediction, weights):
 class SharedControl(NamedTuple):
     """The control variate's part shared by every row explained on the same samples."""
 
-    sums: np.ndarray  # control_sums over the drawn samples
-    mean: np.ndarray  # the half models (control_model)
+    mean: np.ndarray  # the half models (control_model of control_sums over the drawn samples)
     gamma: np.ndarray
     slope: np.ndarray
     residuals: np.ndarray  # (samples, outputs): outputs minus the other half's additive model
@@ -215,10 +215,8 @@ def shared_control(levels, deviations, targets, control, first=1):
     on the same samples share them.
     """
     sums = control_sums(levels, deviations, targets, control["width"], first)
-    n_columns, n_players = control["membership"].shape
-    mean, gamma, slope, _ = control_model(sums, np.zeros(n_columns, dtype=np.int64), control["frequencies"],
-                                          np.ones(n_players), control["membership"])
-    return SharedControl(sums, mean, gamma, slope, control_residuals(levels, deviations, targets, mean, gamma, slope))
+    mean, gamma, slope = control_model(sums)
+    return SharedControl(mean, gamma, slope, control_residuals(levels, deviations, targets, mean, gamma, slope))
 
 
 def row_residual(shared, levels, deviations, targets):
@@ -229,7 +227,7 @@ def row_residual(shared, levels, deviations, targets):
 
 def row_deltas(shared, control, row_levels, like_row):
     """The exact surrogate coefficients ``Delta`` of each half's additive model for one explained row (2, p, k)."""
-    return control_model(shared.sums, row_levels, control["frequencies"], like_row, control["membership"])[3]
+    return control_deltas(shared.gamma, row_levels, control["frequencies"], like_row, control["membership"])
 
 
 def fit_row(binary, patterns, targets, residuals, deltas, kernel_width, alpha, n_features, table):

@@ -699,8 +699,8 @@ class LimeTabular(MaskingExplainer):
         """Per explained row: the level of each column and the share of background rows like it per player;
         per column the background frequencies of the levels; which player holds each column."""
         background = self._background_keys
+        weights = self._masker.weights / self._masker.weights.sum()
         if self._level_frequencies is None:  # the background's frequencies of each column's levels (once)
-            weights = self._masker.weights / self._masker.weights.sum()
             self._level_frequencies = [np.bincount(column + 1, weights=weights, minlength=2) for column in background.T]
         # a category the background lacks has frequency 0 (levels: 1 + bin or code, 0 for missing)
         counts = np.array([max(len(f), int(keys[:, j].max(initial=-1)) + 2)
@@ -713,7 +713,6 @@ class LimeTabular(MaskingExplainer):
         row_levels = keys + 1
         like_row = np.empty((rows.shape[0], self._players.n_players))
         membership = np.zeros((rows.shape[1], self._players.n_players))
-        weights = self._masker.weights / self._masker.weights.sum()
         for p, members in enumerate(self._players.columns):
             members = list(members)
             membership[members, p] = 1.0
@@ -748,11 +747,11 @@ class LimeTabular(MaskingExplainer):
         rows = count if control else 0
         width = count if features else 0
         return _Samples(np.empty((self._players.n_players, width), dtype=np.uint8).T, np.empty(width, dtype=np.int64),
-                        None, np.empty((n_columns, rows), dtype=np.int32).T, np.empty((n_columns, rows)).T)
+                        np.empty((n_columns, rows), dtype=np.int32).T, np.empty((n_columns, rows)).T)
 
     def _neighbourhood(self, row_codes, row_keys, key, start, count, first):
         """``count`` samples around one row from position ``start`` of stream ``key``, the row first if
-        ``first``: their codes and :class:`_Samples` (outputs None)."""
+        ``first``: their codes and :class:`_Samples`."""
         n = count + (1 if first else 0)
         sample = self._new_samples(n, True)
         codes = np.empty((n, row_codes.shape[0]))
@@ -762,7 +761,7 @@ class LimeTabular(MaskingExplainer):
     def _stream_segment(self, key, start, stop, sample, offset, outputs):
         """A segment for :meth:`_evaluate_segments`: samples ``start ... stop`` of stream ``key`` into
         ``sample`` (:class:`_Samples`) from row ``offset + start``, their outputs into ``outputs``."""
-        view = _Samples(*(None if a is None else a[offset + start:offset + stop] for a in sample))
+        view = _Samples(*(a[offset + start:offset + stop] for a in sample))
         row_codes = np.zeros(self._background_codes.shape[1])  # no row: binary features come from the levels
         row_keys = np.full(row_codes.shape[0], -2, dtype=np.int64)
 
@@ -827,14 +826,13 @@ class _Request(NamedTuple):
 
 
 class _Samples(NamedTuple):
-    """A request's samples: binary features (n, players), their bit patterns (n,; lime sampler), the
-    model's outputs (n, outputs), and for the control variate the levels and deviations (n, columns)."""
+    """Lime samples' binary features (n, players), their bit patterns (n,), and for the control variate
+    (and the rows' features) the levels and deviations (n, columns)."""
 
     binary: np.ndarray
-    patterns: np.ndarray | None
-    outputs: np.ndarray | None
-    levels: np.ndarray | None
-    deviations: np.ndarray | None
+    patterns: np.ndarray
+    levels: np.ndarray
+    deviations: np.ndarray
 
 
 def _copy_rows(rows, start, stop, out):

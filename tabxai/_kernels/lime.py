@@ -125,25 +125,20 @@ def control_sums(levels, deviations, targets, width, first):
 
 
 @numba.njit(cache=True, nogil=True)
-def control_model(sums, row_levels, frequencies, like_row, membership):
-    """The additive model of each half from :func:`control_sums` and its exact surrogate coefficients.
+def control_model(sums):
+    """The additive model of each half from :func:`control_sums`.
 
     Within each level of each column, the least-squares line of the outputs on the deviations
     (slope 0 when they hardly vary); ``gamma`` is its value at deviation 0 minus the half's mean.
     Players are drawn independently, so these marginal fits are the additive projection up to
     sampling noise (which only costs variance: a half's model is applied to the other half).
-    ``Delta_p = sum_{j in p} gamma_j(row) - (E gamma_j - q_p gamma_j(row)) / (1 - q_p)`` with ``q_p =
-    like_row[p]`` the background share like the row (0 where ``q_p = 1``) and ``E`` over the background
-    ``frequencies`` of column ``j``'s levels; ``membership`` (columns, players) is 0/1.
-    Returns ``mean`` (2, k), ``gamma`` and ``slope`` (2, columns, width, k), ``deltas`` (2, players, k).
+    Returns ``mean`` (2, k), ``gamma`` and ``slope`` (2, columns, width, k).
     """
     _, n_columns, width, n_sums = sums.shape
     n_outputs = (n_sums - 3) // 2
-    n_players = membership.shape[1]
     mean = np.zeros((2, n_outputs))
     gamma = np.zeros((2, n_columns, width, n_outputs))
     slope = np.zeros((2, n_columns, width, n_outputs))
-    deltas = np.zeros((2, n_players, n_outputs))
     for h in range(2):
         count = 0.0
         for level in range(width):
@@ -166,6 +161,21 @@ def control_model(sums, row_levels, frequencies, like_row, membership):
                         b = (sums[h, j, level, 4 + 2 * k] - n * mean_d * mean_y) / spread
                     slope[h, j, level, k] = b
                     gamma[h, j, level, k] = mean_y - b * mean_d - mean[h, k]
+    return mean, gamma, slope
+
+
+@numba.njit(cache=True, nogil=True)
+def control_deltas(gamma, row_levels, frequencies, like_row, membership):
+    """The exact surrogate coefficients of each half's additive model (:func:`control_model`) for one row.
+
+    ``Delta_p = sum_{j in p} gamma_j(row) - (E gamma_j - q_p gamma_j(row)) / (1 - q_p)`` with ``q_p =
+    like_row[p]`` the background share like the row (0 where ``q_p = 1``) and ``E`` over the background
+    ``frequencies`` of column ``j``'s levels; ``membership`` (columns, players) is 0/1. Shape (2, players, k).
+    """
+    _, n_columns, width, n_outputs = gamma.shape
+    n_players = membership.shape[1]
+    deltas = np.zeros((2, n_players, n_outputs))
+    for h in range(2):
         for j in range(n_columns):
             for p in range(n_players):
                 if membership[j, p] == 0.0 or like_row[p] >= 1.0:
@@ -177,7 +187,7 @@ def control_model(sums, row_levels, frequencies, like_row, membership):
                     for level in range(width):
                         expected += frequencies[j, level] * gamma[h, j, level, k]
                     deltas[h, p, k] += own - (expected - q * own) / (1.0 - q)
-    return mean, gamma, slope, deltas
+    return deltas
 
 
 @numba.njit(cache=True, nogil=True)
