@@ -174,7 +174,7 @@ def test_lime_condition_keeps_the_row_on_its_side_of_a_half_edge():
        st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=0, max_size=30),
        st.floats(-1e6, 1e6, allow_nan=False), st.integers(0, 6))
 def test_lime_bin_conditions_hold_for_random_edges_and_values(edges, data, value, decimals):
-    from tabxai.lime import _bin_condition
+    from tabxai._lime_tables import _bin_condition
 
     edges = np.sort(np.round(edges, decimals) + 0.5 * 10.0 ** -decimals)  # edges between the data's values
     edges = np.unique(edges)
@@ -191,7 +191,7 @@ def test_lime_bin_conditions_hold_for_random_edges_and_values(edges, data, value
 
 def test_lime_cached_bin_conditions_are_the_per_row_conditions():
     """The texts built once per (column, bin) are exactly :func:`_bin_condition` of each row, also on and near edges."""
-    from tabxai.lime import _bin_condition
+    from tabxai._lime_tables import _bin_condition
 
     rng = np.random.default_rng(5)
     background = pd.DataFrame({"x": np.arange(1, 9, dtype=float) * 1000 + 0.5, "y": rng.normal(size=8).round(3)})
